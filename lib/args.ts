@@ -1,0 +1,16 @@
+// Command-line flags for scripts: node's parseArgs, strict, with errors that show the usage.
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { UserError } from './errors.ts'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Parses `argv` (ARGS from make) strictly: an unknown flag or a stray word exits 2 with the usage. */
+export function parseFlags<O extends Options>(argv: string[], options: O, usage: string) {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false })
+    return { values: values as ReturnType<typeof parseArgs<{ options: O }>>['values'] & { help?: boolean }, positionals }
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ').trim()
+    throw new UserError(msg.replace(/\.$/, ''), { hint: `usage: ${usage}` })
+  }
+}

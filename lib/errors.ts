@@ -1,0 +1,81 @@
+// One error path: library code throws, main() prints once and sets the exit code.
+import { redact } from './redact.ts'
+import { isVerbose } from './log.ts'
+
+export const EXIT = { ok: 0, failed: 1, misuse: 2, interrupted: 130 } as const
+
+/** An error the user can act on: `message` says what happened, `hint` the exact next command. */
+export class UserError extends Error {
+  readonly hint?: string
+  readonly exitCode: number
+  constructor(message: string, opts: { hint?: string; exitCode?: number } = {}) {
+    super(message)
+    this.name = 'UserError'
+    this.hint = opts.hint
+    this.exitCode = opts.exitCode ?? EXIT.misuse
+  }
+}
+
+/** An operation that failed for a reason outside the user's input (exit 1). */
+export function failure(message: string, hint?: string): UserError {
+  return new UserError(message, { hint, exitCode: EXIT.failed })
+}
+
+/** The single line printed for an error: what happened, then the fix. */
+export function errorLine(err: unknown): string {
+  if (err instanceof UserError) {
+    return redact(`datakeep: ${err.message}${err.hint ? `; ${err.hint}` : ''}`)
+  }
+  const e = err as { message?: string; code?: string }
+  // mysql2 and node errors: keep their own words, the code helps search
+  const code = e?.code && !String(e.message).includes(e.code) ? ` (${e.code})` : ''
+  return redact(`datakeep: ${e?.message ?? String(err)}${code}`)
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof UserError ? err.exitCode : EXIT.failed
+}
+
+type Cleanup = () => Promise<void> | void
+const cleanups = new Set<Cleanup>()
+
+/** Work to undo if the process is interrupted (partial files, staging databases). */
+export function onInterrupt(fn: Cleanup): () => void {
+  cleanups.add(fn)
+  return () => cleanups.delete(fn)
+}
+
+async function runCleanups(): Promise<void> {
+  for (const fn of [...cleanups].reverse()) {
+    try { await fn() } catch { /* best effort: the next run reports debris */ }
+  }
+  cleanups.clear()
+}
+
+/**
+ * The wrapper every script uses: runs `fn`, prints one line on error, sets process.exitCode.
+ * SIGINT/SIGTERM run the registered cleanups and exit 130.
+ */
+export function main(fn: () => Promise<void>): void {
+  let interrupted = false
+  const onSignal = (sig: string) => {
+    if (interrupted) return
+    interrupted = true
+    process.stderr.write(`\ndatakeep: interrupted (${sig}); cleaning up\n`)
+    void runCleanups().finally(() => process.exit(EXIT.interrupted))
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  fn().then(
+    () => { cleanups.clear() },
+    async (err) => {
+      if (interrupted) return
+      await runCleanups()
+      process.stderr.write(errorLine(err) + '\n')
+      if (!(err instanceof UserError) && isVerbose() && err instanceof Error) {
+        process.stderr.write(redact(String(err.stack)) + '\n')
+      }
+      process.exitCode = exitCodeOf(err)
+    },
+  )
+}

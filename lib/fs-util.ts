@@ -1,0 +1,40 @@
+// Small filesystem helpers shared by the runtimes and snapshots.
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** Total size of the files under `dir` (0 when it does not exist). */
+export function dirSize(dir: string): number {
+  let total = 0
+  let entries: fs.Dirent[]
+  try { entries = fs.readdirSync(dir, { withFileTypes: true }) } catch { return 0 }
+  for (const e of entries) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) total += dirSize(p)
+    else if (e.isFile()) { try { total += fs.statSync(p).size } catch { /* vanished */ } }
+  }
+  return total
+}
+
+export function isDirEmpty(dir: string): boolean {
+  try { return fs.readdirSync(dir).length === 0 } catch { return true }
+}
+
+/** Removes a directory by renaming it aside first, so a crash never leaves it half-deleted in place. */
+export function removeDir(dir: string): void {
+  if (!fs.existsSync(dir)) return
+  const aside = `${dir}.removing-${process.pid}-${Date.now()}`
+  fs.renameSync(dir, aside)
+  fs.rmSync(aside, { recursive: true, force: true })
+}
+
+/** Last `n` lines of a text file ('' when unreadable). */
+export function tailFile(file: string, n: number): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8')
+    return text.trimEnd().split('\n').slice(-n).join('\n')
+  } catch { return '' }
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+}

@@ -1,0 +1,105 @@
+// The only place a subprocess starts. Commands are argv arrays built by pure functions;
+// a Target says whether they run on the host or inside a compose service.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import type { Readable } from 'node:stream'
+import { $, ProcessOutput } from 'zx'
+import { UserError, failure, onInterrupt } from './errors.ts'
+import { debug } from './log.ts'
+
+$.verbose = false
+$.quiet = true
+
+/** Where a command runs: the host, or `docker compose exec -T <service>` with a compose base argv. */
+export type Target =
+  | { kind: 'host' }
+  | { kind: 'compose'; compose: readonly string[]; service: string }
+
+export const HOST: Target = { kind: 'host' }
+
+/**
+ * The argv that runs `argv` on `target`. Environment variables named in `envNames` are passed
+ * into the container by name only (`-e NAME`), so their values never appear on a command line.
+ */
+export function targetArgv(target: Target, argv: readonly string[], envNames: readonly string[] = []): string[] {
+  if (target.kind === 'host') return [...argv]
+  return [...target.compose, 'exec', '-T', ...envNames.flatMap((n) => ['-e', n]), target.service, ...argv]
+}
+
+export interface RunOptions {
+  /** Extra environment for the command (passwords go here, e.g. MYSQL_PWD). */
+  env?: Record<string, string>
+  input?: string | Buffer | Readable
+  /** Write stdout to this file instead of keeping it in memory. */
+  stdoutFile?: string
+  /** Return the result instead of throwing on a non-zero exit (when the exit code is the answer). */
+  nothrow?: boolean
+  timeoutMs?: number
+  cwd?: string
+}
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+/** Runs a command to completion. A non-zero exit throws with the last line of its stderr. */
+export async function run(target: Target, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const full = targetArgv(target, argv, Object.keys(opts.env ?? {}))
+  debug(full.join(' '))
+  const fd = opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : undefined
+  const p = $({
+    env: { ...$.env, ...opts.env },
+    input: opts.input,
+    nothrow: true,
+    cwd: opts.cwd,
+    timeout: opts.timeoutMs,
+    stdio: ['pipe', fd ?? 'pipe', 'pipe'],
+  })`${full}`
+  const off = onInterrupt(() => p.kill('SIGTERM'))
+  let out: ProcessOutput
+  try {
+    out = await p
+  } finally {
+    off()
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+  const res = { code: out.exitCode ?? -1, stdout: fd === undefined ? out.stdout : '', stderr: out.stderr }
+  if (out.cause && (out.cause as NodeJS.ErrnoException).code === 'ENOENT') {
+    throw new UserError(`${full[0]} is not installed (or not on PATH)`, { exitCode: 2, hint: installHint(full[0]) })
+  }
+  if (res.code === 127 && /not found/.test(res.stderr)) {
+    throw new UserError(`${full[0]} is not installed (or not on PATH)`, { exitCode: 2, hint: installHint(full[0]) })
+  }
+  if (res.code !== 0 && !opts.nothrow) {
+    const last = res.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ') || `signal ${out.signal ?? 'none'}`
+    throw failure(`${argv[0]} failed (exit ${res.code}): ${last}`)
+  }
+  return res
+}
+
+/** The Debian package that provides a command, for the hint when it is missing. */
+export function installHint(cmd: string): string {
+  const pkg: Record<string, string> = {
+    docker: 'install Docker Engine with the compose plugin, or use DATAKEEP_RUNTIME=local',
+    mariadbd: 'sudo apt-get install -y mariadb-server mariadb-client',
+    'mariadb-install-db': 'sudo apt-get install -y mariadb-server',
+    mariadb: 'sudo apt-get install -y mariadb-client',
+    'mariadb-dump': 'sudo apt-get install -y mariadb-client',
+    zstd: 'sudo apt-get install -y zstd',
+  }
+  return pkg[cmd] ? `to fix: ${pkg[cmd]}` : `install ${cmd}`
+}
+
+/**
+ * Starts a long-running process (a database server) detached from this one, its output
+ * appended to `logFile`. Returns its pid; the caller waits for it to answer.
+ */
+export function spawnDetached(argv: readonly string[], logFile: string): { pid: number; exited: () => number | null } {
+  debug(argv.join(' '))
+  const log = fs.openSync(logFile, 'a')
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] })
+  fs.closeSync(log)
+  let exitCode: number | null = null
+  child.on('exit', (code, signal) => { exitCode = code ?? (signal ? 128 : -1) })
+  child.on('error', () => { exitCode = 127 })
+  child.unref()
+  return { pid: child.pid ?? -1, exited: () => exitCode }
+}

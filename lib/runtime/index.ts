@@ -1,0 +1,20 @@
+// Picks the runtime DATAKEEP_RUNTIME names (auto: docker when an engine answers, else local).
+import type { Config } from '../config.ts'
+import { debug } from '../log.ts'
+import { DockerRuntime, dockerEngineAnswers } from './docker.ts'
+import { ExternalRuntime } from './external.ts'
+import { LocalRuntime } from './local.ts'
+import type { Runtime } from './types.ts'
+
+export type { Runtime } from './types.ts'
+
+export async function selectRuntime(cfg: Config): Promise<Runtime> {
+  let name = cfg.DATAKEEP_RUNTIME
+  if (name === 'auto') {
+    name = (await dockerEngineAnswers()) ? 'docker' : 'local'
+    debug(`DATAKEEP_RUNTIME=auto: using ${name}`)
+  }
+  if (name === 'docker') return new DockerRuntime(cfg)
+  if (name === 'external') return new ExternalRuntime(cfg)
+  return new LocalRuntime(cfg)
+}

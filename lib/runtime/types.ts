@@ -1,0 +1,40 @@
+// The one interface every runtime implements: where the server lives and how to reach it.
+import type { Connection } from '../db.ts'
+import type { Target } from '../run.ts'
+
+export type RuntimeName = 'docker' | 'local' | 'external'
+
+export interface ServerState {
+  running: boolean
+  /** What datakeep knows about the process or container (pid, container state). */
+  detail: string
+}
+
+export interface DataLocation {
+  /** A path (local), a volume name (docker) or a server address (external). */
+  where: string
+  exists: boolean
+  /** Size on disk, where it can be measured from here. */
+  bytes?: number
+}
+
+export interface Runtime {
+  readonly name: RuntimeName
+  /** Where client tools (mariadb, mariadb-dump) run. */
+  readonly target: Target
+  /** How datakeep connects with mysql2 (admin rights where the runtime owns the server). */
+  readonly admin: Connection
+  /** Start the server (creating its volume when missing) and wait until it answers. */
+  start(): Promise<void>
+  /** Stop the server. Never removes data. */
+  stop(): Promise<void>
+  state(): Promise<ServerState>
+  data(): Promise<DataLocation>
+  /** Create the empty volume; false when it already existed. */
+  createVolume(): Promise<boolean>
+  /** Remove the volume; refuses while the server runs. False when there was none. */
+  removeVolume(): Promise<boolean>
+  /** Connection flags for client tools run on `target` (the password goes in MYSQL_PWD). */
+  clientArgs(): string[]
+  clientEnv(): Record<string, string>
+}
