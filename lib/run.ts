@@ -103,3 +103,42 @@ export function spawnDetached(argv: readonly string[], logFile: string): { pid: 
   child.unref()
   return { pid: child.pid ?? -1, exited: () => exitCode }
 }
+
+export interface Pipe {
+  stdin: NodeJS.WritableStream
+  stdout: Readable
+  /** Resolves when the command exits 0; rejects with the tail of its stderr otherwise. */
+  done: Promise<void>
+  kill(): void
+}
+
+/**
+ * Starts a command to stream through (zstd, a client reading a dump): write to `stdin`, read
+ * `stdout` (or let it go to `stdoutFile`). Nothing is buffered in memory.
+ */
+export function spawnPipe(target: Target, argv: readonly string[], opts: { env?: Record<string, string>; stdoutFile?: string } = {}): Pipe {
+  const full = targetArgv(target, argv, Object.keys(opts.env ?? {}))
+  debug(full.join(' '))
+  const fd = opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : undefined
+  const child = spawn(full[0], full.slice(1), { env: { ...$.env, ...opts.env }, stdio: ['pipe', fd ?? 'pipe', 'pipe'] })
+  if (fd !== undefined) fs.closeSync(fd)
+  let stderr = ''
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })
+  const kill = () => { if (child.exitCode === null) child.kill('SIGTERM') }
+  const off = onInterrupt(kill)
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => {
+      off()
+      reject((e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new UserError(`${full[0]} is not installed (or not on PATH)`, { hint: installHint(full[0]) })
+        : e)
+    })
+    child.on('close', (code, signal) => {
+      off()
+      if (code === 0) resolve()
+      else reject(failure(`${argv[0]} failed (${code === null ? `signal ${signal}` : `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`))
+    })
+  })
+  done.catch(() => undefined) // callers await it; never an unhandled rejection meanwhile
+  return { stdin: child.stdin!, stdout: child.stdout ?? (null as unknown as Readable), done, kill }
+}

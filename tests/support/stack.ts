@@ -1,0 +1,89 @@
+// Real-service fixtures: a private MariaDB started through the local runtime's own code, in a
+// temp project folder on a free port; never the machine's shared server.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadConfig, type Config } from '../../lib/config.ts'
+import { withDb, type Db } from '../../lib/db.ts'
+import { LocalRuntime } from '../../lib/runtime/local.ts'
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url))
+export const TSX = path.join(REPO, 'node_modules/.bin/tsx')
+export const DATASETS = path.resolve(REPO, '../shared/datasets')
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export function tempDir(prefix = 'datakeep-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export interface TestStack {
+  dir: string
+  /** The environment a script run in this project gets (the test's own, not the developer's). */
+  env: Record<string, string>
+  cfg: Config
+  rt: LocalRuntime
+  db<T>(fn: (db: Db) => Promise<T>, database?: string | null): Promise<T>
+  stop(): Promise<void>
+  /** Stops the server and deletes the project folder. */
+  destroy(): Promise<void>
+}
+
+/** A project folder with its own config; `start` (default) also starts its server. */
+export async function makeStack(opts: { start?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const dir = tempDir()
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? dir,
+    DATAKEEP_RUNTIME: 'local',
+    MYSQL_PORT: String(await freePort()),
+    MYSQL_ROOT_PASSWORD: 'test-root-pw',
+    CI: 'true',
+    ...opts.env,
+  }
+  const cfg = loadConfig({ env, projectDir: dir })
+  const rt = new LocalRuntime(cfg)
+  const stack: TestStack = {
+    dir, env, cfg, rt,
+    db: (fn, database) => withDb(rt.admin, fn, { database: database === undefined ? cfg.MYSQL_DATABASE : database }),
+    stop: () => rt.stop(),
+    destroy: async () => { await rt.stop(); fs.rmSync(dir, { recursive: true, force: true }) },
+  }
+  if (opts.start !== false) await rt.start()
+  return stack
+}
+
+export interface ScriptResult { code: number; stdout: string; stderr: string }
+
+/** Runs a real script (scripts/<name>.ts) in the stack's project folder. */
+export function runScript(stack: { dir: string; env: Record<string, string> }, name: string, args: string[] = [],
+  extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [path.join(REPO, 'scripts', `${name}.ts`), ...args], {
+      cwd: stack.dir, env: { ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }))
+  })
+}
+
+/** The last non-empty line a script printed to stderr: its one error line. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).pop() ?? ''
+}
