@@ -1,0 +1,74 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { UserError } from '../lib/errors.ts'
+import { HOST, run, spawnPipe, targetArgv, type Target } from '../lib/run.ts'
+import { tempDir } from './support/stack.ts'
+
+const compose: Target = { kind: 'compose', compose: ['docker', 'compose', '-p', 'x'], service: 'mysqld' }
+
+test('host argv is the command itself', () => {
+  assert.equal(targetArgv(HOST, ['mariadb', '-e', 'SELECT 1']), ['mariadb', '-e', 'SELECT 1'])
+})
+
+test('compose argv execs in the service and passes env by name only', () => {
+  assert.equal(targetArgv(compose, ['mariadb-dump', 'app'], ['MYSQL_PWD']),
+    ['docker', 'compose', '-p', 'x', 'exec', '-T', '-e', 'MYSQL_PWD', 'mysqld', 'mariadb-dump', 'app'])
+})
+
+test('run returns stdout and passes env and input', async () => {
+  const r = await run(HOST, ['sh', '-c', 'printf "%s:" "$FOO"; cat'], { env: { FOO: 'bar' }, input: 'in' })
+  assert.is(r.stdout, 'bar:in')
+})
+
+test('arguments are quoted, never interpreted by a shell', async () => {
+  const r = await run(HOST, ['printf', '%s', 'a b; echo $HOME `id`'])
+  assert.is(r.stdout, 'a b; echo $HOME `id`')
+})
+
+test('a non-zero exit throws with the tail of stderr; nothrow returns it', async () => {
+  try {
+    await run(HOST, ['sh', '-c', 'echo first >&2; echo boom >&2; exit 3'])
+    assert.unreachable('should throw')
+  } catch (e) {
+    assert.instance(e, UserError)
+    assert.is((e as UserError).exitCode, 1)
+    assert.match((e as Error).message, 'sh failed (exit 3): first | boom')
+  }
+  const r = await run(HOST, ['sh', '-c', 'exit 4'], { nothrow: true })
+  assert.is(r.code, 4)
+})
+
+test('a missing command is a misuse error with an install hint', async () => {
+  try {
+    await run(HOST, ['mariadb-no-such-tool-xyz'])
+    assert.unreachable('should throw')
+  } catch (e) {
+    assert.instance(e, UserError)
+    assert.is((e as UserError).exitCode, 2)
+    assert.match((e as Error).message, 'mariadb-no-such-tool-xyz is not installed')
+  }
+})
+
+test('stdoutFile streams output to a file', async () => {
+  const f = path.join(tempDir(), 'out.txt')
+  await run(HOST, ['sh', '-c', 'seq 1 100000'], { stdoutFile: f })
+  const lines = fs.readFileSync(f, 'utf8').trim().split('\n')
+  assert.is(lines.length, 100000)
+  assert.is(lines[99999], '100000')
+})
+
+test('spawnPipe streams through a command and reports its failure', async () => {
+  const p = spawnPipe(HOST, ['tr', 'a-z', 'A-Z'])
+  let out = ''
+  p.stdout.on('data', (d) => { out += d })
+  p.stdin.end('hello')
+  await p.done
+  assert.is(out, 'HELLO')
+  const bad = spawnPipe(HOST, ['sh', '-c', 'cat >/dev/null; echo nope >&2; exit 5'])
+  bad.stdin.end('x')
+  try { await bad.done; assert.unreachable('should throw') } catch (e) { assert.match((e as Error).message, 'exit 5): nope') }
+})
+
+test.run()
