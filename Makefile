@@ -44,6 +44,26 @@ docker_mysqld_volume_remove: node_modules/.package-lock.json ## Hard reset: remo
 volume_create: docker_mysqld_volume_create ## Alias of docker_mysqld_volume_create
 volume_remove: docker_mysqld_volume_remove ## Alias of docker_mysqld_volume_remove
 
+.PHONY: data_dump
+data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP_DIRNAME/<name> (ARGS="--name x --force"; --format sql)
+	$(TSX) scripts/data-dump.ts $(ARGS)
+
+.PHONY: data_load
+data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x"; or --file dump.sql[.gz])
+	$(TSX) scripts/data-load.ts $(ARGS)
+
+.PHONY: data_list
+data_list: node_modules/.package-lock.json ## List snapshots, newest first (ARGS="--json")
+	$(TSX) scripts/data-list.ts $(ARGS)
+
+.PHONY: data_verify
+data_verify: node_modules/.package-lock.json ## Check a snapshot's files (ARGS="--name x [--deep]": also load and compare)
+	$(TSX) scripts/data-verify.ts $(ARGS)
+
+.PHONY: data_prune
+data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N (ARGS="--keep N --yes")
+	$(TSX) scripts/data-prune.ts $(ARGS)
+
 .PHONY: env_example
 env_example: node_modules/.package-lock.json ## Rewrite .env.example from the config schema
 	$(TSX) scripts/env-example.ts

@@ -1,0 +1,85 @@
+// data_list, data_verify and data_prune: what snapshots exist, whether they are whole, which go.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Config } from '../config.ts'
+import { ident, serverVersion, withDb } from '../db.ts'
+import { onInterrupt } from '../errors.ts'
+import { dirSize, removeDir } from '../fs-util.ts'
+import type { Runtime } from '../runtime/index.ts'
+import { checkFiles, readManifest } from './manifest.ts'
+import { checkEngine, loadTables, openSnapshot, tempDbName, verifyTables } from './load.ts'
+import { requireSnapshot, snapshotNames, snapshotPath } from './names.ts'
+import { createTables } from './schema.ts'
+import { restoreStorage } from './storage.ts'
+
+export interface SnapshotEntry {
+  name: string
+  created: string | null
+  bytes: number
+  tables: number | null
+  rows: number | null
+  serverVersion: string | null
+  init: boolean
+  reserved: boolean
+  /** Why the manifest could not be read, if it could not. */
+  error: string | null
+}
+
+/** Every complete snapshot, newest first. */
+export function listSnapshots(cfg: Config): SnapshotEntry[] {
+  const out = snapshotNames(cfg).map((name): SnapshotEntry => {
+    const dir = snapshotPath(cfg, name)
+    const base = { name, bytes: dirSize(dir), init: name === '_init', reserved: name.startsWith('_') }
+    try {
+      const m = readManifest(dir)
+      return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, error: null }
+    } catch (e) {
+      return { ...base, created: null, tables: null, rows: null, serverVersion: null, error: (e as Error).message }
+    }
+  })
+  return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.name.localeCompare(b.name))
+}
+
+/** Checks the manifest and every file; `deep` also loads it into a scratch database and compares. */
+export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: string | undefined, deep: boolean): Promise<string[]> {
+  const dir = requireSnapshot(cfg, name, 'data_verify')
+  const m = readManifest(dir)
+  const problems = await checkFiles(dir, m)
+  if (problems.length || !deep || !rt) return problems
+  const { schema } = await openSnapshot(cfg, name, 'data_verify')
+  const scratch = tempDbName('scratch')
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'datakeep-verify-'))
+  const off = onInterrupt(async () => {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(scratch)}`), { database: null })
+  })
+  try {
+    return await withDb(rt.admin, async (db) => {
+      const { sameVersion } = checkEngine(m, await serverVersion(db))
+      try {
+        await db.query(`CREATE DATABASE ${ident(scratch)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
+        await createTables(db, scratch, schema)
+        await loadTables(rt, cfg, dir, m, scratch)
+        const found = await verifyTables(db, scratch, m, sameVersion)
+        await restoreStorage(path.join(dir, m.storage.archive), path.join(tmp, 'storage'), m.storage.treeHash)
+          .catch((e) => { found.push(`${m.storage.archive}: ${(e as Error).message}`) })
+        return found
+      } finally {
+        await db.query(`DROP DATABASE IF EXISTS ${ident(scratch)}`)
+      }
+    }, { database: null })
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    off()
+  }
+}
+
+/** The snapshots `data_prune --keep N` removes: the oldest beyond N, never the tool's own. */
+export function prunePlan(cfg: Config, keep: number): SnapshotEntry[] {
+  return listSnapshots(cfg).filter((s) => !s.reserved).slice(keep)
+}
+
+export function removeSnapshot(cfg: Config, name: string): void {
+  removeDir(snapshotPath(cfg, name))
+}

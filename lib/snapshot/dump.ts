@@ -1,0 +1,153 @@
+// data_dump: database + uploaded files as one snapshot folder, written beside its final place and
+// renamed in only when complete (docs/snapshot-format.md).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { projectPath, type Config } from '../config.ts'
+import { databaseExists, ident, query, withDb } from '../db.ts'
+import { UserError, failure, onInterrupt } from '../errors.ts'
+import { startProgress } from '../progress.ts'
+import { HOST, run } from '../run.ts'
+import type { Runtime } from '../runtime/index.ts'
+import { openReaders } from './consistent.ts'
+import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
+import { backupRoot, checkName, partialPath, snapshotPath } from './names.ts'
+import { restoreSql } from './restore-sql.ts'
+import { readSchema, schemaHash, schemaSql, type SchemaSnapshot } from './schema.ts'
+import { archiveStorage } from './storage.ts'
+import { dumpTableData } from './table-data.ts'
+
+export const STORAGE_ARCHIVE = 'storage.tar.gz'
+
+export interface DumpOptions { name: string; force?: boolean; reservedOk?: boolean; threads?: number }
+export interface DumpResult { dir: string; manifest: Manifest }
+
+interface TableInfo { name: string; versioned: boolean; estimate: number }
+
+async function baseTables(db: import('../db.ts').Db, database: string): Promise<TableInfo[]> {
+  const rows = await query<{ name: string; type: string; est: string | null; len: string | null }>(db,
+    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, DATA_LENGTH AS len
+     FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+     ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [database])
+  return rows.map((r) => ({ name: r.name, versioned: r.type === 'SYSTEM VERSIONED', estimate: Number(r.est ?? 0) }))
+}
+
+export function datakeepVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  return pkg.version
+}
+
+async function gitState(dir: string): Promise<Manifest['git']> {
+  const head = await run(HOST, ['git', '-C', dir, 'rev-parse', 'HEAD'], { nothrow: true }).catch(() => null)
+  if (!head || head.code !== 0) return { commit: null, dirty: null }
+  const st = await run(HOST, ['git', '-C', dir, 'status', '--porcelain'], { nothrow: true })
+  return { commit: head.stdout.trim(), dirty: st.stdout.trim() !== '' }
+}
+
+/** Writes every file of the snapshot except the data and the archive, which stream in parallel. */
+function writeSchemaFiles(dir: string, schema: SchemaSnapshot, tables: ManifestTable[]): void {
+  fs.mkdirSync(path.join(dir, 'schema'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'schema/schema.json'), JSON.stringify(schema, null, 2) + '\n')
+  fs.writeFileSync(path.join(dir, 'schema/tables.sql'), schemaSql(schema, 'tables'))
+  fs.writeFileSync(path.join(dir, 'schema/post.sql'), schemaSql(schema, 'post'))
+  fs.writeFileSync(path.join(dir, 'restore.sql'), restoreSql(tables))
+}
+
+export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions): Promise<DumpResult> {
+  const t0 = Date.now()
+  const name = checkName(opts.name, { reservedOk: opts.reservedOk })
+  const final = snapshotPath(cfg, name)
+  if (fs.existsSync(final) && !opts.force) {
+    throw new UserError(`snapshot "${name}" already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --force"` })
+  }
+  const database = rt.admin.database
+  const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
+  if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
+
+  fs.mkdirSync(backupRoot(cfg), { recursive: true })
+  const partial = partialPath(final)
+  fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
+  const removePartial = () => fs.rmSync(partial, { recursive: true, force: true })
+  const offInterrupt = onInterrupt(removePartial)
+  try {
+    const threads = Math.max(1, opts.threads ?? Math.min(4, os.availableParallelism()))
+    const { readers, locked } = await openReaders(rt.admin, threads, async (db) => ({
+      schema: await readSchema(db, database),
+      tables: await baseTables(db, database),
+      version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
+    }))
+    const { schema, tables, version } = locked
+    const storageDir = projectPath(cfg, cfg.STORAGE_DIR)
+    const storagePromise = archiveStorage(storageDir, path.join(partial, STORAGE_ARCHIVE))
+    storagePromise.catch(() => undefined)
+    const results: ManifestTable[] = []
+    const progress = startProgress(`dump ${name}`, tables.reduce((a, t) => a + t.estimate, 0))
+    try {
+      const queue = [...tables]
+      await Promise.all(readers.workers.map(async (db) => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          const bar = progress.item(t.name, t.estimate)
+          const dump = await dumpTableData(db, database, t.name, partial, { onProgress: (r, b) => bar.update(r, b) })
+          // CHECKSUM TABLE reads the same consistent snapshot; history rows of system-versioned
+          // tables are not dumped, so their checksum would not describe the data.
+          const checksum = t.versioned ? null
+            : String((await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`))[0].Checksum)
+          bar.done()
+          results.push({ name: t.name, rows: dump.rows, checksum, bytes: dump.files.reduce((a, f) => a + f.bytes, 0),
+            files: dump.files, columns: dump.columns, loadColumns: dump.loadColumns })
+        }
+      }))
+    } finally {
+      progress.stop()
+      await readers.close()
+    }
+    const storage = await storagePromise
+    results.sort((a, b) => a.name.localeCompare(b.name))
+    writeSchemaFiles(partial, schema, results)
+
+    const files: Manifest['files'] = {}
+    for (const t of results) for (const f of t.files) files[f.file] = { bytes: f.bytes, sha256: f.sha256 }
+    files[STORAGE_ARCHIVE] = { bytes: storage.archiveBytes, sha256: storage.archiveSha256 }
+    for (const rel of ['schema/schema.json', 'schema/tables.sql', 'schema/post.sql', 'restore.sql']) {
+      files[rel] = await sha256File(path.join(partial, rel))
+    }
+    const manifest: Manifest = {
+      format: FORMAT,
+      formatVersion: FORMAT_VERSION,
+      name,
+      kind: 'logical',
+      created: new Date(t0).toISOString(),
+      datakeepVersion: datakeepVersion(),
+      engine: { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version },
+      database: { name: database, charset: schema.database.charset, collation: schema.database.collation },
+      git: await gitState(cfg.projectDir),
+      schemaHash: schemaHash(schema),
+      durationMs: Date.now() - t0,
+      tables: results,
+      storage: { files: storage.files, bytes: storage.bytes, treeHash: storage.treeHash, archive: STORAGE_ARCHIVE },
+      files,
+    }
+    writeManifest(partial, manifest)
+    replaceDir(partial, final)
+    return { dir: final, manifest }
+  } catch (e) {
+    removePartial()
+    throw e
+  } finally {
+    offInterrupt()
+  }
+}
+
+/** Moves a complete folder into place; an existing one is renamed aside first and removed after. */
+export function replaceDir(from: string, to: string): void {
+  if (!fs.existsSync(to)) { fs.renameSync(from, to); return }
+  const old = `${to}.old-${process.pid}-${Date.now()}`
+  fs.renameSync(to, old)
+  try {
+    fs.renameSync(from, to)
+  } catch (e) {
+    fs.renameSync(old, to)
+    throw e
+  }
+  fs.rmSync(old, { recursive: true, force: true })
+}

@@ -1,0 +1,116 @@
+// data_load: check the snapshot whole, load it into a staging database beside the live one,
+// verify it against the manifest, restore the files, then swap it in atomically.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { projectPath, type Config } from '../config.ts'
+import { connect, ident, query, serverVersion, withDb, type Db } from '../db.ts'
+import { UserError, failure, onInterrupt } from '../errors.ts'
+import { invokingOwner } from '../owner.ts'
+import { startProgress } from '../progress.ts'
+import type { Runtime } from '../runtime/index.ts'
+import { checkFiles, readManifest, type Manifest } from './manifest.ts'
+import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
+import { createTables, type SchemaSnapshot } from './schema.ts'
+import { restoreStorage } from './storage.ts'
+import { swapIn } from './swap.ts'
+import { loadTableData } from './table-data.ts'
+
+export interface LoadResult { name: string; tables: number; rows: number; files: number; ms: number }
+
+/** A name for one of the tool's temporary databases; the prefix lets a later run find debris. */
+export function tempDbName(kind: 'stage' | 'old' | 'scratch'): string {
+  return `${TEMP_DB_PREFIX}${kind}_${process.pid}_${Date.now().toString(36)}`
+}
+
+/** Reads a snapshot and checks it whole before anything is touched. */
+export async function openSnapshot(cfg: Config, name: string | undefined, verb: string): Promise<{ dir: string; manifest: Manifest; schema: SchemaSnapshot }> {
+  const dir = requireSnapshot(cfg, name, verb)
+  const manifest = readManifest(dir)
+  const problems = await checkFiles(dir, manifest)
+  if (problems.length) {
+    throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
+  }
+  const schema = JSON.parse(fs.readFileSync(path.join(dir, 'schema/schema.json'), 'utf8')) as SchemaSnapshot
+  return { dir, manifest, schema }
+}
+
+/** Refuses a snapshot the running server cannot take (another engine). */
+export function checkEngine(m: Manifest, version: string): { sameVersion: boolean } {
+  const flavor = /mariadb/i.test(version) ? 'mariadb' : 'mysql'
+  if (m.engine.flavor !== flavor) {
+    throw new UserError(`snapshot "${m.name}" is from ${m.engine.flavor} ${m.engine.version}; this server is ${flavor} ${version}`, {
+      hint: 'load it into a server of the same engine, or import a plain SQL dump with: make data_load ARGS="--file dump.sql"',
+    })
+  }
+  const minor = (v: string) => v.split('.').slice(0, 2).join('.')
+  return { sameVersion: minor(m.engine.version) === minor(version) }
+}
+
+/** Loads every table of the snapshot into `target` (tables already created) in parallel. */
+export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string): Promise<void> {
+  const threads = Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), m.tables.length || 1))
+  const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
+  const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
+  const conns: Db[] = []
+  try {
+    await Promise.all(Array.from({ length: threads }, async () => {
+      const db = await connect(rt.admin, { database: target })
+      conns.push(db)
+      await db.query("SET SESSION foreign_key_checks = 0, unique_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO'")
+      await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const bar = progress.item(t.name, t.rows)
+        await loadTableData(db, target, { table: t.name, rows: t.rows, files: t.files, columns: t.columns, loadColumns: t.loadColumns }, dir,
+          { onProgress: (r) => bar.update(r) })
+        bar.done()
+      }
+    }))
+  } finally {
+    progress.stop()
+    for (const c of conns) await c.end().catch(() => c.destroy())
+  }
+}
+
+/** Compares row counts (and checksums where the server computes them alike) with the manifest. */
+export async function verifyTables(db: Db, database: string, m: Manifest, compareChecksums: boolean): Promise<string[]> {
+  const problems: string[] = []
+  for (const t of m.tables) {
+    const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}`)
+    if (Number(c.n) !== t.rows) { problems.push(`${t.name}: ${c.n} rows, the manifest says ${t.rows}`); continue }
+    if (!compareChecksums || t.checksum === null) continue
+    const [k] = await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`)
+    if (String(k.Checksum) !== t.checksum) problems.push(`${t.name}: checksum ${k.Checksum}, the manifest says ${t.checksum}`)
+  }
+  return problems
+}
+
+export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {
+  const t0 = Date.now()
+  const { dir, manifest: m, schema } = await openSnapshot(cfg, name, 'data_load')
+  const live = rt.admin.database
+  const stage = tempDbName('stage')
+  return withDb(rt.admin, async (db) => {
+    const { sameVersion } = checkEngine(m, await serverVersion(db))
+    const dropStage = () => db.query(`DROP DATABASE IF EXISTS ${ident(stage)}`).then(() => undefined)
+    const off = onInterrupt(async () => {
+      // the interrupted statement may hold the connection: drop from a fresh one
+      await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null })
+    })
+    try {
+      await db.query(`CREATE DATABASE ${ident(stage)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
+      await createTables(db, stage, schema)
+      await loadTables(rt, cfg, dir, m, stage)
+      const problems = await verifyTables(db, stage, m, sameVersion)
+      if (problems.length) {
+        throw failure(`the loaded data does not match snapshot "${m.name}": ${problems.join('; ')}`, 'nothing was changed; run make data_verify ARGS="--name ' + m.name + ' --deep"')
+      }
+      await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      await swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation })
+      return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
+    } finally {
+      await dropStage().catch(() => undefined)
+      off()
+    }
+  }, { database: null })
+}

@@ -1,0 +1,103 @@
+// manifest.json: what a snapshot holds and how to check it (docs/snapshot-format.md).
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { UserError, failure } from '../errors.ts'
+
+export const FORMAT = 'datakeep-snapshot'
+export const FORMAT_VERSION = 1
+
+export interface ManifestTable {
+  name: string
+  rows: number
+  /** CHECKSUM TABLE in the dump's snapshot; null where it does not describe the dumped rows. */
+  checksum: string | null
+  /** Compressed data bytes on disk. */
+  bytes: number
+  files: { file: string; rows: number; bytes: number; sha256: string }[]
+  columns: string[]
+  loadColumns: string
+}
+
+export interface Manifest {
+  format: typeof FORMAT
+  formatVersion: number
+  name: string
+  kind: 'logical'
+  created: string
+  datakeepVersion: string
+  engine: { flavor: 'mariadb' | 'mysql'; version: string }
+  database: { name: string; charset: string; collation: string }
+  git: { commit: string | null; dirty: boolean | null }
+  schemaHash: string
+  durationMs: number
+  tables: ManifestTable[]
+  storage: { files: number; bytes: number; treeHash: string; archive: string }
+  /** Every file of the snapshot but manifest.json: size and sha256. */
+  files: Record<string, { bytes: number; sha256: string }>
+  /** sha256 of this manifest without this field: an edited manifest is caught. */
+  manifestSha256?: string
+}
+
+function selfHash(m: Manifest): string {
+  const { manifestSha256: _, ...rest } = m
+  return crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex')
+}
+
+export async function sha256File(file: string): Promise<{ bytes: number; sha256: string }> {
+  const h = crypto.createHash('sha256')
+  let bytes = 0
+  for await (const chunk of fs.createReadStream(file)) { h.update(chunk as Buffer); bytes += (chunk as Buffer).length }
+  return { bytes, sha256: h.digest('hex') }
+}
+
+/** Writes manifest.json under a temporary name, then renames it. */
+export function writeManifest(dir: string, m: Manifest): void {
+  const tmp = path.join(dir, `manifest.json.tmp-${process.pid}`)
+  fs.writeFileSync(tmp, JSON.stringify({ ...m, manifestSha256: selfHash(m) }, null, 2) + '\n')
+  fs.renameSync(tmp, path.join(dir, 'manifest.json'))
+}
+
+/** Reads and checks a manifest's format; a snapshot from a newer datakeep is refused. */
+export function readManifest(dir: string): Manifest {
+  const file = path.join(dir, 'manifest.json')
+  let m: Manifest
+  try {
+    m = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw failure(`${file} is unreadable (${(e as Error).message.split('\n')[0]})`, 'the snapshot is damaged; load another one')
+  }
+  if (m?.format !== FORMAT || typeof m.formatVersion !== 'number' || !Array.isArray(m.tables) || typeof m.files !== 'object') {
+    throw failure(`${file} is not a datakeep manifest`, 'the snapshot is damaged; load another one')
+  }
+  if (m.manifestSha256 !== selfHash(m)) {
+    throw failure(`${file} was edited or damaged (its own checksum does not match)`, 'the snapshot cannot be trusted; load another one')
+  }
+  if (m.formatVersion > FORMAT_VERSION) {
+    throw new UserError(`snapshot "${m.name}" has format version ${m.formatVersion}; this datakeep reads up to ${FORMAT_VERSION}`, {
+      hint: 'update datakeep (git pull) to load it',
+    })
+  }
+  return m
+}
+
+/**
+ * Checks every file the manifest lists (size, then sha256) and that the manifest lists every file
+ * it should (tables' data files, the storage archive). Returns the problems, one line each.
+ */
+export async function checkFiles(dir: string, m: Manifest): Promise<string[]> {
+  const problems: string[] = []
+  const listed = new Set(Object.keys(m.files))
+  for (const t of m.tables) for (const f of t.files) if (!listed.has(f.file)) problems.push(`${f.file}: not in the manifest's file list`)
+  if (m.storage.archive && !listed.has(m.storage.archive)) problems.push(`${m.storage.archive}: not in the manifest's file list`)
+  for (const [rel, want] of Object.entries(m.files)) {
+    const p = path.join(dir, rel)
+    if (rel.includes('..') || path.isAbsolute(rel)) { problems.push(`${rel}: a path outside the snapshot`); continue }
+    let size: number
+    try { size = fs.statSync(p).size } catch { problems.push(`${rel}: missing`); continue }
+    if (size !== want.bytes) { problems.push(`${rel}: ${size} bytes, the manifest says ${want.bytes} (truncated or altered)`); continue }
+    const got = await sha256File(p)
+    if (got.sha256 !== want.sha256) problems.push(`${rel}: sha256 differs from the manifest (altered)`)
+  }
+  return problems
+}

@@ -1,0 +1,37 @@
+// data_dump: snapshot the database + uploaded files as one named, verified unit.
+// usage: make data_dump [ARGS="--name x --force"]  (--format sql [--gzip]: one plain SQL file)
+// needs: the server running (make up).
+import { parseFlags } from '../lib/args.ts'
+import { loadConfig } from '../lib/config.ts'
+import { UserError, main } from '../lib/errors.ts'
+import { done, formatBytes, formatSeconds, result } from '../lib/log.ts'
+import { selectRuntime } from '../lib/runtime/index.ts'
+import { dumpSnapshot } from '../lib/snapshot/dump.ts'
+import { defaultName } from '../lib/snapshot/names.ts'
+import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
+
+const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--format snapshot|sql] [--gzip]"]'
+
+main(async () => {
+  const { values } = parseFlags(process.argv.slice(2), {
+    name: { type: 'string' }, force: { type: 'boolean' }, format: { type: 'string' }, gzip: { type: 'boolean' },
+  }, USAGE)
+  const format = values.format ?? 'snapshot'
+  if (!['snapshot', 'sql'].includes(format)) throw new UserError(`unknown --format ${JSON.stringify(format)}: snapshot or sql`, { hint: `usage: ${USAGE}` })
+  if (values.gzip && format !== 'sql') throw new UserError('--gzip goes with --format sql (snapshots are always compressed)', { hint: `usage: ${USAGE}` })
+  const cfg = loadConfig()
+  const rt = await selectRuntime(cfg)
+  const name = values.name ?? defaultName()
+  const t0 = Date.now()
+  if (format === 'sql') {
+    const file = await dumpSqlFile(cfg, rt, { name, gzip: !!values.gzip, force: !!values.force })
+    done(`wrote ${file} (${formatSeconds(Date.now() - t0)}); restore with: mariadb <database> < ${values.gzip ? '<(gunzip -c ' + file + ')' : file}`)
+    result(file)
+    return
+  }
+  const { dir, manifest: m } = await dumpSnapshot(cfg, rt, { name, force: !!values.force })
+  const rows = m.tables.reduce((a, t) => a + t.rows, 0)
+  const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
+  done(`snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
+  result(dir)
+})

@@ -1,0 +1,21 @@
+// data_list: the snapshots, newest first (name, created, size, tables, rows, server version).
+// usage: make data_list [ARGS="--json"]
+// needs: nothing running.
+import { parseFlags } from '../lib/args.ts'
+import { loadConfig } from '../lib/config.ts'
+import { main } from '../lib/errors.ts'
+import { formatBytes, info, result, table } from '../lib/log.ts'
+import { listSnapshots } from '../lib/snapshot/catalog.ts'
+import { backupRoot } from '../lib/snapshot/names.ts'
+
+main(async () => {
+  const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make data_list [ARGS="--json"]')
+  const cfg = loadConfig()
+  const list = listSnapshots(cfg)
+  if (values.json) { result(JSON.stringify(list, null, 2)); return }
+  if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
+  result(table(['name', 'created', 'size', 'tables', 'rows', 'server'], list.map((s) => [
+    s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes),
+    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''),
+  ])))
+})
