@@ -1,6 +1,6 @@
 // Real-service fixtures: a private MariaDB started through the local runtime's own code, in a
 // temp project folder on a free port; never the machine's shared server.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -12,6 +12,8 @@ import { LocalRuntime } from '../../lib/runtime/local.ts'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const TSX = path.join(REPO, 'node_modules/.bin/tsx')
+/** Scripts run as one node process (tsx as a loader), so a signal reaches the script itself. */
+const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
 export const DATASETS = path.resolve(REPO, '../shared/datasets')
 
 export async function freePort(): Promise<number> {
@@ -67,17 +69,23 @@ export async function makeStack(opts: { start?: boolean; env?: Record<string, st
 
 export interface ScriptResult { code: number; stdout: string; stderr: string }
 
-/** Runs a real script (scripts/<name>.ts) in the stack's project folder. */
+/** Starts a real script (scripts/<name>.ts) in the stack's project folder. */
+export function spawnScript(stack: { dir: string; env: Record<string, string> }, name: string, args: string[] = [],
+  extraEnv: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO, 'scripts', `${name}.ts`), ...args], {
+    cwd: stack.dir, env: { ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+/** Runs a real script to its end. */
 export function runScript(stack: { dir: string; env: Record<string, string> }, name: string, args: string[] = [],
   extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(REPO, 'scripts', `${name}.ts`), ...args], {
-      cwd: stack.dir, env: { ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawnScript(stack, name, args, extraEnv)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
+    child.stdout!.on('data', (d) => { stdout += d })
+    child.stderr!.on('data', (d) => { stderr += d })
     child.on('error', reject)
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }))
   })

@@ -1,0 +1,169 @@
+// Bad input and interruptions: a clear line, the right exit code, the live data and every existing
+// snapshot untouched.
+import fs from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
+import { loadSakila } from '../support/sakila.ts'
+import { lastLine, makeStack, runScript, spawnScript, type TestStack } from '../support/stack.ts'
+
+const t = suite('snapshot failures', { stack: null as unknown as TestStack, live: null as unknown as Fingerprint })
+t.before(async (ctx) => {
+  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
+  await loadSakila(ctx.stack)
+  // a bigger table so interruptions land mid-work
+  await sql(ctx.stack, `CREATE TABLE big (id INT PRIMARY KEY AUTO_INCREMENT, pad VARCHAR(200));
+    INSERT INTO big (pad) SELECT REPEAT(MD5(seq), 6) FROM seq_1_to_400000;`, 'sakila')
+  const r = await runScript(ctx.stack, 'data-dump', ['--name', 'good'])
+  if (r.code !== 0) throw new Error(r.stderr)
+  ctx.live = await ctx.stack.db((db) => fingerprint(db, 'sakila'))
+})
+t.after(async (ctx) => { await ctx.stack?.destroy() })
+
+const snap = (stack: TestStack, ...p: string[]) => path.join(stack.dir, 'data/backups', ...p)
+
+async function assertUntouched(stack: TestStack, live: Fingerprint): Promise<void> {
+  assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), live, 'the live database changed')
+  const v = await runScript(stack, 'data-verify', ['--name', 'good'])
+  assert.is(v.code, 0, `snapshot good no longer verifies: ${v.stderr}`)
+}
+
+t('bad names are refused with the rule', async ({ stack }) => {
+  for (const name of ['../x', '/etc', '', 'a b', '.hidden', '-x', 'x'.repeat(65), 'a/b']) {
+    const r = await runScript(stack, 'data-dump', ['--name', name])
+    assert.is(r.code, 2, name)
+    assert.is(lastLine(r.stderr), `datakeep: invalid snapshot name ${JSON.stringify(name)}: names are letters, digits, ".", "_" and "-", at most 64 characters, not starting with "." or "-"`)
+  }
+  const r = await runScript(stack, 'data-dump', ['--name', '_init'])
+  assert.is(r.code, 2)
+  assert.match(lastLine(r.stderr), 'snapshot name "_init" is reserved')
+  assert.is(fs.readdirSync(snap(stack)).filter((n) => n !== 'good').length, 0)
+})
+
+t('load needs an existing name and lists the available ones', async ({ stack }) => {
+  let r = await runScript(stack, 'data-load')
+  assert.is(r.code, 2)
+  assert.is(lastLine(r.stderr), 'datakeep: data_load needs a snapshot name; usage: make data_load ARGS="--name <name>"; available: good')
+  r = await runScript(stack, 'data-load', ['--name', 'nope'])
+  assert.is(r.code, 2)
+  assert.is(lastLine(r.stderr), `datakeep: snapshot "nope" does not exist in ${snap(stack)}; available: good`)
+  r = await runScript(stack, 'data-load', ['--name', '../good'])
+  assert.is(r.code, 2)
+})
+
+async function damaged(stack: TestStack, live: Fingerprint, name: string, damage: (dir: string) => void, expect: string) {
+  fs.cpSync(snap(stack, 'good'), snap(stack, name), { recursive: true })
+  damage(snap(stack, name))
+  const r = await runScript(stack, 'data-load', ['--name', name])
+  assert.is(r.code, 1, r.stderr)
+  assert.match(lastLine(r.stderr), expect)
+  await assertUntouched(stack, live)
+  const v = await runScript(stack, 'data-verify', ['--name', name])
+  assert.is(v.code, 1)
+  fs.rmSync(snap(stack, name), { recursive: true })
+}
+
+const bigFile = (dir: string) => path.join(dir, 'data', fs.readdirSync(path.join(dir, 'data')).find((f) => f.startsWith('big.'))!)
+
+t('a truncated data file: exit 1 naming the file, nothing changed', async ({ stack, live }) => {
+  await damaged(stack, live, 'trunc', (dir) => {
+    const f = bigFile(dir)
+    fs.truncateSync(f, fs.statSync(f).size - 100)
+  }, /snapshot "trunc" is damaged: data\/big\.[^:]+: \d+ bytes, the manifest says \d+ \(truncated or altered\)/)
+})
+
+t('a flipped byte: exit 1 naming the file', async ({ stack, live }) => {
+  await damaged(stack, live, 'flip', (dir) => {
+    const f = bigFile(dir)
+    const fd = fs.openSync(f, 'r+')
+    const b = Buffer.alloc(1)
+    fs.readSync(fd, b, 0, 1, 1000)
+    b[0] ^= 0xff
+    fs.writeSync(fd, b, 0, 1, 1000)
+    fs.closeSync(fd)
+  }, /data\/big\.[^:]+: sha256 differs from the manifest \(altered\)/)
+})
+
+t('a deleted file and an edited manifest are refused', async ({ stack, live }) => {
+  await damaged(stack, live, 'gone', (dir) => fs.rmSync(path.join(dir, 'storage.tar.gz')), 'storage.tar.gz: missing')
+  await damaged(stack, live, 'edited', (dir) => {
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'))
+    m.tables[0].rows += 1
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m, null, 2))
+  }, 'manifest.json was edited or damaged')
+})
+
+t('deep verify loads into a scratch database and drops it', async ({ stack }) => {
+  const r = await runScript(stack, 'data-verify', ['--name', 'good', '--deep'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(lastLine(r.stderr), 'snapshot good verified (deep: loaded and compared)')
+  assert.is((await sql(stack, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '\\_dk\\_%'")).trim(), '')
+})
+
+function killWhen(stack: TestStack, name: string, args: string[], ready: () => boolean): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawnScript(stack, name, args)
+    const timer = setInterval(() => {
+      if (ready()) { clearInterval(timer); child.kill('SIGKILL') }
+    }, 20)
+    child.on('close', (code) => { clearInterval(timer); resolve(code) })
+  })
+}
+
+t('kill -9 in the middle of a dump: no snapshot listed, the others verify', async ({ stack, live }) => {
+  const partialWithData = () => fs.readdirSync(snap(stack)).some((n) => n.startsWith('mid.partial-')
+    && fs.existsSync(snap(stack, n, 'data')) && fs.readdirSync(snap(stack, n, 'data')).some((f) => f.startsWith('big.')))
+  const code = await killWhen(stack, 'data-dump', ['--name', 'mid'], partialWithData)
+  assert.is(code, null, 'the dump finished before it could be killed')
+  const list = JSON.parse((await runScript(stack, 'data-list', ['--json'])).stdout)
+  assert.equal(list.map((s: { name: string }) => s.name), ['good'])
+  assert.not.ok(fs.existsSync(snap(stack, 'mid')))
+  await assertUntouched(stack, live)
+})
+
+t('kill -9 in the middle of a load: the live database is unchanged', async ({ stack, live }) => {
+  await sql(stack, 'DELETE FROM big WHERE id > 1000', 'sakila')
+  const changed = await stack.db((db) => fingerprint(db, 'sakila'))
+  const staging = () => {
+    try {
+      return fs.readdirSync(stack.rt.paths.dataDir).some((n) => n.startsWith('_dk_stage_')
+        && fs.readdirSync(path.join(stack.rt.paths.dataDir, n)).some((f) => f.startsWith('big.') && fs.statSync(path.join(stack.rt.paths.dataDir, n, f)).size > 8 << 20))
+    } catch { return false }
+  }
+  const code = await killWhen(stack, 'data-load', ['--name', 'good'], staging)
+  assert.is(code, null, 'the load finished before it could be killed')
+  assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), changed)
+  // and a complete load afterwards still works, bringing the snapshot back
+  const r = await runScript(stack, 'data-load', ['--name', 'good'])
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), live)
+})
+
+t('prune prints its plan, deletes only with --yes, never reserved names', async ({ stack }) => {
+  fs.cpSync(snap(stack, 'good'), snap(stack, '_init'), { recursive: true })
+  for (const n of ['p1', 'p2']) assert.is((await runScript(stack, 'data-dump', ['--name', n])).code, 0)
+  let r = await runScript(stack, 'data-prune', ['--keep', '1'])
+  assert.is(r.code, 0)
+  assert.match(r.stderr, 'would delete p1')
+  assert.match(r.stderr, 'would delete good')
+  assert.ok(fs.existsSync(snap(stack, 'p1')))
+  r = await runScript(stack, 'data-prune', ['--keep', '1', '--yes'])
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(fs.readdirSync(snap(stack)).sort(), ['_init', 'p2'])
+  r = await runScript(stack, 'data-prune', ['--keep', 'x'])
+  assert.is(r.code, 2)
+})
+
+t('a server that is down: exit 1 with the command to start it', async ({ stack }) => {
+  await stack.rt.stop()
+  for (const [name, args] of [['data-dump', ['--name', 'down']], ['data-load', ['--name', 'p2']]] as const) {
+    const r = await runScript(stack, name, [...args])
+    assert.is(r.code, 1, name)
+    assert.match(lastLine(r.stderr), /^datakeep: the database server does not answer at socket .* \(ENOENT\); to fix: make up$/)
+  }
+  assert.not.ok(fs.existsSync(snap(stack, 'down')))
+  await stack.rt.start()
+})
+
+t.run()

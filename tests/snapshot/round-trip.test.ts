@@ -1,0 +1,106 @@
+// data_dump -> change everything -> data_load brings back exactly what was dumped: sakila (both
+// variants) and the adversarial schema, through the real scripts.
+import fs from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fingerprint, sql, treeDigest } from '../support/fingerprint.ts'
+import { createAdversarial } from '../support/adversarial.ts'
+import { loadSakila, loadSakilaGeo } from '../support/sakila.ts'
+import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
+
+const t = suite('snapshot round trip', { stack: null as unknown as TestStack })
+t.before(async (ctx) => {
+  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
+  await loadSakila(ctx.stack)
+  await loadSakilaGeo(ctx.stack)
+})
+t.after(async (ctx) => { await ctx.stack?.destroy() })
+
+function writeStorage(stack: TestStack): string {
+  const dir = path.join(stack.dir, 'data/storage')
+  fs.mkdirSync(path.join(dir, 'uploads/2024'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'uploads/2024/a.txt'), 'first upload')
+  fs.writeFileSync(path.join(dir, 'uploads/photo é.bin'), Buffer.from([0, 1, 2, 255, 254]))
+  fs.chmodSync(path.join(dir, 'uploads/photo é.bin'), 0o600)
+  fs.utimesSync(path.join(dir, 'uploads/2024/a.txt'), new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'))
+  return dir
+}
+
+t('sakila: dump, damage data, objects and files, load: everything equal again', async ({ stack }) => {
+  const storage = writeStorage(stack)
+  const before = await stack.db((db) => fingerprint(db, 'sakila'))
+  const storageBefore = treeDigest(storage)
+  assert.ok(Object.keys(before.objects).some((k) => k.startsWith('trigger ')))
+  assert.ok(Object.keys(before.objects).some((k) => k.startsWith('procedure ')))
+
+  const dump = await runScript(stack, 'data-dump', ['--name', 's1'])
+  assert.is(dump.code, 0, dump.stderr)
+  assert.is(dump.stdout.trim(), path.join(stack.dir, 'data/backups/s1'))
+  assert.match(lastLine(dump.stderr), /snapshot s1: 16 tables, 47273 rows, 2 files, .* in [\d.]+ s$/)
+
+  await sql(stack, 'DELETE FROM payment WHERE payment_id > 100; DROP VIEW actor_info; DROP TRIGGER ins_film; CREATE TABLE extra (id INT); DROP PROCEDURE film_in_stock', 'sakila')
+  await sql(stack, "INSERT INTO actor (first_name, last_name) VALUES ('NEW', 'ROW')", 'sakila')
+  fs.rmSync(path.join(storage, 'uploads/2024/a.txt'))
+  fs.writeFileSync(path.join(storage, 'stray.txt'), 'not in the snapshot')
+  assert.not.equal(await stack.db((db) => fingerprint(db, 'sakila')), before)
+
+  const load = await runScript(stack, 'data-load', ['--name', 's1'])
+  assert.is(load.code, 0, load.stderr)
+  assert.match(lastLine(load.stderr), 'loaded snapshot s1 into sakila: 16 tables, 47273 rows, 2 files, verified')
+  const after = await stack.db((db) => fingerprint(db, 'sakila'))
+  assert.equal(after.tables, before.tables)
+  assert.equal(after.objects, before.objects)
+  assert.is(treeDigest(storage), storageBefore)
+  assert.is(fs.statSync(path.join(storage, 'uploads/2024/a.txt')).mtime.toISOString(), '2020-01-02T03:04:05.000Z')
+  const leftovers = await sql(stack, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '\\_dk\\_%'")
+  assert.is(leftovers.trim(), '')
+
+  const list = await runScript(stack, 'data-list')
+  assert.is(list.code, 0)
+  assert.match(list.stdout, /^s1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d .* 16 +47273 +10\.11/m)
+  const json = JSON.parse((await runScript(stack, 'data-list', ['--json'])).stdout)
+  assert.is(json[0].name, 's1')
+  assert.is(json[0].rows, 47273)
+})
+
+t('sakila_geo (GEOMETRY column, SPATIAL index): round trip equal', async ({ stack }) => {
+  const env = { MYSQL_DATABASE: 'sakila_geo' }
+  const before = await stack.db((db) => fingerprint(db, 'sakila_geo'))
+  assert.match(before.objects['table address'], 'SPATIAL KEY')
+  assert.is((await runScript(stack, 'data-dump', ['--name', 'geo'], env)).code, 0)
+  await sql(stack, 'UPDATE address SET location = POINT(1, 1); DELETE FROM rental', 'sakila_geo')
+  const load = await runScript(stack, 'data-load', ['--name', 'geo'], env)
+  assert.is(load.code, 0, load.stderr)
+  const after = await stack.db((db) => fingerprint(db, 'sakila_geo'))
+  assert.equal(after, before)
+})
+
+t('adversarial types and objects: round trip equal', async ({ stack }) => {
+  const env = { MYSQL_DATABASE: 'adv' }
+  await sql(stack, 'CREATE DATABASE adv')
+  await stack.db((db) => createAdversarial(db, 'adv'), null)
+  const before = await stack.db((db) => fingerprint(db, 'adv'))
+  const dump = await runScript(stack, 'data-dump', ['--name', 'adv'], env)
+  assert.is(dump.code, 0, dump.stderr)
+  for (const table of Object.keys(before.tables)) await sql(stack, `DELETE FROM \`${table.replace(/`/g, '``')}\``, 'adv').catch(() => undefined)
+  const load = await runScript(stack, 'data-load', ['--name', 'adv'], env)
+  assert.is(load.code, 0, load.stderr)
+  const after = await stack.db((db) => fingerprint(db, 'adv'))
+  assert.equal(after.tables, before.tables)
+  assert.equal(after.objects, before.objects)
+})
+
+t('--force replaces an existing snapshot only when the new one is complete', async ({ stack }) => {
+  const refused = await runScript(stack, 'data-dump', ['--name', 's1'])
+  assert.is(refused.code, 2)
+  assert.is(lastLine(refused.stderr), 'datakeep: snapshot "s1" already exists; to replace it: make data_dump ARGS="--name s1 --force"')
+  await sql(stack, 'DELETE FROM payment WHERE payment_id > 10', 'sakila')
+  const forced = await runScript(stack, 'data-dump', ['--name', 's1', '--force'])
+  assert.is(forced.code, 0, forced.stderr)
+  const json = JSON.parse((await runScript(stack, 'data-list', ['--json'])).stdout)
+  assert.is(json.find((s: { name: string }) => s.name === 's1').rows, 47273 - 16049 + 10)
+  assert.equal(fs.readdirSync(path.join(stack.dir, 'data/backups')).filter((n) => n.includes('.old-') || n.includes('.partial-')), [])
+})
+
+t.run()
