@@ -74,6 +74,8 @@ export function initArgv(bin: string, flavor: Flavor, dataDir: string, osUser: s
 export function serverArgv(bin: string, p: LocalPaths, port: number, osUser: string | null): string[] {
   return [bin, `--defaults-file=${SERVER_CNF}`, `--datadir=${p.dataDir}`, `--socket=${p.socket}`,
     `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${p.pidFile}`, `--log-error=${p.logFile}`,
+    // its own temp dir: a shared /tmp cleaned by someone else must not break a running server
+    `--tmpdir=${p.runDir}`,
     ...(osUser ? [`--user=${osUser}`] : [])]
 }
 

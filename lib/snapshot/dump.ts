@@ -10,6 +10,7 @@ import { startProgress } from '../progress.ts'
 import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { openReaders } from './consistent.ts'
+import { cleanDebris } from './debris.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
 import { backupRoot, checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
@@ -64,6 +65,7 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
 
+  await cleanDebris(cfg, rt)
   fs.mkdirSync(backupRoot(cfg), { recursive: true })
   const partial = partialPath(final)
   fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
@@ -87,14 +89,15 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
       await Promise.all(readers.workers.map(async (db) => {
         for (let t = queue.shift(); t; t = queue.shift()) {
           const bar = progress.item(t.name, t.estimate)
-          const dump = await dumpTableData(db, database, t.name, partial, { onProgress: (r, b) => bar.update(r, b) })
-          // CHECKSUM TABLE reads the same consistent snapshot; history rows of system-versioned
-          // tables are not dumped, so their checksum would not describe the data.
-          const checksum = t.versioned ? null
+          // system-versioned tables keep their history (where the server lets it be loaded back)
+          const dump = await dumpTableData(db, database, t.name, partial, { history: t.versioned, onProgress: (r, b) => bar.update(r, b) })
+          // CHECKSUM TABLE reads the same consistent snapshot. A versioned table whose history
+          // cannot be loaded back (transaction-id versioning) would not match it: no checksum.
+          const checksum = t.versioned && !dump.history ? null
             : String((await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`))[0].Checksum)
           bar.done()
           results.push({ name: t.name, rows: dump.rows, checksum, bytes: dump.files.reduce((a, f) => a + f.bytes, 0),
-            files: dump.files, columns: dump.columns, loadColumns: dump.loadColumns })
+            files: dump.files, columns: dump.columns, loadColumns: dump.loadColumns, ...(dump.history ? { history: true } : {}) })
         }
       }))
     } finally {

@@ -9,7 +9,8 @@ import { UserError, failure, onInterrupt } from '../errors.ts'
 import { invokingOwner } from '../owner.ts'
 import { startProgress } from '../progress.ts'
 import type { Runtime } from '../runtime/index.ts'
-import { checkFiles, readManifest, type Manifest } from './manifest.ts'
+import { cleanDebris } from './debris.ts'
+import { checkFiles, readManifest, tableDump, type Manifest } from './manifest.ts'
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
 import { restoreStorage } from './storage.ts'
@@ -61,7 +62,7 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
       await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
       for (let t = queue.shift(); t; t = queue.shift()) {
         const bar = progress.item(t.name, t.rows)
-        await loadTableData(db, target, { table: t.name, rows: t.rows, files: t.files, columns: t.columns, loadColumns: t.loadColumns }, dir,
+        await loadTableData(db, target, tableDump(t), dir,
           { onProgress: (r) => bar.update(r) })
         bar.done()
       }
@@ -76,7 +77,7 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
 export async function verifyTables(db: Db, database: string, m: Manifest, compareChecksums: boolean): Promise<string[]> {
   const problems: string[] = []
   for (const t of m.tables) {
-    const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}`)
+    const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}${t.history ? ' FOR SYSTEM_TIME ALL' : ''}`)
     if (Number(c.n) !== t.rows) { problems.push(`${t.name}: ${c.n} rows, the manifest says ${t.rows}`); continue }
     if (!compareChecksums || t.checksum === null) continue
     const [k] = await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`)
@@ -89,6 +90,7 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
   const t0 = Date.now()
   const { dir, manifest: m, schema } = await openSnapshot(cfg, name, 'data_load')
   const live = rt.admin.database
+  await cleanDebris(cfg, rt)
   const stage = tempDbName('stage')
   return withDb(rt.admin, async (db) => {
     const { sameVersion } = checkEngine(m, await serverVersion(db))

@@ -3,6 +3,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { UserError, failure } from '../errors.ts'
+import type { TableDump } from './table-data.ts'
 
 export const FORMAT = 'datakeep-snapshot'
 export const FORMAT_VERSION = 1
@@ -17,6 +18,13 @@ export interface ManifestTable {
   files: { file: string; rows: number; bytes: number; sha256: string }[]
   columns: string[]
   loadColumns: string
+  /** The rows include a system-versioned table's history (row counts count them too). */
+  history?: boolean
+}
+
+/** The table-data view of a manifest entry. */
+export function tableDump(t: ManifestTable): TableDump {
+  return { table: t.name, rows: t.rows, files: t.files, columns: t.columns, loadColumns: t.loadColumns, ...(t.history ? { history: true as const } : {}) }
 }
 
 export interface Manifest {

@@ -10,6 +10,7 @@ import { ident, withDb } from '../db.ts'
 import { UserError, onInterrupt } from '../errors.ts'
 import { HOST, spawnPipe } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
+import { cleanDebris } from './debris.ts'
 import { tempDbName } from './load.ts'
 import { backupRoot, checkName } from './names.ts'
 import { dropPostData, readSchema } from './schema.ts'
@@ -94,6 +95,7 @@ export async function importSqlFile(cfg: Config, rt: Runtime, file: string): Pro
   if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
     throw new UserError(`no such SQL file: ${file}`, { hint: 'usage: make data_load ARGS="--file path/to/dump.sql[.gz|.zst]"' })
   }
+  await cleanDebris(cfg, rt)
   const stage = tempDbName('stage')
   const drop = async () => { await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null }) }
   const off = onInterrupt(drop)

@@ -31,7 +31,7 @@ async function assertUntouched(stack: TestStack, live: Fingerprint): Promise<voi
 
 t('bad names are refused with the rule', async ({ stack }) => {
   for (const name of ['../x', '/etc', '', 'a b', '.hidden', '-x', 'x'.repeat(65), 'a/b']) {
-    const r = await runScript(stack, 'data-dump', ['--name', name])
+    const r = await runScript(stack, 'data-dump', [`--name=${name}`])
     assert.is(r.code, 2, name)
     assert.is(lastLine(r.stderr), `datakeep: invalid snapshot name ${JSON.stringify(name)}: names are letters, digits, ".", "_" and "-", at most 64 characters, not starting with "." or "-"`)
   }
@@ -52,7 +52,7 @@ t('load needs an existing name and lists the available ones', async ({ stack }) 
   assert.is(r.code, 2)
 })
 
-async function damaged(stack: TestStack, live: Fingerprint, name: string, damage: (dir: string) => void, expect: string) {
+async function damaged(stack: TestStack, live: Fingerprint, name: string, damage: (dir: string) => void, expect: string | RegExp) {
   fs.cpSync(snap(stack, 'good'), snap(stack, name), { recursive: true })
   damage(snap(stack, name))
   const r = await runScript(stack, 'data-load', ['--name', name])
@@ -120,6 +120,12 @@ t('kill -9 in the middle of a dump: no snapshot listed, the others verify', asyn
   assert.equal(list.map((s: { name: string }) => s.name), ['good'])
   assert.not.ok(fs.existsSync(snap(stack, 'mid')))
   await assertUntouched(stack, live)
+  // the next data operation removes the debris and says so
+  const next = await runScript(stack, 'data-dump', ['--name', 'after-crash'])
+  assert.is(next.code, 0, next.stderr)
+  assert.match(next.stderr, /removed debris of an interrupted run: .*mid\.partial-/)
+  assert.equal(fs.readdirSync(snap(stack)).sort(), ['after-crash', 'good'])
+  fs.rmSync(snap(stack, 'after-crash'), { recursive: true })
 })
 
 t('kill -9 in the middle of a load: the live database is unchanged', async ({ stack, live }) => {
@@ -134,9 +140,11 @@ t('kill -9 in the middle of a load: the live database is unchanged', async ({ st
   const code = await killWhen(stack, 'data-load', ['--name', 'good'], staging)
   assert.is(code, null, 'the load finished before it could be killed')
   assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), changed)
-  // and a complete load afterwards still works, bringing the snapshot back
+  // a complete load afterwards removes the staging debris and brings the snapshot back
   const r = await runScript(stack, 'data-load', ['--name', 'good'])
   assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, /removed debris of an interrupted run: database _dk_stage_/)
+  assert.is((await sql(stack, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '\\_dk\\_%'")).trim(), '')
   assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), live)
 })
 

@@ -14,6 +14,8 @@ export interface Fingerprint {
 
 export async function fingerprint(db: Db, database: string): Promise<Fingerprint> {
   const fp: Fingerprint = { tables: {}, objects: {} }
+  // SHOW CREATE VIEW names the database unless it is the connection's own
+  await db.query(`USE ${ident(database)}`)
   const tables = await query<{ name: string; type: string; ai: string | null }>(db,
     'SELECT TABLE_NAME AS name, TABLE_TYPE AS type, AUTO_INCREMENT AS ai FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [database])
   const q = (n: string) => `${ident(database)}.${ident(n)}`

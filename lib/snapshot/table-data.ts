@@ -1,0 +1,245 @@
+// One table's rows as zstd-compressed TSV files that a stock `mariadb` client can LOAD DATA back,
+// byte for byte: read raw (character_set_results = binary, no type conversion in the driver),
+// written with LOAD DATA's default escapes, streamed through zstd with flat memory.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Connection as CoreConnection } from 'mysql2'
+import { ident, query, type Db } from '../db.ts'
+import { failure } from '../errors.ts'
+import { HOST, spawnPipe, type Pipe } from '../run.ts'
+import { rewrap, sqlString, writeChunks, type ChunkOptions, type DataFile } from './tsv.ts'
+
+export type { DataFile } from './tsv.ts'
+
+export interface ColumnInfo {
+  name: string
+  dataType: string
+  columnType: string
+  /** VIRTUAL or STORED generated, or a system-versioning ROW START/END column: the server computes it. */
+  generated: boolean
+  invisible: boolean
+  /** Set for an explicit ROW START / ROW END column of a system-versioned table. */
+  systemTime?: 'start' | 'end'
+}
+
+export interface TableDump {
+  table: string
+  rows: number
+  files: DataFile[]
+  /** Loaded columns, in file order. */
+  columns: string[]
+  /** The column list (and SET clause) of the LOAD DATA statement. */
+  loadColumns: string
+  /** The rows include system-versioning history (loading needs system_versioning_insert_history). */
+  history?: boolean
+}
+
+/** The columns of a table in order; an empty list when the table does not exist. */
+export async function tableColumns(db: Db, database: string, table: string): Promise<ColumnInfo[]> {
+  const rows = await query<{ name: string; dataType: string; columnType: string; extra: string | null; expr: string | null }>(db,
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, EXTRA AS extra,
+            GENERATION_EXPRESSION AS expr
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [database, table])
+  return rows.map((r) => {
+    const extra = (r.extra ?? '').toUpperCase()
+    const expr = (r.expr ?? '').toUpperCase()
+    const info: ColumnInfo = {
+      name: r.name,
+      dataType: r.dataType.toLowerCase(),
+      columnType: r.columnType,
+      generated: /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra),
+      invisible: /\bINVISIBLE\b/.test(extra),
+    }
+    if (expr === 'ROW START') info.systemTime = 'start'
+    if (expr === 'ROW END') info.systemTime = 'end'
+    return info
+  })
+}
+
+/** Types whose raw bytes, read with character_set_results = binary, load back as they are. */
+const RAW = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'double', 'real',
+  'year', 'date', 'time', 'datetime', 'timestamp', 'char', 'varchar', 'binary', 'varbinary', 'tinytext', 'text',
+  'mediumtext', 'longtext', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'geometry', 'point', 'linestring', 'polygon',
+  'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection', 'vector'])
+
+interface Field { name: string; select: string; target: string; set?: string }
+
+/**
+ * How one column is read and loaded. FLOAT is shown rounded to 6 digits: read it as the exact
+ * DOUBLE. BIT, ENUM and SET go as numbers (BIT bytes are not text; an ENUM's invalid '' and a
+ * member '' look alike). Other types (INET6, UUID, MySQL's JSON) take text only from a text
+ * string, not from the binary one LOAD DATA ... CHARACTER SET binary gives them.
+ */
+export function columnField(c: ColumnInfo, i: number): Field {
+  const q = ident(c.name)
+  if (c.dataType === 'float') return { name: c.name, select: `CAST(${q} AS DOUBLE)`, target: q }
+  if (RAW.has(c.dataType)) return { name: c.name, select: q, target: q }
+  const v = `@c${i}`
+  if (['bit', 'enum', 'set'].includes(c.dataType)) {
+    return { name: c.name, select: `${q} + 0`, target: v, set: `${q} = CAST(${v} AS UNSIGNED)` }
+  }
+  return { name: c.name, select: q, target: v, set: `${q} = CONVERT(${v} USING utf8mb4)` }
+}
+
+/** The LOAD DATA column list with its SET clause. */
+export function loadColumnsClause(fields: Field[]): string {
+  const sets = fields.filter((f) => f.set).map((f) => f.set)
+  return `(${fields.map((f) => f.target).join(', ')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`
+}
+
+/**
+ * The fields to dump: every stored, non-generated column, invisible ones included. With
+ * `history`, a timestamp-versioned table also gives its ROW START/END (implicit ones are named
+ * row_start/row_end); transaction-precise versioning cannot be loaded back, so it never does.
+ */
+export function dumpFields(columns: ColumnInfo[], history: boolean): { fields: Field[]; history: boolean } {
+  const fields = columns.filter((c) => !c.generated).map((c, i) => columnField(c, i))
+  if (!history) return { fields, history: false }
+  const start = columns.find((c) => c.systemTime === 'start')
+  const end = columns.find((c) => c.systemTime === 'end')
+  if (start?.dataType === 'bigint') return { fields, history: false }
+  for (const name of [start?.name ?? 'row_start', end?.name ?? 'row_end']) fields.push({ name, select: ident(name), target: ident(name) })
+  return { fields, history: true }
+}
+
+const DUMP_SESSION: [string, string][] = [
+  ['character_set_results', 'binary'], // raw bytes of every column, in its own character set
+  ['time_zone', "'+00:00'"], // TIMESTAMPs in UTC: no DST gap or fold on the way back
+  ['net_write_timeout', '3600'], // the reader pauses while zstd catches up
+]
+
+const LOAD_SESSION: [string, string][] = [
+  ['sql_mode', "'NO_AUTO_VALUE_ON_ZERO'"], // zero dates and AUTO_INCREMENT 0 load as dumped
+  ['time_zone', "'+00:00'"],
+  ['foreign_key_checks', '0'],
+  ['unique_checks', '0'],
+]
+
+function loadSession(dump: TableDump): [string, string][] {
+  return dump.history ? [...LOAD_SESSION, ['system_versioning_insert_history', '1']] : LOAD_SESSION
+}
+
+/** Runs `fn` with session variables set, then puts the caller's values back. */
+async function withSession<T>(db: Db, vars: [string, string][], fn: () => Promise<T>): Promise<T> {
+  await db.query(`SET ${vars.map(([n]) => `@datakeep_${n} = @@SESSION.${n}`).join(', ')}`)
+  await db.query(`SET SESSION ${vars.map(([n, v]) => `${n} = ${v}`).join(', ')}`)
+  const restore = () => db.query(`SET SESSION ${vars.map(([n]) => `${n} = @datakeep_${n}`).join(', ')}`)
+  let out: T
+  try {
+    out = await fn()
+  } catch (e) {
+    await restore().catch(() => undefined)
+    throw e
+  }
+  await restore()
+  return out
+}
+
+/** The callback connection under mysql2's promise wrapper: only it gives a row stream. */
+function core(db: Db): CoreConnection {
+  return (db as unknown as { connection: CoreConnection }).connection
+}
+
+interface DumpOptions extends ChunkOptions { history?: boolean }
+
+/**
+ * Dumps one table's rows into `<snapshotDir>/data/<stem>.NNNNN.tsv.zst` (no file for an empty
+ * table). `db` is already inside the caller's consistent-snapshot transaction; its session
+ * settings are put back afterwards. With `history`, a system-versioned table's past rows come too.
+ */
+export async function dumpTableData(db: Db, database: string, table: string, snapshotDir: string,
+  opts: DumpOptions = {}): Promise<TableDump> {
+  const [info] = await query<{ type: string }>(db,
+    'SELECT TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, table])
+  if (!info) throw failure(`cannot dump table ${table}: it does not exist in database ${database}`)
+  // a view's rows belong to its tables; a sequence's state is part of its definition
+  if (info.type === 'VIEW' || info.type === 'SEQUENCE') throw failure(`cannot dump the rows of ${table}: it is a ${info.type.toLowerCase()}`)
+  const columns = await tableColumns(db, database, table)
+  const { fields, history } = dumpFields(columns, (opts.history ?? false) && info.type === 'SYSTEM VERSIONED')
+  const sql = `SELECT ${fields.map((f) => f.select).join(', ')} FROM ${ident(database)}.${ident(table)}${history ? ' FOR SYSTEM_TIME ALL' : ''}`
+  fs.mkdirSync(path.join(snapshotDir, 'data'), { recursive: true })
+  let files: DataFile[]
+  try {
+    files = await withSession(db, DUMP_SESSION, () => {
+      const rows = core(db).query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: 128 })
+      return writeChunks(rows, table, snapshotDir, opts)
+    })
+  } catch (e) {
+    throw rewrap(e, `dumping table ${table} failed`)
+  }
+  const dump: TableDump = {
+    table,
+    rows: files.reduce((a, f) => a + f.rows, 0),
+    files,
+    columns: fields.map((f) => f.name),
+    loadColumns: loadColumnsClause(fields),
+  }
+  if (history) dump.history = true
+  return dump
+}
+
+function loadSql(target: string, dump: TableDump, file: string): string {
+  return `LOAD DATA LOCAL INFILE ${sqlString(file)} INTO TABLE ${target} CHARACTER SET binary ${dump.loadColumns}`
+}
+
+/**
+ * The SET statement a stock client needs before loading a file of `dump`: UTC, a permissive
+ * sql_mode, and utf8mb4 for the names in the statement (a client under LANG=C talks latin1).
+ */
+export function loadSessionSql(dump: TableDump): string {
+  return `SET NAMES utf8mb4, SESSION ${loadSession(dump).map(([n, v]) => `${n} = ${v}`).join(', ')}`
+}
+
+/**
+ * What a stock client runs to load one decompressed file of `dump` into `table` of its current
+ * database: the session settings the file was written for, then the LOAD DATA statement.
+ */
+export function loadDataStatement(table: string, dump: TableDump, fileForClient: string): string {
+  return `${loadSessionSql(dump)}; ${loadSql(ident(table), dump, fileForClient)}`
+}
+
+/** Loads one file through `zstd -dc`; a damaged file or a short count throws naming the file. */
+async function loadFile(db: Db, database: string, dump: TableDump, f: DataFile, snapshotDir: string): Promise<number> {
+  const abs = path.join(snapshotDir, f.file)
+  const what = `loading table ${dump.table} from ${f.file}`
+  if (!fs.existsSync(abs)) throw failure(`${what} failed: the file is missing`)
+  let pipe: Pipe | null = null
+  try {
+    const [res] = await db.query({
+      sql: loadSql(`${ident(database)}.${ident(dump.table)}`, dump, path.basename(f.file, '.zst')),
+      // the server names the file it wants; whatever it names, it gets only this one
+      infileStreamFactory: () => {
+        pipe = spawnPipe(HOST, ['zstd', '-dcq', '--', abs])
+        pipe.stdin.end()
+        return pipe.stdout
+      },
+    })
+    if (!pipe) throw new Error('the server did not read the file')
+    await (pipe as Pipe).done
+    const n = (res as { affectedRows: number }).affectedRows
+    if (n !== f.rows) throw new Error(`${n} rows loaded, the file has ${f.rows}`)
+    return n
+  } catch (e) {
+    (pipe as Pipe | null)?.kill()
+    const err = e as { message: string; errno?: number }
+    if (err.errno === 1148 || err.errno === 3948 || err.errno === 4166) {
+      throw failure(`${what} failed: the server refuses LOAD DATA LOCAL INFILE (${err.message})`,
+        'to fix: enable it on the server (SET GLOBAL local_infile = 1, or local-infile = 1 under [mysqld])')
+    }
+    throw rewrap(e, `${what} failed`)
+  }
+}
+
+/** Loads a table's files in order into `database`.`dump.table` (which exists); returns the rows loaded. */
+export async function loadTableData(db: Db, database: string, dump: TableDump, snapshotDir: string,
+  opts: { onProgress?: (rows: number) => void } = {}): Promise<number> {
+  let loaded = 0
+  await withSession(db, loadSession(dump), async () => {
+    for (const f of dump.files) {
+      loaded += await loadFile(db, database, dump, f, snapshotDir)
+      opts.onProgress?.(loaded)
+    }
+  })
+  return loaded
+}
