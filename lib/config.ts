@@ -16,7 +16,7 @@ type Kind =
   | { type: 'name' }
   | { type: 'url' }
 
-interface KeyDef { default: string; description: string; kind: Kind; secret?: boolean; section: string }
+interface KeyDef { default: string; description: string; kind: Kind; secret?: boolean; section: string; envOnly?: boolean }
 
 const str: Kind = { type: 'string' }
 const bool: Kind = { type: 'boolean' }
@@ -42,6 +42,27 @@ export const SCHEMA = {
   LOCAL_DATA_DIR: { section: 'Data on disk', default: 'data/mysqld', kind: str, description: "local runtime: the server's data directory (the local runtime's volume)" },
   LOCAL_RUN_DIR: { section: 'Data on disk', default: 'data/run', kind: str, description: "local runtime: the server's socket, pid file and error log" },
   MYSQLD_BIN: { section: 'Data on disk', default: '', kind: str, description: 'local runtime: the server binary (empty: mariadbd or mysqld found on PATH or in /usr/sbin)' },
+
+  MIGRATIONS_DIR: { section: 'Data on disk', default: 'data/migrations', kind: str, description: 'built-in migrations: <timestamp>_<name>.sql files with -- migrate:up and -- migrate:down sections' },
+  SEED_DIR: { section: 'Data on disk', default: 'data/seed', kind: str, description: 'seeders, run in name order: *.sql files and *.ts modules (export default async ({ db, log }) => {...})' },
+  FIXTURES_DIR: { section: 'Data on disk', default: 'data/fixtures', kind: str, description: 'JSON fixtures, one <table>.json per table (make fixtures_dump / fixtures_load)' },
+  INITDB_DIR: { section: 'Data on disk', default: 'docker/mysql/initdb.d', kind: str, description: 'run once on the first start of an empty volume: *.sql, *.sql.gz, *.sh' },
+
+  INIT_CLEAN: { section: 'initialize', default: 'false', kind: bool, description: 'make initialize INIT_CLEAN=true: recreate the database (after a safety snapshot), then fill it' },
+  INIT_LOAD: { section: 'initialize', default: '', kind: str, description: 'make initialize INIT_LOAD=<name>: load that snapshot (through the verified, atomic load)' },
+  INIT_SKIP_SEED: { section: 'initialize', default: 'false', kind: bool, description: 'do not seed (and do not rebuild _init); an empty database stays empty but migrated' },
+  INIT_SKIP_INDEX: { section: 'initialize', default: 'false', kind: bool, description: 'do not rebuild the search index' },
+  LOAD_FIXTURES: { section: 'initialize', default: 'false', kind: bool, description: 'load data/fixtures/*.json during make up / initialize' },
+  MIGRATE_COMMAND: { section: 'initialize', default: '', kind: str, description: 'run migrations with this shell command instead of the built-in runner (e.g. python manage.py migrate)' },
+  SEED_COMMAND: { section: 'initialize', default: '', kind: str, description: 'seed with this shell command instead of data/seed' },
+  REINDEX_COMMAND: { section: 'initialize', default: '', kind: str, description: 'rebuild the search index with this shell command (empty: no index to build)' },
+  INDEX_CHECK_COMMAND: { section: 'initialize', default: '', kind: str, description: 'exit 0 when the search index exists (empty: always rebuild when REINDEX_COMMAND is set)' },
+  HOOK_SERVICE: { section: 'initialize', default: '', kind: str, description: 'docker runtime: run the *_COMMAND hooks inside this compose service (empty: on the host)' },
+
+  SAFETY_MAX_AGE: { section: 'Safety', default: '10', kind: { type: 'int', min: 0, max: 100000 }, description: 'minutes a verified snapshot of the current state counts as fresh (no new safety snapshot needed)' },
+  SAFETY_KEEP: { section: 'Safety', default: '5', kind: { type: 'int', min: 1, max: 1000 }, description: 'how many safety snapshots (_safety/...) to keep' },
+  POSTDEPLOY_MAX_LOSS: { section: 'Safety', default: '0', kind: { type: 'int', min: 0, max: 100 }, description: 'percent of rows a table may lose between make predeploy and make postdeploy' },
+  ALLOW_DESTRUCTIVE_IN_PRODUCTION: { section: 'Safety', default: 'false', kind: bool, envOnly: true, description: 'environment only (ignored in .env): allow INIT_CLEAN, seed_data and volume removal in production' },
 
   COMPOSE_PROJECT_NAME: { section: 'Docker runtime', default: 'datakeep', kind: { type: 'name' }, description: 'the compose project name' },
   MYSQL_SERVICE: { section: 'Docker runtime', default: 'mysqld', kind: { type: 'name' }, description: 'the compose service that runs the database server' },
@@ -155,7 +176,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   for (const key of Object.keys(SCHEMA) as Key[]) {
     let raw: string = SCHEMA[key].default
     let source = 'default'
-    if (fileValues[key] !== undefined && fileValues[key] !== '') { raw = fileValues[key]; source = '.env' }
+    // an env-only key in .env is ignored: a committed file must not switch off a guard
+    if (fileValues[key] !== undefined && fileValues[key] !== '' && !(SCHEMA[key] as KeyDef).envOnly) { raw = fileValues[key]; source = '.env' }
     if (env[key] !== undefined && env[key] !== '') { raw = env[key] as string; source = 'environment' }
     if (opts.flags?.[key] !== undefined) { raw = opts.flags[key] as string; source = 'flag' }
     const r = parseValue(key, raw)

@@ -111,4 +111,10 @@ test('secrets are redacted from printed text, public defaults are not', () => {
   assert.is(redact('database app ready'), 'database app ready')
 })
 
+test('ALLOW_DESTRUCTIVE_IN_PRODUCTION is read from the environment only, never from .env', () => {
+  const dir = project('ALLOW_DESTRUCTIVE_IN_PRODUCTION=true\n')
+  assert.is(loadConfig({ env: {}, projectDir: dir }).ALLOW_DESTRUCTIVE_IN_PRODUCTION, false)
+  assert.is(loadConfig({ env: { ALLOW_DESTRUCTIVE_IN_PRODUCTION: 'true' }, projectDir: dir }).ALLOW_DESTRUCTIVE_IN_PRODUCTION, true)
+})
+
 test.run()
