@@ -29,8 +29,36 @@ status: node_modules/.package-lock.json ## Runtime, server, data location and si
 	$(TSX) scripts/status.ts $(ARGS)
 
 .PHONY: initialize
-initialize: node_modules/.package-lock.json ## Make the database exist (migrated, seeded, indexed as those land)
+initialize: node_modules/.package-lock.json ## Database exists, migrated, seeded or loaded, indexed; only what is missing (INIT_CLEAN=true INIT_LOAD=x INIT_SKIP_SEED=true INIT_SKIP_INDEX=true; ARGS="--dry-run")
 	$(TSX) scripts/initialize.ts $(ARGS)
+
+.PHONY: seed_data
+seed_data: node_modules/.package-lock.json ## Rebuild the seed as snapshot _init and load it (safety snapshot first)
+	$(TSX) scripts/seed-data.ts $(ARGS)
+
+.PHONY: migrate
+migrate: node_modules/.package-lock.json ## Apply pending migrations (data/migrations, or MIGRATE_COMMAND)
+	$(TSX) scripts/migrate.ts $(ARGS)
+
+.PHONY: rollback
+rollback: node_modules/.package-lock.json ## Roll back migrations (ARGS="--steps N"; safety snapshot first)
+	$(TSX) scripts/rollback.ts $(ARGS)
+
+.PHONY: migration
+migration: node_modules/.package-lock.json ## Create a migration file (NAME=add_users)
+	$(TSX) scripts/migration.ts --name "$(NAME)" $(ARGS)
+
+.PHONY: migrate_status
+migrate_status: node_modules/.package-lock.json ## Applied and pending migrations (ARGS="--json")
+	$(TSX) scripts/migrate-status.ts $(ARGS)
+
+.PHONY: fixtures_dump
+fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
+	$(TSX) scripts/fixtures-dump.ts $(ARGS)
+
+.PHONY: fixtures_load
+fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction (safety snapshot first)
+	$(TSX) scripts/fixtures-load.ts $(ARGS)
 
 .PHONY: docker_mysqld_volume_create
 docker_mysqld_volume_create: node_modules/.package-lock.json ## Create the database volume (or local data dir); idempotent
@@ -63,6 +91,26 @@ data_verify: node_modules/.package-lock.json ## Check a snapshot's files (ARGS="
 .PHONY: data_prune
 data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N (ARGS="--keep N --yes")
 	$(TSX) scripts/data-prune.ts $(ARGS)
+
+.PHONY: undo
+undo: node_modules/.package-lock.json ## Restore the newest safety snapshot (the current state is kept, so undo can be undone)
+	$(TSX) scripts/undo.ts $(ARGS)
+
+.PHONY: check
+check: node_modules/.package-lock.json ## Deploy check: server, volume, database, rows per table, newest snapshot (ARGS="--json")
+	$(TSX) scripts/check.ts $(ARGS)
+
+.PHONY: predeploy
+predeploy: node_modules/.package-lock.json ## Snapshot predeploy-<time> and record the row counts
+	$(TSX) scripts/predeploy.ts $(ARGS)
+
+.PHONY: postdeploy
+postdeploy: node_modules/.package-lock.json ## Compare row counts with the latest predeploy; exit 1 on loss
+	$(TSX) scripts/postdeploy.ts $(ARGS)
+
+.PHONY: bench
+bench: node_modules/.package-lock.json ## Benchmark dump and load against mariadb-dump, mydumper/myloader and a raw copy (not a test)
+	$(TSX) bench/run.ts $(ARGS)
 
 .PHONY: env_example
 env_example: node_modules/.package-lock.json ## Rewrite .env.example from the config schema

@@ -14,8 +14,14 @@ main(async () => {
   const list = listSnapshots(cfg)
   if (values.json) { result(JSON.stringify(list, null, 2)); return }
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
-  result(table(['name', 'created', 'size', 'tables', 'rows', 'server'], list.map((s) => [
+  const rows = (l: typeof list) => l.map((s) => [
     s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes),
     s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''),
-  ])))
+  ])
+  const headers = ['name', 'created', 'size', 'tables', 'rows', 'server']
+  const own = list.filter((s) => !s.safety)
+  const safety = list.filter((s) => s.safety)
+  const parts = [own.length ? table(headers, rows(own)) : 'no snapshots yet']
+  if (safety.length) parts.push('', 'safety snapshots (taken before destructive operations; make undo restores the newest):', table(headers, rows(safety)))
+  result(parts.join('\n'))
 })

@@ -1,15 +1,20 @@
-// initialize: make the database exist (and, as it grows, migrated, seeded or loaded, indexed).
-// usage: make initialize
+// initialize: make the database exist, migrated, seeded or loaded, and indexed; only what is missing.
+// usage: make initialize [INIT_CLEAN=true] [INIT_LOAD=name] [INIT_SKIP_SEED=true] [INIT_SKIP_INDEX=true] [ARGS="--dry-run"]
 // needs: the server running (make up runs this for you).
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
+import { initialize } from '../lib/initialize/index.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
-import { initialize } from '../lib/initialize.ts'
+import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
-  parseFlags(process.argv.slice(2), {}, 'make initialize')
+  const { values } = parseFlags(process.argv.slice(2), {
+    'dry-run': { type: 'boolean' }, confirm: { type: 'string' }, 'no-safety': { type: 'boolean' },
+  }, 'make initialize [INIT_CLEAN=true] [INIT_LOAD=<name>] [INIT_SKIP_SEED=true] [INIT_SKIP_INDEX=true] [ARGS="--dry-run"]')
   const cfg = loadConfig()
   const rt = await selectRuntime(cfg)
-  await initialize(cfg, rt)
+  const opts = { dryRun: values['dry-run'], confirm: values.confirm, noSafety: values['no-safety'] }
+  if (opts.dryRun) { await initialize(cfg, rt, opts); return }
+  await withLock(cfg, commandSummary(), () => initialize(cfg, rt, opts))
 })

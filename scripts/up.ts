@@ -1,20 +1,21 @@
 // up: start the stack (database server, search when enabled), then initialize it.
-// usage: make up
+// usage: make up [INIT_CLEAN=true] [INIT_LOAD=name] [INIT_SKIP_SEED=true] [INIT_SKIP_INDEX=true] [LOAD_FIXTURES=1]
 // needs: nothing running; the local runtime installs MariaDB with apt-get when root and missing.
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
+import { initialize } from '../lib/initialize/index.ts'
 import { done, formatSeconds, step } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
-import { initialize } from '../lib/initialize.ts'
+import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
-  parseFlags(process.argv.slice(2), {}, 'make up')
+  const { values } = parseFlags(process.argv.slice(2), { confirm: { type: 'string' }, 'no-safety': { type: 'boolean' } }, 'make up [INIT_...=...]')
   const t0 = Date.now()
   const cfg = loadConfig()
   const rt = await selectRuntime(cfg)
   step(`starting the ${rt.name} runtime`)
   await rt.start()
-  await initialize(cfg, rt)
+  await withLock(cfg, commandSummary(), () => initialize(cfg, rt, { confirm: values.confirm, noSafety: values['no-safety'] }))
   done(`up: ${rt.name} runtime, database ${rt.admin.database} ready (${formatSeconds(Date.now() - t0)})`)
 })

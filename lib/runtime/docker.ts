@@ -60,7 +60,7 @@ export class DockerRuntime implements Runtime {
   }
 
   // Inside the container the client reaches the server over its default socket.
-  clientArgs(): string[] { return ['--user=root'] }
+  clientArgs(): string[] { return ['--user=root', '--default-character-set=utf8mb4'] }
   clientEnv(): Record<string, string> { return { MYSQL_PWD: this.cfg.MYSQL_ROOT_PASSWORD } }
 
   private compose(argv: string[], nothrow = false) {

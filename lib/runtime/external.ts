@@ -26,7 +26,7 @@ export class ExternalRuntime implements Runtime {
   constructor(cfg: Config) { this.admin = parseDatabaseUrl(cfg.DATABASE_URL) }
 
   clientArgs(): string[] {
-    return ['--protocol=tcp', `--host=${this.admin.host}`, `--port=${this.admin.port}`, `--user=${this.admin.user}`]
+    return ['--protocol=tcp', `--host=${this.admin.host}`, `--port=${this.admin.port}`, `--user=${this.admin.user}`, '--default-character-set=utf8mb4']
   }
   clientEnv(): Record<string, string> { return { MYSQL_PWD: this.admin.password } }
 

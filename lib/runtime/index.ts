@@ -18,3 +18,10 @@ export async function selectRuntime(cfg: Config): Promise<Runtime> {
   if (name === 'external') return new ExternalRuntime(cfg)
   return new LocalRuntime(cfg)
 }
+
+/** The same runtime working on another database of the same server (scratch, staging). */
+export function forDatabase(rt: Runtime, database: string): Runtime {
+  const view = Object.create(rt) as Runtime
+  Object.defineProperty(view, 'admin', { value: { ...rt.admin, database }, enumerable: true })
+  return view
+}

@@ -97,7 +97,7 @@ export class LocalRuntime implements Runtime {
     return { socketPath: this.paths.socket, user: 'root', password: this.cfg.MYSQL_ROOT_PASSWORD, database: this.cfg.MYSQL_DATABASE }
   }
 
-  clientArgs(): string[] { return [`--socket=${this.paths.socket}`, '--user=root'] }
+  clientArgs(): string[] { return [`--socket=${this.paths.socket}`, '--user=root', '--default-character-set=utf8mb4'] }
   clientEnv(): Record<string, string> { return { MYSQL_PWD: this.cfg.MYSQL_ROOT_PASSWORD } }
 
   private readPid(): number | null {

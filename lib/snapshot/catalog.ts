@@ -9,7 +9,7 @@ import { dirSize, removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { checkFiles, readManifest } from './manifest.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName, verifyTables } from './load.ts'
-import { requireSnapshot, snapshotNames, snapshotPath } from './names.ts'
+import { requireSnapshot, SAFETY_DIR, snapshotNames, snapshotPath } from './names.ts'
 import { createTables } from './schema.ts'
 import { restoreStorage } from './storage.ts'
 
@@ -21,6 +21,8 @@ export interface SnapshotEntry {
   rows: number | null
   serverVersion: string | null
   init: boolean
+  /** A safety snapshot (_safety/...), taken before a destructive operation. */
+  safety: boolean
   reserved: boolean
   /** Why the manifest could not be read, if it could not. */
   error: string | null
@@ -30,7 +32,7 @@ export interface SnapshotEntry {
 export function listSnapshots(cfg: Config): SnapshotEntry[] {
   const out = snapshotNames(cfg).map((name): SnapshotEntry => {
     const dir = snapshotPath(cfg, name)
-    const base = { name, bytes: dirSize(dir), init: name === '_init', reserved: name.startsWith('_') }
+    const base = { name, bytes: dirSize(dir), init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
     try {
       const m = readManifest(dir)
       return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, error: null }

@@ -8,18 +8,19 @@ import { ident, query, withDb } from '../db.ts'
 import { isProcessAlive } from '../fs-util.ts'
 import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
-import { backupRoot, TEMP_DB_PREFIX } from './names.ts'
+import { backupRoot, SAFETY_DIR, TEMP_DB_PREFIX } from './names.ts'
 import { cleanStorageDebris } from './storage.ts'
 
 /** `<name>.partial-<pid>-<time>` and `<name>.old-<pid>-<time>` beside the snapshots. */
 function snapshotDebris(cfg: Config): string[] {
-  const root = backupRoot(cfg)
-  let names: string[]
-  try { names = fs.readdirSync(root) } catch { return [] }
-  return names.filter((n) => {
-    const m = /\.(partial|old|removing)-(\d+)(-\d+)?$/.exec(n)
-    return m !== null && !isProcessAlive(Number(m[2]))
-  }).map((n) => path.join(root, n))
+  return [backupRoot(cfg), path.join(backupRoot(cfg), SAFETY_DIR)].flatMap((root) => {
+    let names: string[]
+    try { names = fs.readdirSync(root) } catch { return [] }
+    return names.filter((n) => {
+      const m = /\.(partial|old|removing)-(\d+)(-\d+)?$/.exec(n)
+      return m !== null && !isProcessAlive(Number(m[2]))
+    }).map((n) => path.join(root, n))
+  })
 }
 
 /** `_dk_<kind>_<pid>_<time>` databases whose process is gone. */

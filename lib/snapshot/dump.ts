@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { openReaders } from './consistent.ts'
 import { cleanDebris } from './debris.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
-import { backupRoot, checkName, partialPath, snapshotPath } from './names.ts'
+import { checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
 import { readSchema, schemaHash, schemaSql, type SchemaSnapshot } from './schema.ts'
 import { archiveStorage } from './storage.ts'
@@ -20,7 +20,17 @@ import { dumpTableData } from './table-data.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
-export interface DumpOptions { name: string; force?: boolean; reservedOk?: boolean; threads?: number }
+export interface DumpOptions {
+  name: string
+  force?: boolean
+  /** The tool's own snapshots (_init, safety) may use reserved names. */
+  reservedOk?: boolean
+  threads?: number
+  /** The uploaded-files folder to archive (default STORAGE_DIR; the seed has its own). */
+  storageDir?: string
+  /** For _init: the hash of migrations + seeders it was built from. */
+  seedHash?: string
+}
 export interface DumpResult { dir: string; manifest: Manifest }
 
 interface TableInfo { name: string; versioned: boolean; estimate: number }
@@ -66,20 +76,20 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
 
   await cleanDebris(cfg, rt)
-  fs.mkdirSync(backupRoot(cfg), { recursive: true })
+  fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
   fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
   const removePartial = () => fs.rmSync(partial, { recursive: true, force: true })
   const offInterrupt = onInterrupt(removePartial)
   try {
-    const threads = Math.max(1, opts.threads ?? Math.min(4, os.availableParallelism()))
+    const threads = Math.max(1, opts.threads ?? (cfg.DUMP_THREADS || Math.min(4, os.availableParallelism())))
     const { readers, locked } = await openReaders(rt.admin, threads, async (db) => ({
       schema: await readSchema(db, database),
       tables: await baseTables(db, database),
       version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
     }))
     const { schema, tables, version } = locked
-    const storageDir = projectPath(cfg, cfg.STORAGE_DIR)
+    const storageDir = opts.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR)
     const storagePromise = archiveStorage(storageDir, path.join(partial, STORAGE_ARCHIVE))
     storagePromise.catch(() => undefined)
     const results: ManifestTable[] = []
@@ -129,6 +139,7 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
       tables: results,
       storage: { files: storage.files, bytes: storage.bytes, treeHash: storage.treeHash, archive: STORAGE_ARCHIVE },
       files,
+      ...(opts.seedHash ? { seedHash: opts.seedHash } : {}),
     }
     writeManifest(partial, manifest)
     replaceDir(partial, final)

@@ -86,7 +86,12 @@ export async function verifyTables(db: Db, database: string, m: Manifest, compar
   return problems
 }
 
-export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {
+export interface LoadOptions {
+  /** Runs on the verified staging database before the swap; throwing there leaves the live one as it was. */
+  beforeSwap?: (stage: string) => Promise<void>
+}
+
+export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: LoadOptions = {}): Promise<LoadResult> {
   const t0 = Date.now()
   const { dir, manifest: m, schema } = await openSnapshot(cfg, name, 'data_load')
   const live = rt.admin.database
@@ -107,6 +112,7 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
       if (problems.length) {
         throw failure(`the loaded data does not match snapshot "${m.name}": ${problems.join('; ')}`, 'nothing was changed; run make data_verify ARGS="--name ' + m.name + ' --deep"')
       }
+      await opts.beforeSwap?.(stage)
       await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       await swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation })
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }

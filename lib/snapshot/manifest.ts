@@ -43,6 +43,8 @@ export interface Manifest {
   storage: { files: number; bytes: number; treeHash: string; archive: string }
   /** Every file of the snapshot but manifest.json: size and sha256. */
   files: Record<string, { bytes: number; sha256: string }>
+  /** _init only: sha256 of the migrations and seeders it was built from (initialize rebuilds it when they change). */
+  seedHash?: string
   /** sha256 of this manifest without this field: an edited manifest is caught. */
   manifestSha256?: string
 }

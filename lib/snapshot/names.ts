@@ -7,6 +7,9 @@ import { UserError } from '../errors.ts'
 export const NAME_RULE = 'letters, digits, ".", "_" and "-", at most 64 characters, not starting with "." or "-"'
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/
 
+/** The folder of safety snapshots, taken before every destructive operation. */
+export const SAFETY_DIR = '_safety'
+
 /** Prefix of the tool's own temporary databases (staging, scratch, old); debris is found by it. */
 export const TEMP_DB_PREFIX = '_dk_'
 
@@ -16,6 +19,12 @@ export const TEMP_DB_PREFIX = '_dk_'
  */
 export function checkName(name: string | undefined, opts: { reservedOk?: boolean } = {}): string {
   const shown = JSON.stringify(name ?? '')
+  // the tool's safety snapshots live one level down: _safety/<operation>-<time>
+  if (opts.reservedOk && name?.startsWith(`${SAFETY_DIR}/`)) {
+    const rest = name.slice(SAFETY_DIR.length + 1)
+    if (NAME_RE.test(rest) && !rest.includes('..')) return name
+    throw new UserError(`invalid snapshot name ${shown}: names are ${NAME_RULE}`)
+  }
   if (!name || !NAME_RE.test(name) || name === '..' || name.includes('..')) {
     throw new UserError(`invalid snapshot name ${shown}: names are ${NAME_RULE}`)
   }
@@ -45,16 +54,20 @@ export function partialPath(final: string): string {
   return `${final}.partial-${process.pid}-${Date.now()}`
 }
 
-/** Names of complete snapshots (folders with a manifest), sorted. Partial folders are never listed. */
-export function snapshotNames(cfg: Config): string[] {
-  const root = backupRoot(cfg)
+function completeIn(dir: string): string[] {
   let entries: fs.Dirent[]
-  try { entries = fs.readdirSync(root, { withFileTypes: true }) } catch { return [] }
+  try { entries = fs.readdirSync(dir, { withFileTypes: true }) } catch { return [] }
   return entries
     .filter((e) => e.isDirectory() && NAME_RE.test(e.name) && !/\.(partial|old|removing)-/.test(e.name)
-      && fs.existsSync(path.join(root, e.name, 'manifest.json')))
+      && fs.existsSync(path.join(dir, e.name, 'manifest.json')))
     .map((e) => e.name)
-    .sort()
+}
+
+/** Names of complete snapshots (folders with a manifest), sorted; safety ones as _safety/<name>. Partial folders are never listed. */
+export function snapshotNames(cfg: Config): string[] {
+  const root = backupRoot(cfg)
+  const safety = completeIn(path.join(root, SAFETY_DIR)).map((n) => `${SAFETY_DIR}/${n}`)
+  return [...completeIn(root), ...safety].sort()
 }
 
 /** Throws (exit 2, listing what exists) unless snapshot `name` exists. */

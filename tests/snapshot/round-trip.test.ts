@@ -60,8 +60,10 @@ t('sakila: dump, damage data, objects and files, load: everything equal again', 
   assert.is(list.code, 0)
   assert.match(list.stdout, /^s1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d .* 16 +47273 +10\.11/m)
   const json = JSON.parse((await runScript(stack, 'data-list', ['--json'])).stdout)
-  assert.is(json[0].name, 's1')
-  assert.is(json[0].rows, 47273)
+  assert.is(json.find((s: { name: string }) => s.name === 's1').rows, 47273)
+  // the load replaced a live database: a safety snapshot of it was taken first, listed on its own
+  assert.ok(json.some((s: { name: string; safety: boolean }) => s.safety && s.name.startsWith('_safety/data_load-')))
+  assert.match(list.stdout, /^safety snapshots/m)
 })
 
 t('sakila_geo (GEOMETRY column, SPATIAL index): round trip equal', async ({ stack }) => {

@@ -1,0 +1,34 @@
+// check: is the data where it should be? Runtime, server, data directory or volume and its size,
+// the database and its row counts, the newest snapshot and its age. Exit 1 when data is missing.
+// usage: make check [ARGS="--json"]   needs: nothing (a stopped server is reported, exit 1).
+import { parseFlags } from '../lib/args.ts'
+import { loadConfig } from '../lib/config.ts'
+import { checkStack, formatAge } from '../lib/deploy.ts'
+import { failure, main } from '../lib/errors.ts'
+import { done, formatBytes, result, table } from '../lib/log.ts'
+import { selectRuntime } from '../lib/runtime/index.ts'
+
+main(async () => {
+  const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make check [ARGS="--json"]')
+  const cfg = loadConfig()
+  const r = await checkStack(cfg, await selectRuntime(cfg))
+  if (values.json) {
+    result(JSON.stringify({ ok: r.problems.length === 0, ...r }, null, 2))
+  } else {
+    const db = r.database
+    const lines = [
+      `runtime:   ${r.runtime}`,
+      `server:    ${r.server.running ? 'up' : 'down'} (${r.server.detail})${r.server.version ? `, ${r.server.version}` : ''}`,
+      `data:      ${r.data.where}${r.data.exists ? '' : ' (missing)'}${r.data.bytes !== null ? `, ${formatBytes(r.data.bytes)}` : ''}`,
+      `database:  ${db.name}${db.exists === null ? ' (not checked: server down)' : db.exists ? `, ${db.tables!.length} tables, ${db.rows} rows` : ' (missing)'}`,
+      `snapshot:  ${r.snapshot ? `${r.snapshot.name}, ${formatAge(r.snapshot.ageMs)} old (${r.snapshot.created})` : 'none'}`,
+    ]
+    if (r.marker) lines.push(`marker:    ${r.marker.action}${r.marker.snapshot ? ` from ${r.marker.snapshot}` : ''} at ${r.marker.at}`)
+    if (db.tables?.length) lines.push('', table(['table', 'type', 'rows'], db.tables.map((t) => [t.table, t.type, t.rows])))
+    result(lines.join('\n'))
+  }
+  if (r.problems.length) {
+    throw failure(`check failed: ${r.problems.map((p) => p.message).join('; ')}`, r.problems[0].hint)
+  }
+  done(`check passed: ${r.database.name} has ${r.database.tables!.length} tables, ${r.database.rows} rows`)
+})

@@ -1,0 +1,29 @@
+// seed_data: rebuild the seed in a scratch database, store it as the snapshot _init (the old one
+// stays until the new one is complete), then load it into the live database atomically.
+// usage: make seed_data [ARGS="--confirm=<db> --no-safety"]   needs: the server running.
+import { parseFlags } from '../lib/args.ts'
+import { loadConfig } from '../lib/config.ts'
+import { main } from '../lib/errors.ts'
+import { writeMarker } from '../lib/initialize/marker.ts'
+import { buildInit, INIT, seedHash } from '../lib/initialize/seed.ts'
+import { done, formatSeconds } from '../lib/log.ts'
+import { selectRuntime } from '../lib/runtime/index.ts'
+import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { commandSummary, withLock } from '../lib/safety/lock.ts'
+import { afterLoad } from '../lib/initialize/after-load.ts'
+import { loadSnapshot } from '../lib/snapshot/load.ts'
+
+main(async () => {
+  const { values } = parseFlags(process.argv.slice(2), { confirm: { type: 'string' }, 'no-safety': { type: 'boolean' } },
+    'make seed_data [ARGS="--confirm=<database> --no-safety"]')
+  const cfg = loadConfig()
+  const rt = await selectRuntime(cfg)
+  await withLock(cfg, commandSummary(), async () => {
+    await beforeDestructive(cfg, rt, { name: 'seed_data', kind: 'reset', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
+    await buildInit(cfg, rt)
+    const r = await loadSnapshot(cfg, rt, INIT)
+    await afterLoad(cfg, rt)
+    await writeMarker(rt, { action: 'seeded', snapshot: INIT, seedHash: seedHash(cfg), tables: r.tables })
+    done(`seeded ${rt.admin.database} from a new ${INIT}: ${r.tables} tables, ${r.rows} rows in ${formatSeconds(r.ms)}`)
+  })
+})
