@@ -24,7 +24,7 @@ export async function connect(conn: Connection, opts: { database?: string | null
       socketPath: conn.socketPath,
       user: conn.user,
       password: conn.password,
-      database: opts.database === null ? undefined : (opts.database ?? undefined),
+      database: opts.database === null ? undefined : (opts.database ?? conn.database),
       multipleStatements: opts.multipleStatements ?? false,
       charset: 'utf8mb4_general_ci',
       dateStrings: true,

@@ -65,7 +65,7 @@ export async function run(target: Target, argv: readonly string[], opts: RunOpti
   if (out.cause && (out.cause as NodeJS.ErrnoException).code === 'ENOENT') {
     throw new UserError(`${full[0]} is not installed (or not on PATH)`, { exitCode: 2, hint: installHint(full[0]) })
   }
-  if (res.code === 127 && /not found/.test(res.stderr)) {
+  if (res.code === 127 && new RegExp(`${full[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (command )?not found`).test(res.stderr)) {
     throw new UserError(`${full[0]} is not installed (or not on PATH)`, { exitCode: 2, hint: installHint(full[0]) })
   }
   if (res.code !== 0 && !opts.nothrow) {

@@ -65,7 +65,9 @@ test('the database service has a healthcheck, mounts the shared server config an
   const svc = compose.services.mysqld
   assert.ok(svc.healthcheck?.test)
   assert.ok(svc.volumes.includes('./docker/mysql/conf.d:/etc/mysql/conf.d:ro'))
-  assert.ok(svc.volumes.includes('./docker/mysql/initdb.d:/docker-entrypoint-initdb.d:ro'))
+  assert.ok(svc.volumes.includes('${INITDB_DIR:-./docker/mysql/initdb.d}:/docker-entrypoint-initdb.d:ro'))
+  assert.is(SCHEMA.INITDB_DIR.default, 'docker/mysql/initdb.d')
+  assert.is(composeEnv(cfg).INITDB_DIR, './docker/mysql/initdb.d')
   assert.ok(fs.existsSync(path.join(REPO, 'docker/mysql/conf.d/datakeep.cnf')))
   assert.match(svc.image, '${MYSQL_IMAGE:-' + SCHEMA.MYSQL_IMAGE.default + '}')
 })

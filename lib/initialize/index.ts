@@ -2,7 +2,7 @@
 // An error while inspecting stops here: it never leads to destroying data.
 import type { Config } from '../config.ts'
 import { databaseExists, ident, query, withDb } from '../db.ts'
-import { failure } from '../errors.ts'
+import { UserError, failure } from '../errors.ts'
 import { fixturesPresent, loadFixtures } from '../fixtures/index.ts'
 import { runHook } from '../hooks.ts'
 import { done, info, step } from '../log.ts'
@@ -39,7 +39,7 @@ export async function inspect(cfg: Config, rt: Runtime): Promise<InitState> {
   let pendingMigrations: number | null = null
   if (!cfg.MIGRATE_COMMAND) {
     const m = await migrationState(cfg, rt)
-    if (m.changed.length) throw failure(`applied migrations were changed since they ran: ${m.changed.join(', ')}`, 'write a new migration instead of editing an applied one (make migrate_status)')
+    if (m.changed.length) throw new UserError(`applied migrations were changed since they ran: ${m.changed.join(', ')}`, { hint: 'write a new migration instead of editing an applied one (make migrate_status)' })
     pendingMigrations = m.pending.length
   }
   let indexPresent: boolean | null = null

@@ -43,6 +43,8 @@ export function planInitialize(s: InitState, f: InitFlags): Step[] {
       ? `INIT_LOAD=${f.load}: load that snapshot`
       : `INIT_LOAD=${f.load}: replaces the ${s.tables} tables of ${db} (verified, atomic; after a safety snapshot)` })
     filled = true
+  } else if (empty && !f.clean && s.marker && ['seeded', 'loaded'].includes(s.marker.action) && s.marker.tables === 0 && s.marker.seedHash === s.seedHash) {
+    // it was filled, with nothing: an empty seed stays empty (filling again would change nothing)
   } else if (empty) {
     const why = f.clean ? 'after INIT_CLEAN' : `${db} has no tables`
     if (s.init.exists && s.init.seedHash === s.seedHash) {
@@ -56,6 +58,8 @@ export function planInitialize(s: InitState, f: InitFlags): Step[] {
   }
   if (filled) {
     steps.push({ action: 'migrate', reason: 'apply migrations newer than the loaded data, if any' })
+  } else if (f.clean) {
+    steps.push({ action: 'migrate', reason: 'apply every migration to the emptied database' })
   } else if (s.pendingMigrations === null) {
     if (!s.marker || f.clean) steps.push({ action: 'migrate', reason: 'MIGRATE_COMMAND is set and this database has not been initialized by datakeep yet' })
   } else if (s.pendingMigrations > 0) {

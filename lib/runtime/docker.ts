@@ -33,6 +33,8 @@ export function composeEnv(cfg: Config): Record<string, string> {
     MYSQL_ROOT_PASSWORD: cfg.MYSQL_ROOT_PASSWORD,
     ELASTICSEARCH_IMAGE: cfg.ELASTICSEARCH_IMAGE,
     ELASTICSEARCH_PORT: String(cfg.ELASTICSEARCH_PORT),
+    // compose reads a bind source without ./ as a volume name
+    INITDB_DIR: path.isAbsolute(cfg.INITDB_DIR) || cfg.INITDB_DIR.startsWith('.') ? cfg.INITDB_DIR : `./${cfg.INITDB_DIR}`,
   }
 }
 

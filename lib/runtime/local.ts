@@ -13,6 +13,7 @@ import { UserError, failure } from '../errors.ts'
 import { dirSize, isDirEmpty, isProcessAlive, removeDir, tailFile } from '../fs-util.ts'
 import { step, warn } from '../log.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
+import { runInitFolder } from './initdb.ts'
 import type { DataLocation, Runtime, ServerState } from './types.ts'
 
 /** The server config both runtimes share (the docker runtime mounts its folder). */
@@ -180,6 +181,7 @@ export class LocalRuntime implements Runtime {
       return
     }
     const bin = await this.serverBinary()
+    let created = false
     if (!fs.existsSync(path.join(dataDir, 'mysql'))) {
       if (!isDirEmpty(dataDir)) {
         throw new UserError(`${dataDir} is not empty but holds no database server data`, {
@@ -187,6 +189,7 @@ export class LocalRuntime implements Runtime {
         })
       }
       await this.initDataDir(bin)
+      created = true
     }
     if (await portInUse(this.cfg.MYSQL_PORT)) {
       throw new UserError(`port ${this.cfg.MYSQL_PORT} on 127.0.0.1 is already in use by another program`, {
@@ -198,6 +201,16 @@ export class LocalRuntime implements Runtime {
     const child = spawnDetached(serverArgv(bin, this.paths, this.cfg.MYSQL_PORT, this.osUser()), logFile)
     await this.waitUntilReady({ exited: child.exited, logStart })
     await this.ensureDatabase()
+    if (created) {
+      try {
+        await runInitFolder(this.cfg, this)
+      } catch (e) {
+        // a volume whose init failed would never run it again: start over next time, as docker does not
+        await this.stop()
+        removeDir(dataDir)
+        throw e
+      }
+    }
   }
 
   private async waitUntilReady(child: { exited: () => number | null; logStart: number } | null): Promise<void> {

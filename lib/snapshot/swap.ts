@@ -37,7 +37,7 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
     ...stageTables.map((t): [string, string, string] => [t, stage, live]),
   ]
   try {
-    await db.query(renameAll(forward))
+    if (forward.length) await db.query(renameAll(forward))
   } catch (e) {
     await createPostData(db, live, before)
     throw lockHint(e, live)
@@ -48,7 +48,7 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
   } catch (e) {
     // Put the old tables and objects back; the new tables go back to staging to be dropped.
     await dropPostData(db, live).catch(() => undefined)
-    await db.query(renameAll(forward.map(([t, from, to]): [string, string, string] => [t, to, from])))
+    if (forward.length) await db.query(renameAll(forward.map(([t, from, to]): [string, string, string] => [t, to, from])))
     await createPostData(db, live, before)
     throw e
   }

@@ -1,0 +1,187 @@
+// initialize, seed_data, _init, undo and the init folder, for real: spawned scripts on a private server.
+import fs from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fingerprint, sql } from './support/fingerprint.ts'
+import { lastLine, makeStack, runScript, type TestStack } from './support/stack.ts'
+
+const MIGRATION = `-- migrate:up
+CREATE TABLE notes (id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, title VARCHAR(200) NOT NULL);
+-- migrate:down
+DROP TABLE notes;
+`
+function writeProject(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'data/migrations'), { recursive: true })
+  fs.mkdirSync(path.join(dir, 'data/seed'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'data/migrations/20260101000000_create_notes.sql'), MIGRATION)
+  fs.writeFileSync(path.join(dir, 'data/seed/001_notes.sql'), "INSERT INTO notes (title) VALUES ('one'), ('two 🎉');\n")
+  fs.writeFileSync(path.join(dir, 'data/seed/002_more.ts'),
+    "export default async ({ db, log }) => { await db.query(\"INSERT INTO notes (title) VALUES ('from ts')\"); log('ts seeder ran') }\n")
+}
+const notes = async (stack: TestStack) => (await sql(stack, 'SELECT title FROM notes ORDER BY id', 'app')).trim().split('\n')
+const reindexCount = (stack: TestStack) => {
+  try { return fs.readFileSync(path.join(stack.dir, 'reindexed.log'), 'utf8').trim().split('\n').length } catch { return 0 }
+}
+
+const t = suite('initialize', { stack: null as unknown as TestStack })
+t.before(async (ctx) => {
+  ctx.stack = await makeStack({ start: false, env: { REINDEX_COMMAND: 'echo x >> reindexed.log; touch index.present', INDEX_CHECK_COMMAND: 'test -f index.present' } })
+  writeProject(ctx.stack.dir)
+})
+t.after(async (ctx) => { await ctx.stack?.destroy() })
+
+t('make up on a fresh project: migrated, seeded through _init, indexed', async ({ stack }) => {
+  const r = await runScript(stack, 'up')
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, '1. build-init: app has no tables; _init is missing: seed a scratch database and store it as _init')
+  assert.match(r.stderr, 'ts seeder ran')
+  assert.match(r.stderr, 'reindex: the search index is missing')
+  assert.equal(await notes(stack), ['one', 'two 🎉', 'from ts'])
+  assert.ok(fs.existsSync(path.join(stack.dir, 'data/backups/_init/manifest.json')))
+  assert.is(reindexCount(stack), 1)
+  assert.is((await sql(stack, 'SELECT version FROM schema_migrations', 'app')).trim(), '20260101000000')
+})
+
+t('a second make up changes nothing and says the state is good', async ({ stack }) => {
+  const before = await stack.db((db) => fingerprint(db, 'app'))
+  const r = await runScript(stack, 'up')
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, /state is good: database app has 2 tables, no pending migrations, index present \(seeded from _init at .*\); nothing to do/)
+  assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+  assert.is(reindexCount(stack), 1)
+})
+
+t('--dry-run prints the plan and changes nothing', async ({ stack }) => {
+  const before = await stack.db((db) => fingerprint(db, 'app'))
+  const r = await runScript(stack, 'initialize', ['--dry-run'], { INIT_CLEAN: 'true' })
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, '1. clean: INIT_CLEAN=true: the 2 tables of app are replaced (after a safety snapshot)')
+  assert.match(r.stderr, '2. load-init _init: after INIT_CLEAN; _init matches the current migrations and seed')
+  assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+})
+
+t('INIT_CLEAN=true reseeds from _init without rebuilding it', async ({ stack }) => {
+  await sql(stack, "INSERT INTO notes (title) VALUES ('user data')", 'app')
+  const initManifest = fs.readFileSync(path.join(stack.dir, 'data/backups/_init/manifest.json'), 'utf8')
+  const r = await runScript(stack, 'initialize', [], { INIT_CLEAN: 'true' })
+  assert.is(r.code, 0, r.stderr)
+  assert.not.match(r.stderr, 'build-init')
+  assert.match(r.stderr, /taking safety snapshot _safety\/INIT_CLEAN-\d{14}/)
+  assert.equal(await notes(stack), ['one', 'two 🎉', 'from ts'])
+  assert.is(fs.readFileSync(path.join(stack.dir, 'data/backups/_init/manifest.json'), 'utf8'), initManifest)
+  assert.is(reindexCount(stack), 2)
+})
+
+t('a changed seed makes _init stale: INIT_CLEAN rebuilds it', async ({ stack }) => {
+  fs.writeFileSync(path.join(stack.dir, 'data/seed/003_extra.sql'), "INSERT INTO notes (title) VALUES ('three');\n")
+  const r = await runScript(stack, 'initialize', [], { INIT_CLEAN: 'true' })
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, '_init is stale (migrations or seed changed)')
+  assert.equal(await notes(stack), ['one', 'two 🎉', 'from ts', 'three'])
+})
+
+t('INIT_LOAD loads a snapshot over a full database (after a safety snapshot); a missing one is refused', async ({ stack }) => {
+  await sql(stack, "INSERT INTO notes (title) VALUES ('in s1')", 'app')
+  assert.is((await runScript(stack, 'data-dump', ['--name', 's1'])).code, 0)
+  await sql(stack, 'DELETE FROM notes', 'app')
+  let r = await runScript(stack, 'initialize', [], { INIT_LOAD: 's1' })
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, '1. load s1: INIT_LOAD=s1: replaces the 2 tables of app')
+  assert.equal(await notes(stack), ['one', 'two 🎉', 'from ts', 'three', 'in s1'])
+  r = await runScript(stack, 'initialize', [], { INIT_LOAD: 'nope' })
+  assert.is(r.code, 2)
+  assert.match(lastLine(r.stderr), 'snapshot "nope" does not exist')
+  r = await runScript(stack, 'initialize', [], { INIT_CLEAN: 'maybe' })
+  assert.is(r.code, 2)
+  assert.match(lastLine(r.stderr), 'INIT_CLEAN="maybe" is not a boolean')
+})
+
+t('data_load over a live database, then undo brings the previous state back exactly', async ({ stack }) => {
+  await sql(stack, "INSERT INTO notes (title) VALUES ('before undo')", 'app')
+  const before = await stack.db((db) => fingerprint(db, 'app'))
+  const load = await runScript(stack, 'data-load', ['--name', '_init'])
+  assert.is(load.code, 0, load.stderr)
+  assert.not.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+  const undo = await runScript(stack, 'undo')
+  assert.is(undo.code, 0, undo.stderr)
+  assert.match(lastLine(undo.stderr), /restored _safety\/data_load-\d{14} into app .*; the state before the undo is in _safety\/undo-\d{14}/)
+  assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+})
+
+t('production refuses INIT_CLEAN, even with --confirm, unless allowed from the environment', async ({ stack }) => {
+  const before = await stack.db((db) => fingerprint(db, 'app'))
+  let r = await runScript(stack, 'initialize', [], { APP_ENV: 'production', INIT_CLEAN: 'true' })
+  assert.is(r.code, 2)
+  assert.match(lastLine(r.stderr), 'refusing INIT_CLEAN on production database "app"')
+  r = await runScript(stack, 'initialize', ['--confirm=app'], { APP_ENV: 'production', INIT_CLEAN: 'true' })
+  assert.is(r.code, 2)
+  r = await runScript(stack, 'data-load', ['--name', 's1'], { APP_ENV: 'staging' })
+  assert.is(r.code, 2)
+  assert.match(lastLine(r.stderr), 'refusing data_load on staging database "app"; to go ahead, name the database: make data_load ARGS="--name s1 --confirm=app"')
+  assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+})
+
+t('an error while inspecting stops before anything is destroyed', async ({ stack }) => {
+  const before = await stack.db((db) => fingerprint(db, 'app'))
+  const file = path.join(stack.dir, 'data/migrations/20260101000000_create_notes.sql')
+  fs.writeFileSync(file, MIGRATION.replace('200', '250'))
+  const r = await runScript(stack, 'initialize', [], { INIT_CLEAN: 'true' })
+  assert.not.equal(r.code, 0)
+  assert.match(lastLine(r.stderr), '20260101000000_create_notes.sql')
+  assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+  fs.writeFileSync(file, MIGRATION)
+})
+
+t('seed_data rebuilds _init and loads it; the old _init stays until the new one is complete', async ({ stack }) => {
+  const r = await runScript(stack, 'seed-data')
+  assert.is(r.code, 0, r.stderr)
+  assert.match(lastLine(r.stderr), /seeded app from a new _init: 2 tables, 5 rows/)
+  assert.equal(await notes(stack), ['one', 'two 🎉', 'from ts', 'three'])
+  fs.writeFileSync(path.join(stack.dir, 'data/seed/004_bad.sql'), 'INSERT INTO no_such_table VALUES (1);\n')
+  const initBefore = fs.readFileSync(path.join(stack.dir, 'data/backups/_init/manifest.json'), 'utf8')
+  const bad = await runScript(stack, 'seed-data')
+  assert.is(bad.code, 1)
+  assert.match(lastLine(bad.stderr), 'seed 004_bad.sql failed')
+  assert.is(fs.readFileSync(path.join(stack.dir, 'data/backups/_init/manifest.json'), 'utf8'), initBefore)
+  assert.equal(await notes(stack), ['one', 'two 🎉', 'from ts', 'three'])
+  fs.rmSync(path.join(stack.dir, 'data/seed/004_bad.sql'))
+})
+
+t.run()
+
+const f = suite('init folder', { stack: null as unknown as TestStack })
+f.before(async (ctx) => {
+  ctx.stack = await makeStack({ start: false })
+  const dir = path.join(ctx.stack.dir, 'docker/mysql/initdb.d')
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(path.join(dir, '01-schema.sql'), 'CREATE TABLE from_initdb (id INT PRIMARY KEY);\nINSERT INTO from_initdb VALUES (1);\n')
+  fs.writeFileSync(path.join(dir, '02-note.sh'), 'echo "ran in $MYSQL_DATABASE" >> initdb.log\n')
+})
+f.after(async (ctx) => { await ctx.stack?.destroy() })
+
+f('runs once, on the first start of an empty volume, never again', async ({ stack }) => {
+  let r = await runScript(stack, 'up')
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, 'init folder: 01-schema.sql')
+  assert.is((await sql(stack, 'SELECT COUNT(*) FROM from_initdb', 'app')).trim(), '1')
+  assert.is(fs.readFileSync(path.join(stack.dir, 'initdb.log'), 'utf8'), 'ran in app\n')
+  assert.is((await runScript(stack, 'down')).code, 0)
+  r = await runScript(stack, 'up')
+  assert.is(r.code, 0, r.stderr)
+  assert.not.match(r.stderr, 'init folder')
+  assert.is(fs.readFileSync(path.join(stack.dir, 'initdb.log'), 'utf8'), 'ran in app\n')
+})
+
+f('a failing init script leaves no half-initialized volume', async ({ stack }) => {
+  assert.is((await runScript(stack, 'down')).code, 0)
+  assert.is((await runScript(stack, 'volume-remove', ['--no-safety'])).code, 0)
+  fs.writeFileSync(path.join(stack.dir, 'docker/mysql/initdb.d/03-bad.sql'), 'THIS IS NOT SQL;\n')
+  const r = await runScript(stack, 'up')
+  assert.is(r.code, 1)
+  assert.match(lastLine(r.stderr), 'init folder script 03-bad.sql failed')
+  assert.not.ok(fs.existsSync(stack.rt.paths.dataDir))
+  fs.rmSync(path.join(stack.dir, 'docker/mysql/initdb.d/03-bad.sql'))
+})
+
+f.run()
