@@ -4,6 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
+import { ensureHostTools } from '../lib/host-tools.ts'
 import { initialize } from '../lib/initialize/index.ts'
 import { done, formatSeconds, step } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
@@ -14,6 +15,7 @@ main(async () => {
   const t0 = Date.now()
   const cfg = loadConfig()
   const rt = await selectRuntime(cfg)
+  await ensureHostTools(cfg, [{ cmd: 'zstd', pkg: 'zstd' }, ...(rt.name === 'docker' ? [] : [{ cmd: 'mariadb', pkg: 'mariadb-client' }])])
   step(`starting the ${rt.name} runtime`)
   await rt.start()
   await withLock(cfg, commandSummary(), () => initialize(cfg, rt, { confirm: values.confirm, noSafety: values['no-safety'] }))
