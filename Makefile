@@ -112,6 +112,10 @@ postdeploy: node_modules/.package-lock.json ## Compare row counts with the lates
 bench: node_modules/.package-lock.json ## Benchmark dump and load against mariadb-dump, mydumper/myloader and a raw copy (not a test)
 	$(TSX) bench/run.ts $(ARGS)
 
+.PHONY: reliability_report
+reliability_report: node_modules/.package-lock.json ## Write docs/reliability.md from the fault suite's results (after make test)
+	$(TSX) scripts/reliability-report.ts $(ARGS)
+
 .PHONY: env_example
 env_example: node_modules/.package-lock.json ## Rewrite .env.example from the config schema
 	$(TSX) scripts/env-example.ts

@@ -45,11 +45,14 @@ export function onInterrupt(fn: Cleanup): () => void {
   return () => cleanups.delete(fn)
 }
 
-async function runCleanups(): Promise<void> {
+/** Runs the cleanups, newest first; returns how many failed. */
+async function runCleanups(): Promise<number> {
+  let failed = 0
   for (const fn of [...cleanups].reverse()) {
-    try { await fn() } catch { /* best effort: the next run reports debris */ }
+    try { await fn() } catch { failed++ /* best effort: the next run reports debris */ }
   }
   cleanups.clear()
+  return failed
 }
 
 /**
@@ -62,7 +65,12 @@ export function main(fn: () => Promise<void>): void {
     if (interrupted) return
     interrupted = true
     process.stderr.write(`\ndatakeep: interrupted (${sig}); cleaning up\n`)
-    void runCleanups().finally(() => process.exit(EXIT.interrupted))
+    // the work goes on while the cleanups run and may print: the last line says how it ended
+    void runCleanups().then((failed) => {
+      process.stderr.write(failed === 0 ? `datakeep: interrupted (${sig}); cleaned up\n`
+        : `datakeep: interrupted (${sig}); ${failed} cleanup step${failed === 1 ? '' : 's'} failed: the next data operation removes what is left\n`)
+      process.exit(EXIT.interrupted)
+    })
   }
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))

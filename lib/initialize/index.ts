@@ -9,6 +9,7 @@ import { done, info, step } from '../log.ts'
 import { migrate, migrationState } from '../migrate/index.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { beforeDestructive } from '../safety/destructive.ts'
+import { cleanDebris } from '../snapshot/debris.ts'
 import { loadSnapshot } from '../snapshot/load.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
 import { ensureDatabase } from '../stack.ts'
@@ -57,6 +58,8 @@ export async function initialize(cfg: Config, rt: Runtime, opts: InitOptions = {
   const flags = initFlags(cfg)
   if (flags.load) requireSnapshot(cfg, flags.load, 'initialize INIT_LOAD=<name>')
   const state = await inspect(cfg, rt)
+  // after a crash `make up` is what people run: it settles what the crashed operation left
+  if (!opts.dryRun) await cleanDebris(cfg, rt)
   const steps = planInitialize(state, flags)
   for (const line of describePlan(state, steps)) info(line)
   if (opts.dryRun || steps.length === 0) return steps

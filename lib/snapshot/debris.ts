@@ -10,6 +10,7 @@ import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { backupRoot, SAFETY_DIR, TEMP_DB_PREFIX } from './names.ts'
 import { cleanStorageDebris } from './storage.ts'
+import { recoverSwap } from './swap.ts'
 
 /** `<name>.partial-<pid>-<time>` and `<name>.old-<pid>-<time>` beside the snapshots. */
 function snapshotDebris(cfg: Config): string[] {
@@ -30,16 +31,38 @@ async function databaseDebris(rt: Runtime): Promise<string[]> {
     const dead = rows.map((r) => r.name).filter((n) => {
       const m = /^_dk_[a-z]+_(\d+)_/.exec(n)
       return m !== null && !isProcessAlive(Number(m[1]))
-    })
-    for (const n of dead) await db.query(`DROP DATABASE IF EXISTS ${ident(n)}`)
+    }).sort() // _dk_old_ first: settling a swap may need its staging database
+    for (const n of dead) {
+      // an old database with a journal: the swap was cut short; the live database is made whole first
+      const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n) : null
+      if (settled) warn(`${settled} (database ${n})`)
+      await db.query(`DROP DATABASE IF EXISTS ${ident(n)}`)
+    }
     return dead
   }, { database: null })
+}
+
+/**
+ * A crash between the two renames of a replace (`--force`) leaves the snapshot only as
+ * `<name>.old-*`: that is put back rather than removed. Returns the debris still to remove.
+ */
+function putBackReplaced(debris: string[]): string[] {
+  const back = new Set<string>()
+  const time = (p: string) => Number(/-(\d+)$/.exec(p)?.[1] ?? 0)
+  for (const p of [...debris].sort((a, b) => time(b) - time(a))) { // the newest first
+    const m = /^(.*)\.old-\d+-\d+$/.exec(p)
+    if (!m || fs.existsSync(m[1]) || !fs.existsSync(path.join(p, 'manifest.json'))) continue
+    fs.renameSync(p, m[1])
+    warn(`put back snapshot ${m[1]}: an interrupted replace had moved it aside`)
+    back.add(p)
+  }
+  return debris.filter((p) => !back.has(p))
 }
 
 /** Removes every leftover of a crashed run and says what it removed. */
 export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<string[]> {
   const removed: string[] = []
-  for (const p of snapshotDebris(cfg)) { fs.rmSync(p, { recursive: true, force: true }); removed.push(p) }
+  for (const p of putBackReplaced(snapshotDebris(cfg))) { fs.rmSync(p, { recursive: true, force: true }); removed.push(p) }
   removed.push(...cleanStorageDebris(projectPath(cfg, cfg.STORAGE_DIR)))
   if (rt) removed.push(...(await databaseDebris(rt)).map((n) => `database ${n}`))
   for (const r of removed) warn(`removed debris of an interrupted run: ${r}`)

@@ -9,6 +9,7 @@ import { UserError, failure, onInterrupt } from '../errors.ts'
 import { startProgress } from '../progress.ts'
 import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
+import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { cleanDebris } from './debris.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
@@ -74,7 +75,12 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
   const database = rt.admin.database
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
+  // a dump never races a load or another dump (inside a locked operation the lock is already ours)
+  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database }))
+}
 
+async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
+  { t0, name, final, database }: { t0: number; name: string; final: string; database: string }): Promise<DumpResult> {
   await cleanDebris(cfg, rt)
   fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
@@ -146,10 +152,18 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
     return { dir: final, manifest }
   } catch (e) {
     removePartial()
-    throw e
+    throw diskFull(e, path.dirname(final), name) ?? e
   } finally {
     offInterrupt()
   }
+}
+
+/** A full disk says where and what to do, not only what zstd or node said. */
+function diskFull(e: unknown, dir: string, name: string): Error | null {
+  const err = e as { message?: string; code?: string }
+  if (err?.code !== 'ENOSPC' && !/No space left on device|ENOSPC/.test(String(err?.message))) return null
+  return failure(`no space left on ${dir} while writing snapshot "${name}"; the partial snapshot was removed, the others are untouched`,
+    'to fix: free space there (make data_prune) or set DATA_BACKUP_DIRNAME to a bigger disk, then dump again')
 }
 
 /** Moves a complete folder into place; an existing one is renamed aside first and removed after. */

@@ -100,10 +100,17 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
   return withDb(rt.admin, async (db) => {
     const { sameVersion } = checkEngine(m, await serverVersion(db))
     const dropStage = () => db.query(`DROP DATABASE IF EXISTS ${ident(stage)}`).then(() => undefined)
+    // Ctrl-C never cuts the swap in half: once begun, it completes (or puts everything back)
+    // before the cleanup goes on; once interrupted, no swap begins.
+    let interrupted = false
+    let swapping: Promise<void> | null = null
     const off = onInterrupt(async () => {
+      interrupted = true
+      await swapping?.catch(() => undefined)
       // the interrupted statement may hold the connection: drop from a fresh one
       await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null })
     })
+    const stopIfInterrupted = () => { if (interrupted) throw failure('interrupted before the swap; nothing was changed') }
     try {
       await db.query(`CREATE DATABASE ${ident(stage)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
       await createTables(db, stage, schema)
@@ -113,12 +120,26 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
         throw failure(`the loaded data does not match snapshot "${m.name}": ${problems.join('; ')}`, 'nothing was changed; run make data_verify ARGS="--name ' + m.name + ' --deep"')
       }
       await opts.beforeSwap?.(stage)
+      stopIfInterrupted()
       await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
-      await swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation })
+      stopIfInterrupted()
+      swapping = swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation })
+      await swapping
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
+    } catch (e) {
+      throw serverGone(e, swapping !== null) ?? e
     } finally {
       await dropStage().catch(() => undefined)
       off()
     }
   }, { database: null })
+}
+
+/** A connection lost mid-load (the server stopped or crashed) says so, and what it means for the live data. */
+function serverGone(e: unknown, swapBegun: boolean): Error | null {
+  const err = e as { message?: string; code?: string }
+  if (!/ECONNRESET|EPIPE|PROTOCOL_CONNECTION_LOST|server has gone away|Lost connection|shutdown in progress/i.test(`${err?.message} ${err?.code ?? ''}`)) return null
+  return swapBegun
+    ? failure(`the database server went away during the swap (${err.message})`, 'start it (make up): that settles the interrupted swap (the live database is the old one or the snapshot, never a mix); then run the load again if needed')
+    : failure(`the database server went away during the load (${err.message}); the live database was not changed`, 'start it (make up), then run the load again')
 }

@@ -31,6 +31,11 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
   const liveTables = await tablesOf(db, live)
   const stageTables = await tablesOf(db, stage)
   await db.query(`CREATE DATABASE ${ident(oldDb)}`)
+  // written before anything changes: if this process dies (kill -9, power loss) from here on, the
+  // next data operation finishes or undoes the swap from it (recoverSwap), never leaves a mix
+  const journal: Journal = { live, stage, liveTables, stageTables, before, post, charset: opts.charset, collation: opts.collation }
+  await db.query(`CREATE TABLE ${ident(oldDb)}.${ident(SWAP_JOURNAL)} (doc LONGTEXT NOT NULL) ENGINE=InnoDB`)
+  await db.query(`INSERT INTO ${ident(oldDb)}.${ident(SWAP_JOURNAL)} (doc) VALUES (?)`, [JSON.stringify(journal)])
   await dropPostData(db, live)
   const forward: [string, string, string][] = [
     ...liveTables.map((t): [string, string, string] => [t, live, oldDb]),
@@ -40,6 +45,7 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
     if (forward.length) await db.query(renameAll(forward))
   } catch (e) {
     await createPostData(db, live, before)
+    await db.query(`DROP DATABASE ${ident(oldDb)}`).catch(() => undefined)
     throw lockHint(e, live)
   }
   try {
@@ -50,9 +56,44 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
     await dropPostData(db, live).catch(() => undefined)
     if (forward.length) await db.query(renameAll(forward.map(([t, from, to]): [string, string, string] => [t, to, from])))
     await createPostData(db, live, before)
+    await db.query(`DROP DATABASE ${ident(oldDb)}`).catch(() => undefined)
     throw e
   }
   await db.query(`DROP DATABASE ${ident(oldDb)}`)
+}
+
+/** The table in the swap's old database that says what the swap was doing. */
+export const SWAP_JOURNAL = '_dk_swap_journal'
+
+interface Journal {
+  live: string; stage: string; liveTables: string[]; stageTables: string[]
+  before: SchemaSnapshot; post: SchemaSnapshot; charset: string; collation: string
+}
+
+/**
+ * Settles a swap whose process died, from the journal in `oldDb` (which the caller then drops).
+ * If the RENAME had not happened, the live tables are untouched: their views, routines, triggers
+ * and events are put back. If it had (it is atomic), the snapshot's tables are live: its objects
+ * are created. Either way the live database is whole again. Returns what was done, or null when
+ * `oldDb` holds no journal (nothing in the live database was touched).
+ */
+export async function recoverSwap(db: Db, oldDb: string): Promise<string | null> {
+  const inOld = await tablesOf(db, oldDb)
+  if (!inOld.includes(SWAP_JOURNAL)) return null
+  const rows = await query<{ doc: string }>(db, `SELECT doc FROM ${ident(oldDb)}.${ident(SWAP_JOURNAL)}`)
+  if (rows.length === 0) return null // died before writing it: nothing was dropped yet
+  const j = JSON.parse(rows[0].doc) as Journal
+  const renamed = j.liveTables.length > 0 ? inOld.includes(j.liveTables[0])
+    : !(await tablesOf(db, j.stage)).includes(j.stageTables[0] ?? '')
+  await db.query('SET SESSION foreign_key_checks = 0')
+  await dropPostData(db, j.live)
+  if (!renamed) {
+    await createPostData(db, j.live, j.before)
+    return `undid the interrupted swap of ${j.live}: its tables were not replaced; its views, routines, triggers and events are back`
+  }
+  await createPostData(db, j.live, j.post)
+  await db.query(`ALTER DATABASE ${ident(j.live)} CHARACTER SET ${j.charset} COLLATE ${j.collation}`)
+  return `finished the interrupted swap of ${j.live}: its tables had been replaced by the snapshot's; the snapshot's views, routines, triggers and events are created`
 }
 
 function lockHint(e: unknown, live: string): Error {

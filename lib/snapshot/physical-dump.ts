@@ -1,0 +1,193 @@
+// data_dump, physical: a prepared mariadb-backup copy of the whole private server, the storage
+// archive made in parallel, every file hashed; written beside its final place, renamed in when
+// complete (docs/snapshot-format.md, "Physical snapshots").
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { projectPath, type Config } from '../config.ts'
+import { databaseExists, ident, query, withDb, type Db } from '../db.ts'
+import { UserError, failure, onInterrupt } from '../errors.ts'
+import { ensureHostTools } from '../host-tools.ts'
+import { step } from '../log.ts'
+import { HOST, run } from '../run.ts'
+import type { Runtime } from '../runtime/index.ts'
+import { localPaths } from '../runtime/local.ts'
+import { commandSummary, withLock } from '../safety/lock.ts'
+import { openReaders } from './consistent.ts'
+import { cleanDebris } from './debris.ts'
+import { datakeepVersion, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
+import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
+import { checkName, partialPath, snapshotPath } from './names.ts'
+import { BACKUP_TOOL, backupArgv, hostToolVersion, listFiles, PHYSICAL_DIR, PHYSICAL_NOTE, physicalSupported,
+  writeOptionsFile, type PhysicalManifest } from './physical.ts'
+import { readSchema, schemaHash } from './schema.ts'
+import { archiveStorage } from './storage.ts'
+
+export interface PhysicalDumpOptions {
+  name: string
+  force?: boolean
+  /** The tool's own snapshots (_init, safety) may use reserved names. */
+  reservedOk?: boolean
+  /** mariadb-backup --parallel and the table readers (default DUMP_THREADS, else one per core, at most 4). */
+  threads?: number
+}
+
+interface TableState { name: string; rows: number; checksum: string | null; bytes: number }
+
+async function baseTables(db: Db, database: string): Promise<{ name: string; bytes: number }[]> {
+  const rows = await query<{ name: string; len: string | null }>(db,
+    `SELECT TABLE_NAME AS name, DATA_LENGTH + INDEX_LENGTH AS len FROM information_schema.TABLES
+     WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [database])
+  return rows.map((r) => ({ name: r.name, bytes: Number(r.len ?? 0) }))
+}
+
+/**
+ * Rows and CHECKSUM TABLE of every base table, read by `workers`, all in one consistent snapshot:
+ * the count and the checksum of a table are separate tasks, so one big table keeps two readers busy.
+ */
+async function readStates(workers: Db[], database: string, tables: { name: string; bytes: number }[]): Promise<TableState[]> {
+  const states = new Map(tables.map((t) => [t.name, { name: t.name, rows: 0, checksum: null as string | null, bytes: t.bytes }]))
+  const queue = tables.flatMap((t) => [{ t: t.name, count: true }, { t: t.name, count: false }]) // biggest tables first
+  await Promise.all(workers.map(async (db) => {
+    for (let task = queue.shift(); task; task = queue.shift()) {
+      const q = `${ident(database)}.${ident(task.t)}`
+      const s = states.get(task.t)!
+      if (task.count) s.rows = Number((await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${q}`))[0].n)
+      else {
+        const [k] = await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${q}`)
+        s.checksum = k.Checksum === null ? null : String(k.Checksum)
+      }
+    }
+  }))
+  return [...states.values()].sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** The state of the tables now: a brief global read lock while the readers open (consistent.ts). */
+async function tableStates(rt: Runtime, database: string, threads: number) {
+  const { readers, locked } = await openReaders(rt.admin, threads, async (db) => {
+    const [d] = await query<{ cs: string; co: string }>(db,
+      'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database])
+    return {
+      tables: await baseTables(db, database),
+      schema: await readSchema(db, database),
+      version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
+      charset: d.cs, collation: d.co,
+    }
+  })
+  const states = readStates(readers.workers, database, locked.tables).finally(() => readers.close())
+  states.catch(() => undefined) // awaited by the caller, maybe after the backup failed
+  return { ...locked, states }
+}
+
+const sameStates = (a: TableState[], b: TableState[]) =>
+  JSON.stringify(a.map((t) => [t.name, t.rows, t.checksum])) === JSON.stringify(b.map((t) => [t.name, t.rows, t.checksum]))
+
+/** sha256 of every file, `n` at a time (reads overlap the hashing of other files). */
+async function hashFiles(root: string, rels: string[], n: number): Promise<Record<string, { bytes: number; sha256: string }>> {
+  const out: Record<string, { bytes: number; sha256: string }> = {}
+  const queue = [...rels]
+  await Promise.all(Array.from({ length: n }, async () => {
+    for (let r = queue.shift(); r !== undefined; r = queue.shift()) out[r] = await sha256File(path.join(root, r))
+  }))
+  return out
+}
+
+async function gitState(dir: string): Promise<Manifest['git']> {
+  const head = await run(HOST, ['git', '-C', dir, 'rev-parse', 'HEAD'], { nothrow: true }).catch(() => null)
+  if (!head || head.code !== 0) return { commit: null, dirty: null }
+  const st = await run(HOST, ['git', '-C', dir, 'status', '--porcelain'], { nothrow: true })
+  return { commit: head.stdout.trim(), dirty: st.stdout.trim() !== '' }
+}
+
+export async function dumpPhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions): Promise<{ dir: string; manifest: PhysicalManifest }> {
+  const t0 = Date.now()
+  const name = checkName(opts.name, { reservedOk: opts.reservedOk })
+  const final = snapshotPath(cfg, name)
+  if (fs.existsSync(final) && !opts.force) {
+    throw new UserError(`snapshot "${name}" already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --physical --force"` })
+  }
+  const support = await physicalSupported(cfg, rt)
+  if (!support.ok) throw new UserError(`cannot take a physical snapshot: ${support.why}`)
+  const database = rt.admin.database
+  if (!await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })) {
+    throw failure(`database ${database} does not exist`, 'to fix: make initialize')
+  }
+  await ensureHostTools(cfg, [BACKUP_TOOL])
+  return withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database }))
+}
+
+async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions,
+  { t0, name, final, database }: { t0: number; name: string; final: string; database: string }): Promise<{ dir: string; manifest: PhysicalManifest }> {
+  await cleanDebris(cfg, rt)
+  const paths = localPaths(cfg)
+  fs.mkdirSync(path.dirname(final), { recursive: true })
+  const partial = partialPath(final)
+  fs.mkdirSync(partial)
+  const target = path.join(partial, PHYSICAL_DIR)
+  // beside the server's socket, readable by this user only; never inside the snapshot
+  const optionsFile = path.join(paths.runDir, `backup-${process.pid}-${Date.now()}.cnf`)
+  const cleanup = () => { fs.rmSync(optionsFile, { force: true }); fs.rmSync(partial, { recursive: true, force: true }) }
+  const offInterrupt = onInterrupt(cleanup)
+  try {
+    const threads = Math.max(1, opts.threads ?? (cfg.DUMP_THREADS || Math.min(4, os.availableParallelism())))
+    writeOptionsFile(optionsFile, cfg.MYSQL_ROOT_PASSWORD)
+    const storage = archiveStorage(projectPath(cfg, cfg.STORAGE_DIR), path.join(partial, STORAGE_ARCHIVE))
+    storage.catch(() => undefined)
+    const before = await tableStates(rt, database, threads)
+    step(`physical backup of the server (mariadb-backup, ${threads} thread${threads === 1 ? '' : 's'})`)
+    // the tables are counted and checksummed (as of just before) while the files are copied
+    const [copied, counted] = await Promise.allSettled([
+      run(HOST, backupArgv.backup({ optionsFile, targetDir: target, socket: paths.socket, dataDir: paths.dataDir, parallel: threads })),
+      before.states,
+    ])
+    fs.rmSync(optionsFile, { force: true })
+    if (copied.status === 'rejected') throw copied.reason
+    if (counted.status === 'rejected') throw counted.reason
+    // read again after the copy while it is prepared: equal means nothing changed them in between
+    const after = await tableStates(rt, database, threads)
+    await run(HOST, backupArgv.prepare(target))
+    fs.mkdirSync(path.join(partial, 'schema'))
+    fs.writeFileSync(path.join(partial, 'schema/schema.json'), JSON.stringify(before.schema, null, 2) + '\n')
+    const rels = listFiles(target)
+    // the prepared files are hashed while the server reads the tables again
+    const [hashed, afterStates] = await Promise.all([hashFiles(target, rels, Math.max(2, threads)), after.states])
+    const exact = sameStates(counted.value, afterStates)
+    const archive = await storage
+
+    const files: Manifest['files'] = {}
+    for (const r of rels) files[`${PHYSICAL_DIR}/${r}`] = hashed[r]
+    files['schema/schema.json'] = await sha256File(path.join(partial, 'schema/schema.json'))
+    files[STORAGE_ARCHIVE] = { bytes: archive.archiveBytes, sha256: archive.archiveSha256 }
+    const tables: ManifestTable[] = counted.value.map((t) => ({ name: t.name, rows: t.rows, checksum: t.checksum, bytes: t.bytes, files: [], columns: [], loadColumns: '' }))
+    const manifest: PhysicalManifest = {
+      format: FORMAT,
+      formatVersion: FORMAT_VERSION,
+      name,
+      kind: 'physical',
+      note: PHYSICAL_NOTE,
+      created: new Date(t0).toISOString(),
+      datakeepVersion: datakeepVersion(),
+      engine: { flavor: 'mariadb', version: before.version },
+      database: { name: database, charset: before.charset, collation: before.collation },
+      git: await gitState(cfg.projectDir),
+      schemaHash: schemaHash(before.schema),
+      durationMs: Date.now() - t0,
+      tables,
+      storage: { files: archive.files, bytes: archive.bytes, treeHash: archive.treeHash, archive: STORAGE_ARCHIVE },
+      files,
+      physical: {
+        tool: 'mariadb-backup', toolVersion: (await hostToolVersion(cfg)) ?? 'unknown',
+        bytes: rels.reduce((a, r) => a + hashed[r].bytes, 0), files: rels.length, tablesExact: exact,
+      },
+    }
+    // until manifest.ts widens `kind`, the writer takes the logical type; the hash covers every field
+    writeManifest(partial, manifest as unknown as Manifest)
+    replaceDir(partial, final)
+    return { dir: final, manifest }
+  } catch (e) {
+    cleanup()
+    throw e
+  } finally {
+    offInterrupt()
+  }
+}

@@ -1,0 +1,65 @@
+// initialize INIT_CLEAN=true under faults: kill -9 and Ctrl-C early, mid-data and just before the
+// swap. The clean is a load of _init (after a safety snapshot): the live database is as before
+// or wholly the seed, never a mix, and every snapshot stays intact.
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { Db } from '../../lib/db.ts'
+import { backToA, holdTable, interruptCase, MID_BYTES, renameWaiting, seededProject, tempDbExists, tempTableBytes, unverified, watcher, type World } from '../support/faults.ts'
+import { makeStack, type TestStack } from '../support/stack.ts'
+
+const t = suite('faults: initialize INIT_CLEAN', { stack: null as unknown as TestStack, w: null as unknown as World, watch: null as unknown as Db })
+t.before(async (ctx) => {
+  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
+  ctx.w = await seededProject(ctx.stack)
+  ctx.watch = await watcher(ctx.stack)
+})
+t.after(async (ctx) => {
+  await ctx.watch?.end().catch(() => undefined)
+  await ctx.stack?.destroy()
+})
+
+const clean = async (w: World, signal: 'SIGKILL' | 'SIGINT' | 'SIGTERM', point: string, at: (watch: Db) => boolean | Promise<boolean>, watch: Db) => {
+  await backToA(w)
+  const atSwap = point === 'just before the swap'
+  const release = atSwap ? await holdTable(w.stack, 'app', 'big') : async () => undefined
+  try {
+    await interruptCase(w, {
+      operation: 'initialize INIT_CLEAN=true', script: 'initialize', args: [], env: { INIT_CLEAN: 'true' },
+      signal, point, at: () => at(watch), target: 'seed',
+      afterSignal: signal === 'SIGKILL' ? release : async () => { setTimeout(() => void release(), 300) },
+    })
+  } finally { await release() }
+}
+
+const staged = (w: World) => () => tempDbExists(w.stack, 'stage')
+const midData = (w: World) => () => tempTableBytes(w.stack, 'stage', 'big', MID_BYTES)
+
+t('kill -9 early (staging database just created)', async ({ w, watch }) => {
+  await clean(w, 'SIGKILL', 'early', staged(w), watch)
+})
+
+t('kill -9 mid-data', async ({ w, watch }) => {
+  await clean(w, 'SIGKILL', 'mid-data', midData(w), watch)
+})
+
+t('kill -9 just before the swap', async ({ w, watch }) => {
+  await clean(w, 'SIGKILL', 'just before the swap', renameWaiting, watch)
+})
+
+t('SIGINT early', async ({ w, watch }) => {
+  await clean(w, 'SIGINT', 'early', staged(w), watch)
+})
+
+t('SIGINT mid-data', async ({ w, watch }) => {
+  await clean(w, 'SIGINT', 'mid-data', midData(w), watch)
+})
+
+t('SIGINT just before the swap', async ({ w, watch }) => {
+  await clean(w, 'SIGINT', 'just before the swap', renameWaiting, watch)
+})
+
+t('every snapshot still verifies with the real data-verify script', async ({ w }) => {
+  assert.equal(await unverified(w.stack, w.snapshots, true), [])
+})
+
+t.run()

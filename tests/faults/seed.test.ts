@@ -1,0 +1,81 @@
+// seed_data under faults: kill -9 and Ctrl-C early (seeding the scratch database), mid-data
+// (writing the new _init) and just before the swap. The old _init stays until the new one is
+// complete; the live database is as before or wholly the new seed.
+import fs from 'node:fs'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { Db } from '../../lib/db.ts'
+import { backToA, backups, holdTable, interruptCase, partialHasData, renameWaiting, seededProject, snapshotsOnDisk, tempDbExists, unverified, watcher, type World } from '../support/faults.ts'
+import { makeStack, type TestStack } from '../support/stack.ts'
+
+const t = suite('faults: seed_data', { stack: null as unknown as TestStack, w: null as unknown as World, watch: null as unknown as Db })
+t.before(async (ctx) => {
+  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
+  ctx.w = await seededProject(ctx.stack)
+  ctx.watch = await watcher(ctx.stack)
+})
+t.after(async (ctx) => {
+  await ctx.watch?.end().catch(() => undefined)
+  await ctx.stack?.destroy()
+})
+
+const initManifest = (w: World) => fs.readFileSync(backups(w.stack, '_init', 'manifest.json'), 'utf8')
+
+/** _init is the old one (untouched) or, only if the run got that far, a new complete one. */
+function initKept(w: World, mayBeNew: boolean): () => Promise<string> {
+  const before = initManifest(w)
+  return async () => {
+    assert.ok(snapshotsOnDisk(w.stack).includes('_init'), '_init is gone')
+    const same = initManifest(w) === before
+    if (!mayBeNew) assert.ok(same, 'the old _init was replaced before the new one was complete')
+    return same ? 'the old _init kept' : 'the new _init complete'
+  }
+}
+
+/** `atSwap`: the application holds a live table, so the swap's RENAME waits where the test sees it. */
+const seed = async (w: World, signal: 'SIGKILL' | 'SIGINT', point: string, at: (watch: Db) => boolean | Promise<boolean>, watch: Db) => {
+  await backToA(w)
+  const atSwap = point === 'just before the swap'
+  const release = atSwap ? await holdTable(w.stack, 'app', 'big') : async () => undefined
+  try {
+    await interruptCase(w, {
+      operation: 'seed_data', script: 'seed-data', args: [], signal, point, at: () => at(watch), target: 'seed',
+      // kill -9: let go at once; Ctrl-C: a moment later, so the swap is under way when the signal lands
+      afterSignal: signal === 'SIGKILL' ? release : async () => { setTimeout(() => void release(), 300) },
+      check: initKept(w, atSwap),
+    })
+  } finally { await release() }
+}
+
+const scratch = (w: World) => () => tempDbExists(w.stack, 'scratch')
+const newInit = (w: World) => () => partialHasData(w.stack, '_init', 'big', 1 << 20)
+
+t('kill -9 early (seeding the scratch database)', async ({ w, watch }) => {
+  await seed(w, 'SIGKILL', 'early', scratch(w), watch)
+})
+
+t('kill -9 mid-data (writing the new _init)', async ({ w, watch }) => {
+  await seed(w, 'SIGKILL', 'mid-data', newInit(w), watch)
+})
+
+t('kill -9 just before the swap', async ({ w, watch }) => {
+  await seed(w, 'SIGKILL', 'just before the swap', renameWaiting, watch)
+})
+
+t('SIGINT early', async ({ w, watch }) => {
+  await seed(w, 'SIGINT', 'early', scratch(w), watch)
+})
+
+t('SIGINT mid-data', async ({ w, watch }) => {
+  await seed(w, 'SIGINT', 'mid-data', newInit(w), watch)
+})
+
+t('SIGINT just before the swap', async ({ w, watch }) => {
+  await seed(w, 'SIGINT', 'just before the swap', renameWaiting, watch)
+})
+
+t('every snapshot still verifies with the real data-verify script', async ({ w }) => {
+  assert.equal(await unverified(w.stack, w.snapshots, true), [])
+})
+
+t.run()

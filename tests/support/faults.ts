@@ -1,0 +1,433 @@
+// Fault injection for the reliability suite (tests/faults): run a real script, wait for a point
+// observed from outside (files on disk, the server's process list), hit it with a signal, then
+// judge what is left. Every case is recorded for scripts/reliability-report.ts.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import * as assert from 'uvu/assert'
+import { connect, ident, query, type Db } from '../../lib/db.ts'
+import { verifySnapshot } from '../../lib/snapshot/catalog.ts'
+import { fingerprint, type Fingerprint } from './fingerprint.ts'
+import { lastLine, runScript, spawnScript, type ScriptResult, type TestStack } from './stack.ts'
+
+// ---- results ------------------------------------------------------------------------------
+
+export interface CaseRecord {
+  /** Unique across the suite; a re-run replaces the record of the same name. */
+  name: string
+  operation: string
+  fault: string
+  point: string
+  expected: string
+  outcome: string
+  /** null: the case failed before the data could be judged. */
+  dataLost: boolean | null
+  passed: boolean
+  ms: number
+  at: string
+}
+
+/** Where the results go; tests (never lib/) may take the path from the environment. */
+export function resultsPath(): string {
+  return process.env.DATAKEEP_RELIABILITY_RESULTS || path.join(os.tmpdir(), 'datakeep-reliability.json')
+}
+
+export function recordCase(rec: CaseRecord, file = resultsPath()): void {
+  let cases: CaseRecord[] = []
+  try { cases = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: CaseRecord[] }).cases ?? [] } catch { /* first case */ }
+  cases = cases.filter((c) => c.name !== rec.name).concat(rec)
+  const tmp = `${file}.tmp-${process.pid}`
+  fs.writeFileSync(tmp, JSON.stringify({ cases }, null, 2) + '\n')
+  fs.renameSync(tmp, file)
+}
+
+export interface CaseLog {
+  /** Say whether data was lost as soon as it is known (before other assertions can fail). */
+  lost(yes: boolean): void
+}
+
+/**
+ * Runs one case and records it whatever happens. `fn` returns the outcome in words; a thrown
+ * assertion is recorded as a failure (and rethrown so uvu reports it).
+ */
+export async function faultCase(meta: Pick<CaseRecord, 'name' | 'operation' | 'fault' | 'point' | 'expected'>,
+  fn: (log: CaseLog) => Promise<string>): Promise<void> {
+  const t0 = Date.now()
+  let dataLost: boolean | null = null
+  const log: CaseLog = { lost: (yes) => { dataLost = yes } }
+  try {
+    const outcome = await fn(log)
+    recordCase({ ...meta, outcome, dataLost: dataLost ?? false, passed: true, ms: Date.now() - t0, at: new Date().toISOString() })
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0]
+    recordCase({ ...meta, outcome: msg, dataLost, passed: false, ms: Date.now() - t0, at: new Date().toISOString() })
+    throw e
+  }
+}
+
+// ---- hitting a point ----------------------------------------------------------------------
+
+export interface Hit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; hit: boolean; ms: number }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Starts scripts/<name>.ts, polls `at` every 10 ms and sends `signal` the first time it holds
+ * (null: `at` itself did the harm, e.g. killed the server); `afterSignal` then runs (e.g. lets a
+ * held table go). Resolves when the script has exited.
+ */
+export async function interruptAt(stack: TestStack, name: string, args: string[], opts: {
+  signal: NodeJS.Signals | null; at: () => boolean | Promise<boolean>; env?: Record<string, string>; afterSignal?: () => Promise<void>
+}): Promise<Hit> {
+  const t0 = Date.now()
+  const child = spawnScript(stack, name, args, opts.env)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => { stdout += d })
+  child.stderr!.on('data', (d) => { stderr += d })
+  let exited = false
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => { exited = true; resolve({ code, signal }) }))
+  let hit = false
+  while (!exited && !hit) {
+    if (await opts.at()) {
+      hit = !exited && (opts.signal === null || child.kill(opts.signal))
+      if (hit) await opts.afterSignal?.()
+      break
+    }
+    await sleep(10)
+  }
+  const { code, signal } = await closed
+  return { code, signal, stdout, stderr, hit, ms: Date.now() - t0 }
+}
+
+// ---- observing ----------------------------------------------------------------------------
+
+export const backups = (stack: TestStack, ...p: string[]) => path.join(stack.dir, 'data/backups', ...p)
+
+function list(dir: string): string[] {
+  try { return fs.readdirSync(dir) } catch { return [] }
+}
+function size(file: string): number {
+  try { return fs.statSync(file).size } catch { return 0 }
+}
+
+/** The partial folder of a dump in progress of `name`, or of a name it starts (safety snapshots are `_safety/<operation>-<time>`). */
+export function partialOf(stack: TestStack, name: string): string | null {
+  const dir = path.dirname(backups(stack, name))
+  const found = list(dir).find((n) => n.startsWith(path.basename(name)) && /\.partial-\d+-\d+$/.test(n))
+  return found ? path.join(dir, found) : null
+}
+
+/** A dump in progress has written at least `bytes` of `table`'s data. */
+export function partialHasData(stack: TestStack, name: string, table: string, bytes = 1): boolean {
+  const p = partialOf(stack, name)
+  return p !== null && list(path.join(p, 'data')).some((f) => f.startsWith(`${table}.`) && size(path.join(p, 'data', f)) >= bytes)
+}
+
+/** The server's files of `table` in a temporary database `_dk_<kind>_*` are at least `bytes`. */
+export function tempTableBytes(stack: TestStack, kind: 'stage' | 'scratch', table: string, bytes: number): boolean {
+  const dataDir = stack.rt.paths.dataDir
+  return list(dataDir).some((d) => d.startsWith(`_dk_${kind}_`)
+    && list(path.join(dataDir, d)).some((f) => f.startsWith(`${table}.`) && size(path.join(dataDir, d, f)) >= bytes))
+}
+
+/** A temporary database of that kind exists (its folder in the data directory). */
+export function tempDbExists(stack: TestStack, kind: 'stage' | 'scratch' | 'old'): boolean {
+  return list(stack.rt.paths.dataDir).some((d) => d.startsWith(`_dk_${kind}_`))
+}
+
+export const lockFile = (stack: TestStack) => path.join(stack.dir, 'data/datakeep.lock')
+
+/** A root connection kept open for polling and holding locks. */
+export async function watcher(stack: TestStack): Promise<Db> {
+  return connect(stack.rt.admin, { database: null })
+}
+
+/** The swap's RENAME TABLE is waiting for a table lock (one the test holds). */
+export async function renameWaiting(db: Db): Promise<boolean> {
+  const rows = await query<{ n: string }>(db,
+    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'RENAME TABLE%' AND STATE LIKE 'Waiting for%lock%'")
+  return Number(rows[0].n) > 0
+}
+
+/** Cancels the swap's waiting RENAME, as its lock_wait_timeout would: those tables then never move. */
+export async function cancelRename(db: Db): Promise<void> {
+  const rows = await query<{ id: string }>(db, "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'RENAME TABLE%'")
+  for (const r of rows) await db.query(`KILL QUERY ${Number(r.id)}`)
+}
+
+/**
+ * Holds a shared metadata lock on a live table (an open transaction that read it), as an
+ * application's long transaction would: the swap's RENAME waits for it, which freezes a load
+ * "just before the swap" where the test can see it. Returns the release.
+ */
+export async function holdTable(stack: TestStack, database: string, table: string): Promise<() => Promise<void>> {
+  const db = await connect(stack.rt.admin, { database: null })
+  await db.query('START TRANSACTION')
+  await db.query(`SELECT 1 FROM ${ident(database)}.${ident(table)} LIMIT 1`)
+  let done = false
+  return async () => {
+    if (done) return
+    done = true
+    await db.query('COMMIT').catch(() => undefined)
+    await db.end().catch(() => db.destroy())
+  }
+}
+
+/** What an interrupted run may leave: partial/old folders, `_dk_` databases, storage staging, the lock. */
+export function leftovers(stack: TestStack): string[] {
+  const root = backups(stack)
+  const folders = [root, path.join(root, '_safety'), path.join(stack.dir, 'data')]
+    .flatMap((d) => list(d).filter((n) => /\.(partial|old|removing|staging)-\d+/.test(n)).map((n) => path.relative(stack.dir, path.join(d, n))))
+  const dbs = list(stack.rt.paths.dataDir).filter((d) => d.startsWith('_dk_')).map((d) => `database ${d}`)
+  return [...folders, ...dbs, ...(fs.existsSync(lockFile(stack)) ? ['data/datakeep.lock'] : [])]
+}
+
+/** Which of the known states the live database is in, or null: a mix, or data lost. */
+export async function stateOf(stack: TestStack, database: string, known: Record<string, Fingerprint>): Promise<string | null> {
+  // a half-done swap can leave a view that no longer reads: that, too, is a mix
+  const fp = await stack.db((db) => fingerprint(db, database), null).catch(() => null)
+  if (!fp) return null
+  for (const [name, k] of Object.entries(known)) {
+    try { assert.equal(comparable(fp), comparable(k)); return name } catch { /* not this one */ }
+  }
+  return null
+}
+
+/** schema_migrations records when each migration ran (a rebuilt _init has new times): rows count, not times. */
+function comparable(fp: Fingerprint): Fingerprint {
+  const m = fp.tables.schema_migrations
+  return m ? { ...fp, tables: { ...fp.tables, schema_migrations: { ...m, checksum: '(times differ)' } } } : fp
+}
+
+/**
+ * The snapshots named that no longer verify. Per case this runs data-verify's own check in this
+ * process (a spawn costs a second); `spawned` runs the real `data-verify --name x` scripts.
+ */
+export async function unverified(stack: TestStack, names: string[], spawned = false): Promise<string[]> {
+  if (spawned) {
+    const rs = await Promise.all(names.map((n) => runScript(stack, 'data-verify', ['--name', n])))
+    return names.filter((_, i) => rs[i].code !== 0)
+  }
+  const bad: string[] = []
+  for (const n of names) {
+    const problems = await verifySnapshot(stack.cfg, null, n, false).catch((e: Error) => [e.message])
+    if (problems.length) bad.push(`${n}: ${problems.join('; ')}`)
+  }
+  return bad
+}
+
+/** Complete snapshot folders (with a manifest) at the top level and under _safety. */
+export function snapshotsOnDisk(stack: TestStack): string[] {
+  const top = list(backups(stack)).filter((n) => fs.existsSync(backups(stack, n, 'manifest.json')))
+  const safety = list(backups(stack, '_safety')).filter((n) => fs.existsSync(backups(stack, '_safety', n, 'manifest.json'))).map((n) => `_safety/${n}`)
+  return [...top, ...safety].sort()
+}
+
+// ---- data ---------------------------------------------------------------------------------
+
+/**
+ * The application schema of the fault suite: a big table (so points can be hit), a small one with
+ * a trigger, a view and a routine (so a half-done swap that loses them shows).
+ */
+export function appSchemaSql(): string {
+  return `CREATE TABLE big (id INT PRIMARY KEY AUTO_INCREMENT, pad VARCHAR(120) NOT NULL) ENGINE=InnoDB;
+CREATE TABLE note (id INT PRIMARY KEY AUTO_INCREMENT, body VARCHAR(200) NOT NULL, n INT NOT NULL DEFAULT 0) ENGINE=InnoDB;
+CREATE TRIGGER note_bi BEFORE INSERT ON note FOR EACH ROW SET NEW.n = CHAR_LENGTH(NEW.body);
+CREATE VIEW note_count AS SELECT COUNT(*) AS notes FROM note;
+CREATE FUNCTION big_rows() RETURNS INT READS SQL DATA RETURN (SELECT COUNT(*) FROM big);`
+}
+
+/**
+ * Fills `big` with `rows` rows whose content depends on `salt` (so states differ in every page).
+ * INSERT ... SELECT reserves AUTO_INCREMENT values ahead, which a server restart forgets: the
+ * counter is set back to the next id so it means the same before and after a crash.
+ */
+export function fillSql(rows: number, salt: string): string {
+  return `INSERT INTO big (pad) SELECT REPEAT(MD5(CONCAT('${salt}', seq)), 3) FROM seq_1_to_${rows};
+INSERT INTO note (body) VALUES ('${salt} one'), ('${salt} two');
+ALTER TABLE big AUTO_INCREMENT = 1;`
+}
+
+/** The rows the fault suite uses: a load's data phase then lasts most of a second, long enough to hit with 10 ms polling. */
+export const ROWS = 300_000
+
+/** The bytes of a loading table's file that mean "mid-data": `big` ends near 50 MB, and starts at 9. */
+export const MID_BYTES = 20 << 20
+
+export function lastLines(text: string, n = 3): string {
+  return text.trim().split('\n').filter(Boolean).slice(-n).join(' | ')
+}
+
+// ---- one interrupted operation, judged --------------------------------------------------
+
+/** What a fault file knows: the live database's possible states and the snapshots that must survive. */
+export interface World {
+  stack: TestStack
+  database: string
+  known: Record<string, Fingerprint>
+  snapshots: string[]
+  /** The state the live database is in now (a key of `known`). */
+  current: string
+}
+
+export interface Interruption {
+  operation: string
+  script: string
+  args: string[]
+  env?: Record<string, string>
+  signal: 'SIGKILL' | 'SIGINT' | 'SIGTERM'
+  point: string
+  at: () => boolean | Promise<boolean>
+  afterSignal?: () => Promise<void>
+  /** The state the operation would reach if it completed. */
+  target: string
+  /** More to assert at the end (what the operation must not have left or changed); says what held. */
+  check?: () => Promise<string>
+}
+
+const FAULT = { SIGKILL: 'kill -9', SIGINT: 'SIGINT (Ctrl-C)', SIGTERM: 'SIGTERM' } as const
+
+/**
+ * Runs `x` to its point, interrupts it and asserts the rules: the live database is as before or
+ * wholly the target (never a mix), every snapshot verifies. A signal the script can catch: exit
+ * 130, one clear last line, nothing left behind (no temp folders or databases, lock released).
+ * kill -9 cannot be caught, and the server has no transactional DDL: what the killed process left
+ * is judged after the next `make initialize` (what one runs after a crash, and it changes no data
+ * here), which must settle it, say so, and leave the live database as before or wholly the target.
+ */
+export async function interruptCase(w: World, x: Interruption): Promise<void> {
+  const before = w.current
+  const fault = FAULT[x.signal]
+  const live = before === x.target ? `live unchanged (${before})` : `live = ${before} or ${x.target}`
+  const expected = x.signal === 'SIGKILL'
+    ? `${live} once the next make initialize has settled the debris (which it reports); snapshots verify`
+    : `exit 130; ${live}; no temp files, staging databases or lock left; snapshots verify`
+  await faultCase({ name: `${x.operation} ${fault} ${x.point}`, operation: x.operation, fault, point: x.point, expected }, async (log) => {
+    const r = await interruptAt(w.stack, x.script, x.args, { signal: x.signal, at: x.at, env: x.env, afterSignal: x.afterSignal })
+    assert.ok(r.hit, `${x.script} ended (exit ${r.code}) before reaching "${x.point}": ${lastLines(r.stderr)}`)
+    let outcome = ''
+    if (x.signal === 'SIGKILL') {
+      assert.is(r.signal, 'SIGKILL')
+      const raw = await stateOf(w.stack, w.database, w.known)
+      const debris = await leftovers(w.stack)
+      outcome = `killed after ${(r.ms / 1000).toFixed(1)} s (live right then: ${raw ?? 'between the swap\'s steps'}); `
+        + `${debris.length} leftover${debris.length === 1 ? '' : 's'}, ` + await settle(w, debris)
+    } else {
+      assert.is(r.code, 130, `exit code (stderr: ${lastLines(r.stderr)})`)
+      assert.is(lastLine(r.stderr), `datakeep: interrupted (${x.signal}); cleaned up`)
+      assert.equal(await leftovers(w.stack), [], 'left behind')
+      outcome = `exit 130 after ${(r.ms / 1000).toFixed(1)} s, nothing left behind`
+    }
+    const state = await stateOf(w.stack, w.database, w.known)
+    log.lost(state === null)
+    assert.ok(state !== null, `the live database is neither ${before} nor ${x.target}: a mix`)
+    assert.ok([before, x.target].includes(state!), `the live database became ${state}`)
+    w.current = state!
+    const bad = await unverified(w.stack, w.snapshots)
+    if (bad.length) log.lost(true)
+    assert.equal(bad, [], 'snapshots that no longer verify')
+    const more = x.check ? `; ${await x.check()}` : ''
+    return `${outcome}; live = ${state}; ${w.snapshots.length} snapshots verify${more}`
+  })
+}
+
+/** The next `make initialize` after a kill -9: it must report every piece of debris and remove it. */
+async function settle(w: World, debris: string[]): Promise<string> {
+  const r: ScriptResult = await runScript(w.stack, 'initialize', [])
+  assert.is(r.code, 0, `the next initialize failed: ${lastLines(r.stderr)}`)
+  for (const d of debris.filter((x) => x !== 'data/datakeep.lock')) {
+    assert.match(r.stderr, d.startsWith('database ') ? d : path.basename(d), `the next initialize did not report ${d}`)
+  }
+  assert.equal(await leftovers(w.stack), [], 'left behind after the next initialize')
+  const swap = /(finished|undid) the interrupted swap/.exec(r.stderr)
+  return `the next initialize removed ${debris.length === 1 ? 'it' : 'them'}${swap ? ` and ${swap[1]} the swap` : ''}`
+}
+
+/**
+ * Live database `app` in state b, with snapshots `a` and `b` of two different states (rows,
+ * notes and a view differ), each with an uploaded file. Returns the world the cases share.
+ */
+export async function twoStates(stack: TestStack): Promise<World> {
+  const storage = path.join(stack.dir, 'data/storage')
+  fs.mkdirSync(storage, { recursive: true })
+  fs.writeFileSync(path.join(storage, 'upload.txt'), 'state a\n')
+  await sqlIn(stack, appSchemaSql() + '\n' + fillSql(ROWS, 'a'))
+  await dumpOk(stack, 'a')
+  const a = await stack.db((db) => fingerprint(db, 'app'), null)
+  fs.writeFileSync(path.join(storage, 'upload.txt'), 'state b\n')
+  await sqlIn(stack, `UPDATE big SET pad = REVERSE(pad) WHERE id % 2 = 0; DELETE FROM note WHERE id = 1;
+    INSERT INTO note (body) VALUES ('b three'); CREATE VIEW b_only AS SELECT id FROM note WHERE id > 2;`)
+  await dumpOk(stack, 'b')
+  const b = await stack.db((db) => fingerprint(db, 'app'), null)
+  return { stack, database: 'app', known: { a, b }, snapshots: ['a', 'b'], current: 'b' }
+}
+
+export async function sqlIn(stack: TestStack, statements: string, database = 'app'): Promise<void> {
+  await stack.db(async (db) => {
+    // one statement at a time: the connection does not allow multiple statements
+    for (const s of splitSql(statements)) await db.query(s)
+  }, database)
+}
+
+/** Splits the suite's own simple SQL (no semicolons inside strings or bodies) into statements. */
+function splitSql(text: string): string[] {
+  return text.split(/;\s*/).map((s) => s.trim()).filter(Boolean)
+}
+
+export async function dumpOk(stack: TestStack, name: string, env: Record<string, string> = {}): Promise<void> {
+  const r = await runScript(stack, 'data-dump', ['--name', name, '--force'], env)
+  if (r.code !== 0) throw new Error(`data-dump ${name}: ${lastLines(r.stderr)}`)
+}
+
+/**
+ * A PATH in which `cmd` first marks that it was called, then sleeps before running the real one:
+ * the moment an operation reaches that command becomes a point the test can see and hit.
+ */
+export function slowCommand(stack: TestStack, cmd: string, seconds: number): { env: Record<string, string>; called: () => boolean } {
+  const real = (stack.env.PATH ?? '').split(':').map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p))
+  if (!real) throw new Error(`${cmd} is not on PATH`)
+  const dir = path.join(stack.dir, `.slow-${cmd}`)
+  const mark = path.join(dir, 'called')
+  fs.mkdirSync(dir, { recursive: true })
+  fs.rmSync(mark, { force: true })
+  fs.writeFileSync(path.join(dir, cmd), `#!/bin/sh\ntouch '${mark}'\nsleep ${seconds}\nexec '${real}' "$@"\n`, { mode: 0o755 })
+  return { env: { PATH: `${dir}:${stack.env.PATH}` }, called: () => fs.existsSync(mark) }
+}
+
+/** A pid no process has: one that has just exited. */
+export function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', ''])
+  return r.pid
+}
+
+/**
+ * A project with a migration (the tables) and a seed (objects + ROWS rows), initialized: `_init`
+ * exists and the live database was seeded from it (state `seed`), then changed by the application
+ * (state `a`, snapshot `a`, which is also what a safety snapshot would hold).
+ */
+export async function seededProject(stack: TestStack): Promise<World> {
+  const data = path.join(stack.dir, 'data')
+  fs.mkdirSync(path.join(data, 'migrations'), { recursive: true })
+  fs.mkdirSync(path.join(data, 'seed'), { recursive: true })
+  const [tables, objects] = [appSchemaSql().split('\n').slice(0, 2).join('\n'), appSchemaSql().split('\n').slice(2).join('\n')]
+  fs.writeFileSync(path.join(data, 'migrations/20260101000000_app.sql'), `-- migrate:up\n${tables}\n-- migrate:down\nDROP TABLE note;\nDROP TABLE big;\n`)
+  fs.writeFileSync(path.join(data, 'seed/001_app.sql'), `${objects}\n${fillSql(ROWS, 'seed')}\n`)
+  const r = await runScript(stack, 'initialize')
+  if (r.code !== 0) throw new Error(`initialize: ${lastLines(r.stderr)}`)
+  const seed = await stack.db((db) => fingerprint(db, 'app'), null)
+  await sqlIn(stack, "UPDATE big SET pad = REVERSE(pad) WHERE id % 2 = 0; INSERT INTO note (body) VALUES ('a three'); CREATE VIEW a_only AS SELECT id FROM note")
+  await dumpOk(stack, 'a')
+  const a = await stack.db((db) => fingerprint(db, 'app'), null)
+  return { stack, database: 'app', known: { seed, a }, snapshots: ['_init', 'a'], current: 'a' }
+}
+
+/** Puts the live database back in state `a` (a complete load), when a case left it elsewhere. */
+export async function backToA(w: World): Promise<void> {
+  if (w.current === 'a') return
+  const r = await runScript(w.stack, 'data-load', ['--name', 'a'])
+  if (r.code !== 0) throw new Error(`data-load a: ${lastLines(r.stderr)}`)
+  w.current = 'a'
+}
