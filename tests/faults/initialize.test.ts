@@ -34,29 +34,19 @@ const clean = async (w: World, signal: 'SIGKILL' | 'SIGINT' | 'SIGTERM', point: 
 const staged = (w: World) => () => tempDbExists(w.stack, 'stage')
 const midData = (w: World) => () => tempTableBytes(w.stack, 'stage', 'big', MID_BYTES)
 
-t('kill -9 early (staging database just created)', async ({ w, watch }) => {
-  await clean(w, 'SIGKILL', 'early', staged(w), watch)
-})
-
-t('kill -9 mid-data', async ({ w, watch }) => {
-  await clean(w, 'SIGKILL', 'mid-data', midData(w), watch)
-})
-
-t('kill -9 just before the swap', async ({ w, watch }) => {
-  await clean(w, 'SIGKILL', 'just before the swap', renameWaiting, watch)
-})
-
-t('SIGINT early', async ({ w, watch }) => {
-  await clean(w, 'SIGINT', 'early', staged(w), watch)
-})
-
-t('SIGINT mid-data', async ({ w, watch }) => {
-  await clean(w, 'SIGINT', 'mid-data', midData(w), watch)
-})
-
-t('SIGINT just before the swap', async ({ w, watch }) => {
-  await clean(w, 'SIGINT', 'just before the swap', renameWaiting, watch)
-})
+// every signal at every point: the same expectations, one case each
+const POINTS = [
+  ['early', 'early (staging database just created)', staged],
+  ['mid-data', 'mid-data', midData],
+  ['just before the swap', 'just before the swap', () => renameWaiting],
+] as const
+for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as const) {
+  for (const [point, title, at] of POINTS) {
+    t(`${label} ${title}`, async ({ w, watch }) => {
+      await clean(w, signal, point, at(w), watch)
+    })
+  }
+}
 
 t('every snapshot still verifies with the real data-verify script', async ({ w }) => {
   assert.equal(await unverified(w.stack, w.snapshots, true), [])

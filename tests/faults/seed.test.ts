@@ -50,29 +50,19 @@ const seed = async (w: World, signal: 'SIGKILL' | 'SIGINT', point: string, at: (
 const scratch = (w: World) => () => tempDbExists(w.stack, 'scratch')
 const newInit = (w: World) => () => partialHasData(w.stack, '_init', 'big', 1 << 20)
 
-t('kill -9 early (seeding the scratch database)', async ({ w, watch }) => {
-  await seed(w, 'SIGKILL', 'early', scratch(w), watch)
-})
-
-t('kill -9 mid-data (writing the new _init)', async ({ w, watch }) => {
-  await seed(w, 'SIGKILL', 'mid-data', newInit(w), watch)
-})
-
-t('kill -9 just before the swap', async ({ w, watch }) => {
-  await seed(w, 'SIGKILL', 'just before the swap', renameWaiting, watch)
-})
-
-t('SIGINT early', async ({ w, watch }) => {
-  await seed(w, 'SIGINT', 'early', scratch(w), watch)
-})
-
-t('SIGINT mid-data', async ({ w, watch }) => {
-  await seed(w, 'SIGINT', 'mid-data', newInit(w), watch)
-})
-
-t('SIGINT just before the swap', async ({ w, watch }) => {
-  await seed(w, 'SIGINT', 'just before the swap', renameWaiting, watch)
-})
+// every signal at every point: the same expectations, one case each
+const POINTS = [
+  ['early', 'early (seeding the scratch database)', scratch],
+  ['mid-data', 'mid-data (writing the new _init)', newInit],
+  ['just before the swap', 'just before the swap', () => renameWaiting],
+] as const
+for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as const) {
+  for (const [point, title, at] of POINTS) {
+    t(`${label} ${title}`, async ({ w, watch }) => {
+      await seed(w, signal, point, at(w), watch)
+    })
+  }
+}
 
 t('every snapshot still verifies with the real data-verify script', async ({ w }) => {
   assert.equal(await unverified(w.stack, w.snapshots, true), [])
