@@ -109,7 +109,7 @@ postdeploy: node_modules/.package-lock.json ## Compare row counts with the lates
 	$(TSX) scripts/postdeploy.ts $(ARGS)
 
 .PHONY: bench
-bench: node_modules/.package-lock.json ## Benchmark dump and load against mariadb-dump, mydumper/myloader and a raw copy (not a test)
+bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (about 10 min; ARGS="--sizes 100000 --runs 1")
 	$(TSX) bench/run.ts $(ARGS)
 
 .PHONY: reliability_report

@@ -16,6 +16,11 @@ export class UserError extends Error {
   }
 }
 
+/** --help: not an error; main() prints the usage to stdout and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) { super(usage) }
+}
+
 /** An operation that failed for a reason outside the user's input (exit 1). */
 export function failure(message: string, hint?: string): UserError {
   return new UserError(message, { hint, exitCode: EXIT.failed })
@@ -78,6 +83,7 @@ export function main(fn: () => Promise<void>): void {
     () => { cleanups.clear() },
     async (err) => {
       if (interrupted) return
+      if (err instanceof HelpRequested) { process.stdout.write(`usage: ${err.usage}\n`); return }
       await runCleanups()
       process.stderr.write(errorLine(err) + '\n')
       if (!(err instanceof UserError) && isVerbose() && err instanceof Error) {

@@ -22,6 +22,15 @@ s('every script refuses an unknown flag with exit 2 and its usage', async ({ sta
   assert.match(lastLine(r.stderr), "datakeep: Unexpected argument 'extra'")
 })
 
+s('--help prints the usage and exits 0 without doing anything', async ({ stack }) => {
+  for (const name of [...SCRIPTS, 'data-dump', 'data-load']) {
+    const r = await runScript(stack, name, ['--help'])
+    assert.is(r.code, 0, name)
+    assert.match(r.stdout, /^usage: make /, name)
+  }
+  assert.not.ok(fs.existsSync(path.join(stack.dir, 'data/backups')))
+})
+
 s('bad config exits 2 naming every bad key', async ({ stack }) => {
   const r = await runScript(stack, 'status', [], { VERBOSE: 'maybe', MYSQL_PORT: '0' })
   assert.is(r.code, 2)

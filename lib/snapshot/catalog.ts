@@ -8,7 +8,7 @@ import { onInterrupt } from '../errors.ts'
 import { dirSize, removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { checkFiles, readManifest } from './manifest.ts'
-import { checkEngine, loadTables, openSnapshot, tempDbName, verifyTables } from './load.ts'
+import { checkEngine, loadTables, openSnapshot, tempDbName } from './load.ts'
 import { requireSnapshot, SAFETY_DIR, snapshotNames, snapshotPath } from './names.ts'
 import { createTables } from './schema.ts'
 import { restoreStorage } from './storage.ts'
@@ -62,8 +62,7 @@ export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: stri
       try {
         await db.query(`CREATE DATABASE ${ident(scratch)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
         await createTables(db, scratch, schema)
-        await loadTables(rt, cfg, dir, m, scratch)
-        const found = await verifyTables(db, scratch, m, sameVersion)
+        const found = await loadTables(rt, cfg, dir, m, scratch, sameVersion)
         await restoreStorage(path.join(dir, m.storage.archive), path.join(tmp, 'storage'), m.storage.treeHash)
           .catch((e) => { found.push(`${m.storage.archive}: ${(e as Error).message}`) })
         return found

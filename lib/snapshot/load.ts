@@ -10,7 +10,7 @@ import { invokingOwner } from '../owner.ts'
 import { startProgress } from '../progress.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
-import { checkFiles, readManifest, tableDump, type Manifest } from './manifest.ts'
+import { checkFiles, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
 import { restoreStorage } from './storage.ts'
@@ -48,12 +48,16 @@ export function checkEngine(m: Manifest, version: string): { sameVersion: boolea
   return { sameVersion: minor(m.engine.version) === minor(version) }
 }
 
-/** Loads every table of the snapshot into `target` (tables already created) in parallel. */
-export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string): Promise<void> {
+/**
+ * Loads every table of the snapshot into `target` (tables already created) in parallel, each
+ * verified by the connection that loaded it right after its load. Returns the differences found.
+ */
+export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string, compareChecksums: boolean): Promise<string[]> {
   const threads = Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), m.tables.length || 1))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
   const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
   const conns: Db[] = []
+  const problems: string[] = []
   try {
     await Promise.all(Array.from({ length: threads }, async () => {
       const db = await connect(rt.admin, { database: target })
@@ -64,6 +68,8 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
         const bar = progress.item(t.name, t.rows)
         await loadTableData(db, target, tableDump(t), dir,
           { onProgress: (r) => bar.update(r) })
+        const problem = await verifyTable(db, target, t, compareChecksums)
+        if (problem) problems.push(problem)
         bar.done()
       }
     }))
@@ -71,19 +77,16 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
     progress.stop()
     for (const c of conns) await c.end().catch(() => c.destroy())
   }
+  return problems.sort()
 }
 
-/** Compares row counts (and checksums where the server computes them alike) with the manifest. */
-export async function verifyTables(db: Db, database: string, m: Manifest, compareChecksums: boolean): Promise<string[]> {
-  const problems: string[] = []
-  for (const t of m.tables) {
-    const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}${t.history ? ' FOR SYSTEM_TIME ALL' : ''}`)
-    if (Number(c.n) !== t.rows) { problems.push(`${t.name}: ${c.n} rows, the manifest says ${t.rows}`); continue }
-    if (!compareChecksums || t.checksum === null) continue
-    const [k] = await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`)
-    if (String(k.Checksum) !== t.checksum) problems.push(`${t.name}: checksum ${k.Checksum}, the manifest says ${t.checksum}`)
-  }
-  return problems
+/** Compares one table's row count (and checksum, where the server computes it alike) with the manifest. */
+export async function verifyTable(db: Db, database: string, t: ManifestTable, compareChecksums: boolean): Promise<string | null> {
+  const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}${t.history ? ' FOR SYSTEM_TIME ALL' : ''}`)
+  if (Number(c.n) !== t.rows) return `${t.name}: ${c.n} rows, the manifest says ${t.rows}`
+  if (!compareChecksums || t.checksum === null) return null
+  const [k] = await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`)
+  return String(k.Checksum) !== t.checksum ? `${t.name}: checksum ${k.Checksum}, the manifest says ${t.checksum}` : null
 }
 
 export interface LoadOptions {
@@ -114,8 +117,7 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
     try {
       await db.query(`CREATE DATABASE ${ident(stage)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
       await createTables(db, stage, schema)
-      await loadTables(rt, cfg, dir, m, stage)
-      const problems = await verifyTables(db, stage, m, sameVersion)
+      const problems = await loadTables(rt, cfg, dir, m, stage, sameVersion)
       if (problems.length) {
         throw failure(`the loaded data does not match snapshot "${m.name}": ${problems.join('; ')}`, 'nothing was changed; run make data_verify ARGS="--name ' + m.name + ' --deep"')
       }

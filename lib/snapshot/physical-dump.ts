@@ -7,7 +7,7 @@ import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { databaseExists, ident, query, withDb, type Db } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
-import { ensureHostTools } from '../host-tools.ts'
+import { ensureHostTools, onPath } from '../host-tools.ts'
 import { step } from '../log.ts'
 import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
@@ -19,7 +19,7 @@ import { datakeepVersion, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
 import { BACKUP_TOOL, backupArgv, hostToolVersion, listFiles, PHYSICAL_DIR, PHYSICAL_NOTE, physicalSupported,
-  writeOptionsFile, type PhysicalManifest } from './physical.ts'
+  userDatabases, writeOptionsFile, type PhysicalManifest } from './physical.ts'
 import { readSchema, schemaHash } from './schema.ts'
 import { archiveStorage } from './storage.ts'
 
@@ -34,11 +34,40 @@ export interface PhysicalDumpOptions {
 
 interface TableState { name: string; rows: number; checksum: string | null; bytes: number }
 
-async function baseTables(db: Db, database: string): Promise<{ name: string; bytes: number }[]> {
-  const rows = await query<{ name: string; len: string | null }>(db,
-    `SELECT TABLE_NAME AS name, DATA_LENGTH + INDEX_LENGTH AS len FROM information_schema.TABLES
+async function baseTables(db: Db, database: string): Promise<{ name: string; bytes: number; engine: string }[]> {
+  const rows = await query<{ name: string; len: string | null; engine: string | null }>(db,
+    `SELECT TABLE_NAME AS name, DATA_LENGTH + INDEX_LENGTH AS len, ENGINE AS engine FROM information_schema.TABLES
      WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [database])
-  return rows.map((r) => ({ name: r.name, bytes: Number(r.len ?? 0) }))
+  return rows.map((r) => ({ name: r.name, bytes: Number(r.len ?? 0), engine: r.engine ?? '' }))
+}
+
+/**
+ * Server-wide counters that every change to a table's rows or definition moves: row writes,
+ * updates and deletes of every engine (internal temporary tables count elsewhere), and DDL.
+ * Statements in routines, triggers, events and replicated rows all count; reads never do.
+ */
+const CHANGE_COUNTERS = ['Handler_write', 'Handler_update', 'Handler_delete', 'Com_alter_table', 'Com_create_table',
+  'Com_drop_table', 'Com_rename_table', 'Com_truncate', 'Com_create_index', 'Com_drop_index', 'Com_create_db',
+  'Com_drop_db', 'Com_alter_db']
+
+export async function changeCounters(db: Db): Promise<string> {
+  const rows = await query<{ Variable_name: string; Value: string }>(db,
+    `SHOW GLOBAL STATUS WHERE Variable_name IN (${CHANGE_COUNTERS.map(() => '?').join(', ')})`, CHANGE_COUNTERS)
+  if (rows.length !== CHANGE_COUNTERS.length) throw failure(`the server reports ${rows.length} of the ${CHANGE_COUNTERS.length} status counters datakeep reads`)
+  return JSON.stringify(rows.map((r) => [r.Variable_name, r.Value]).sort())
+}
+
+/**
+ * Whether unmoved counters prove that nothing changed: the tables' engines are ones whose writes
+ * they count, and no open transaction holds writes (its commit would move no counter). Read under
+ * the global read lock, which blocks those commits; from InnoDB's live status, not INNODB_TRX,
+ * whose cache may be stale.
+ */
+export async function countersSuffice(db: Db, tables: { engine: string }[]): Promise<boolean> {
+  if (tables.some((t) => !['InnoDB', 'Aria', 'MyISAM'].includes(t.engine))) return false
+  const [row] = await query<{ Status: string }>(db, 'SHOW ENGINE INNODB STATUS').catch(() => []) // no PROCESS privilege: cannot tell
+  const text = String(row?.Status ?? '')
+  return text.includes('LIST OF TRANSACTIONS') && !/truncated/i.test(text) && !/undo log entries [1-9]/.test(text)
 }
 
 /**
@@ -62,21 +91,35 @@ async function readStates(workers: Db[], database: string, tables: { name: strin
   return [...states.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
-/** The state of the tables now: a brief global read lock while the readers open (consistent.ts). */
-async function tableStates(rt: Runtime, database: string, threads: number) {
+/**
+ * The tables as of now, with what the manifest needs from the same moment: a brief global read
+ * lock while the readers open (consistent.ts); rows and checksums are read after it is released.
+ * The local runtime connects as root, so the lock is always held here (countersSuffice needs it).
+ */
+async function readTables(rt: Runtime, database: string, threads: number) {
   const { readers, locked } = await openReaders(rt.admin, threads, async (db) => {
     const [d] = await query<{ cs: string; co: string }>(db,
       'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database])
+    const tables = await baseTables(db, database)
     return {
-      tables: await baseTables(db, database),
+      tables, charset: d.cs, collation: d.co,
       schema: await readSchema(db, database),
       version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
-      charset: d.cs, collation: d.co,
+      databases: await userDatabases(db),
+      counters: (await countersSuffice(db, tables)) ? await changeCounters(db) : null,
     }
   })
   const states = readStates(readers.workers, database, locked.tables).finally(() => readers.close())
   states.catch(() => undefined) // awaited by the caller, maybe after the backup failed
   return { ...locked, states }
+}
+
+/** The tables' rows and checksums again (the table list included), for comparison; resolves once the readers are open. */
+async function rereadTables(rt: Runtime, database: string, threads: number): Promise<{ states: Promise<TableState[]> }> {
+  const { readers, locked } = await openReaders(rt.admin, threads, (db) => baseTables(db, database))
+  const states = readStates(readers.workers, database, locked).finally(() => readers.close())
+  states.catch(() => undefined)
+  return { states }
 }
 
 const sameStates = (a: TableState[], b: TableState[]) =>
@@ -112,7 +155,11 @@ export async function dumpPhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpO
   if (!await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })) {
     throw failure(`database ${database} does not exist`, 'to fix: make initialize')
   }
-  await ensureHostTools(cfg, [BACKUP_TOOL])
+  if (!onPath(BACKUP_TOOL.cmd, cfg.hostPath)) { // root with apt: physicalSupported said it can be installed
+    await ensureHostTools(cfg, [BACKUP_TOOL])
+    const again = await physicalSupported(cfg, rt)
+    if (!again.ok) throw new UserError(`cannot take a physical snapshot: ${again.why}`)
+  }
   return withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database }))
 }
 
@@ -133,7 +180,7 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     writeOptionsFile(optionsFile, cfg.MYSQL_ROOT_PASSWORD)
     const storage = archiveStorage(projectPath(cfg, cfg.STORAGE_DIR), path.join(partial, STORAGE_ARCHIVE))
     storage.catch(() => undefined)
-    const before = await tableStates(rt, database, threads)
+    const before = await readTables(rt, database, threads)
     step(`physical backup of the server (mariadb-backup, ${threads} thread${threads === 1 ? '' : 's'})`)
     // the tables are counted and checksummed (as of just before) while the files are copied
     const [copied, counted] = await Promise.allSettled([
@@ -143,22 +190,26 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     fs.rmSync(optionsFile, { force: true })
     if (copied.status === 'rejected') throw copied.reason
     if (counted.status === 'rejected') throw counted.reason
-    // read again after the copy while it is prepared: equal means nothing changed them in between
-    const after = await tableStates(rt, database, threads)
+    // exact when nothing changed the tables between the read and the end of the copy: the counters
+    // did not move, or (they moved, maybe elsewhere) the tables read again, while it is prepared, are equal
+    const quiet = before.counters !== null && before.counters === await withDb(rt.admin, changeCounters, { database: null })
+    const after = quiet ? null : await rereadTables(rt, database, threads)
     await run(HOST, backupArgv.prepare(target))
     fs.mkdirSync(path.join(partial, 'schema'))
     fs.writeFileSync(path.join(partial, 'schema/schema.json'), JSON.stringify(before.schema, null, 2) + '\n')
     const rels = listFiles(target)
     // the prepared files are hashed while the server reads the tables again
-    const [hashed, afterStates] = await Promise.all([hashFiles(target, rels, Math.max(2, threads)), after.states])
-    const exact = sameStates(counted.value, afterStates)
+    const [hashed, afterStates] = await Promise.all([hashFiles(target, rels, Math.max(2, threads)), after?.states])
+    const exactBy = quiet ? 'quiet' as const : sameStates(counted.value, afterStates!) ? 'reread' as const : null
     const archive = await storage
 
     const files: Manifest['files'] = {}
     for (const r of rels) files[`${PHYSICAL_DIR}/${r}`] = hashed[r]
     files['schema/schema.json'] = await sha256File(path.join(partial, 'schema/schema.json'))
     files[STORAGE_ARCHIVE] = { bytes: archive.archiveBytes, sha256: archive.archiveSha256 }
-    const tables: ManifestTable[] = counted.value.map((t) => ({ name: t.name, rows: t.rows, checksum: t.checksum, bytes: t.bytes, files: [], columns: [], loadColumns: '' }))
+    // a checksum that may not describe the copy is not recorded (a safety check would trust it)
+    const tables: ManifestTable[] = counted.value.map((t) => ({ name: t.name, rows: t.rows, checksum: exactBy ? t.checksum : null,
+      bytes: t.bytes, files: [], columns: [], loadColumns: '' }))
     const manifest: PhysicalManifest = {
       format: FORMAT,
       formatVersion: FORMAT_VERSION,
@@ -177,7 +228,7 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
       files,
       physical: {
         tool: 'mariadb-backup', toolVersion: (await hostToolVersion(cfg)) ?? 'unknown',
-        bytes: rels.reduce((a, r) => a + hashed[r].bytes, 0), files: rels.length, tablesExact: exact,
+        bytes: rels.reduce((a, r) => a + hashed[r].bytes, 0), files: rels.length, tablesExact: exactBy !== null, exactBy, databases: before.databases,
       },
     }
     // until manifest.ts widens `kind`, the writer takes the logical type; the hash covers every field

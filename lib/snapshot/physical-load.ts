@@ -15,11 +15,13 @@ import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { cleanDebris } from './debris.ts'
 import { checkFiles, type Manifest } from './manifest.ts'
-import { backupArgv, isPhysical, listFiles, majorMinor, PHYSICAL_DIR, type PhysicalManifest } from './physical.ts'
+import { backupArgv, isPhysical, listFiles, majorMinor, PHYSICAL_DIR, userDatabases, type PhysicalManifest } from './physical.ts'
 import { settleDataDir, unsettledAdvice } from './physical-swap.ts'
 import { restoreStorage } from './storage.ts'
 
 export interface PhysicalLoadOptions {
+  /** Load even though the server holds databases the snapshot does not (they are removed with the rest). */
+  dropDatabases?: boolean
   /** Runs on the new data directory, already in place, just before the server starts on it (tests inject faults here). */
   beforeStart?: (dataDir: string) => Promise<void> | void
 }
@@ -37,16 +39,16 @@ export function checkPhysicalLoad(m: PhysicalManifest, rt: Runtime, version: str
   const flavor = /mariadb/i.test(version) ? 'mariadb' : 'mysql'
   if (flavor !== m.engine.flavor || majorMinor(version) !== majorMinor(m.engine.version)) {
     throw new UserError(`a physical snapshot from ${m.engine.flavor} ${m.engine.version} cannot be loaded by ${flavor} ${version}`,
-      { hint: `on a ${majorMinor(m.engine.version)} server, ${LOGICAL(m)}` })
+      { hint: `on the ${majorMinor(m.engine.version)} server it came from, ${LOGICAL(m)}` })
   }
 }
 
 /** checkFiles, plus: nothing under physical/ that the manifest does not list (it would be copied into the server). */
 export async function checkPhysicalFiles(dir: string, m: PhysicalManifest, threads = 2): Promise<string[]> {
-  const listed = new Set(Object.keys(m.files))
   const root = path.join(dir, PHYSICAL_DIR)
-  const extra = fs.existsSync(root) ? listFiles(root).map((r) => `${PHYSICAL_DIR}/${r}`).filter((r) => !listed.has(r)) : [`${PHYSICAL_DIR}/: missing`]
-  return [...extra.map((r) => r.endsWith('missing') ? r : `${r}: not in the manifest's file list`), ...await checkInParallel(dir, m, threads)]
+  if (!fs.existsSync(root)) return [`${PHYSICAL_DIR}/: missing`]
+  const extra = listFiles(root).map((r) => `${PHYSICAL_DIR}/${r}`).filter((r) => !(r in m.files))
+  return [...extra.map((r) => `${r}: not in the manifest's file list`), ...await checkInParallel(dir, m, threads)]
 }
 
 /**
@@ -94,6 +96,13 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
   if (!isPhysical(manifest)) throw new UserError(`snapshot "${manifest.name}" is not a physical snapshot`)
   const m = manifest
   checkPhysicalLoad(m, rt, rt.name === 'local' ? await withDb(rt.admin, serverVersion, { database: null }) : '')
+  // the safety snapshot before a load covers the application database only: refuse to lose others
+  const gone = (await withDb(rt.admin, userDatabases, { database: null })).filter((d) => !m.physical.databases.includes(d))
+  if (gone.length && !opts.dropDatabases) {
+    throw new UserError(`loading physical snapshot "${m.name}" would remove ${gone.length > 1 ? 'databases' : 'a database'} it does not hold: ${gone.join(', ')}`, {
+      hint: `a physical snapshot puts back the whole server; dump ${gone.length > 1 ? 'them' : 'it'} first (MYSQL_DATABASE=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,
+    })
+  }
   const threads = Math.max(2, cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()))
   return withLock(cfg, commandSummary(), async () => {
     await cleanDebris(cfg, rt)

@@ -4,12 +4,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../config.ts'
-import { serverVersion, withDb } from '../db.ts'
+import { query, serverVersion, withDb, type Db } from '../db.ts'
 import { onPath } from '../host-tools.ts'
 import { HOST, run, targetArgv, type Target } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { SERVER_CNF } from '../runtime/local.ts'
 import type { Manifest } from './manifest.ts'
+import { TEMP_DB_PREFIX } from './names.ts'
 
 /** The folder of a physical snapshot that holds the prepared backup. */
 export const PHYSICAL_DIR = 'physical'
@@ -28,16 +29,25 @@ export interface PhysicalInfo {
    * just after it: nothing changed them meanwhile, so they describe the copy.
    */
   tablesExact: boolean
+  /**
+   * How that was known: `quiet`, no row written, updated or deleted and no DDL anywhere on the
+   * server from the read to the end of the backup (the server's status counters, and no open
+   * transaction holding writes at the read); `reread`, the tables read again after the backup
+   * were equal; null when they were not.
+   */
+  exactBy: 'quiet' | 'reread' | null
+  /** The server's databases (not its own, not datakeep's temporary ones): a load puts back exactly these. */
+  databases: string[]
 }
 
 /** A physical snapshot's manifest: the logical one's fields, `kind: 'physical'`, and what the copy is. */
 export type PhysicalManifest = Omit<Manifest, 'kind'> & { kind: 'physical'; note: string; physical: PhysicalInfo }
 
 export const PHYSICAL_NOTE = 'physical snapshot: a prepared mariadb-backup copy of the whole server (every database, '
-  + 'users and grants). tables[] (rows, CHECKSUM TABLE) were read in a consistent snapshot just before the backup and '
-  + 'again just after it; physical.tablesExact says whether both reads agreed, i.e. whether they describe the copy. '
-  + 'A load verifies every file sha256, that the server starts on the copy, that every table is readable and, '
-  + 'when tablesExact, that its row count equals this manifest.'
+  + 'users and grants). tables[] (rows, CHECKSUM TABLE) were read in a consistent snapshot just before the backup; '
+  + 'physical.tablesExact says whether they also describe the copy (nothing changed them until the backup ended: '
+  + 'physical.exactBy); when not, the checksums are null. A load verifies every file sha256, that the server starts '
+  + 'on the copy, that every table is readable and, when tablesExact, that its row count equals this manifest.'
 
 export function isPhysical(m: { kind?: string }): m is PhysicalManifest {
   return m.kind === 'physical'
@@ -82,15 +92,17 @@ export const backupArgv = {
     // the settings the backup recorded, not the host's /etc/mysql
     ['mariadb-backup', `--defaults-file=${path.join(targetDir, 'backup-my.cnf')}`, '--prepare', `--target-dir=${targetDir}`],
   version: () => ['mariadb-backup', '--version'],
-  /** `cp -a`: modes, owner and times kept; measured against --copy-back in tests/snapshot/physical.test.ts. */
+  /** `cp -a`, not --copy-back: as fast (tests/snapshot/physical.test.ts measures both), and a load needs no mariadb-backup. */
   copy: (from: string, to: string) => ['cp', '-a', '--', from, to],
 }
 
 /**
- * The same steps inside the docker runtime's `mysqld` service, run with `docker compose exec -T
- * -e MYSQL_PWD` (mariadb-backup reads MYSQL_PWD; the container's own config is the right one
- * there). They need DATA_BACKUP_DIRNAME bind-mounted at /backup in the service, which
- * docker-compose.yml does not do yet: `- ${DATA_BACKUP_DIR:-./data/backups}:/backup`.
+ * The same steps inside the docker runtime's `mysqld` service: `docker compose exec -T -e MYSQL_PWD`
+ * (mariadb-backup reads MYSQL_PWD; the container's own config is the right one there), run as
+ * `run(HOST, argv, { env: { ...composeEnv(cfg), MYSQL_PWD } })`. Not wired yet: they need the
+ * snapshots folder bind-mounted at /backup in the service, which docker-compose.yml does not do:
+ * `- ${DATA_BACKUP_DIRNAME:-./data/backups}:/backup` (composeEnv passing DATA_BACKUP_DIRNAME made
+ * ./-relative, as INITDB_DIR is).
  */
 export const dockerBackupArgv = {
   /** `rel`: the snapshot folder relative to DATA_BACKUP_DIRNAME, e.g. "x.partial-12-34/physical". */
@@ -143,6 +155,14 @@ export async function physicalSupported(cfg: Config, rt: Runtime): Promise<{ ok:
     return { ok: false, why: `mariadb-backup ${tool} cannot copy a MariaDB ${majorMinor(version)} server (it needs the same major.minor); install the mariadb-backup that matches the server, or ${LOGICAL_HINT}` }
   }
   return { ok: true }
+}
+
+/** The server's databases a physical copy carries: all but the server's own schemas and datakeep's temporary ones. */
+export async function userDatabases(db: Db): Promise<string[]> {
+  const rows = await query<{ name: string }>(db, `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA
+    WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND SCHEMA_NAME NOT LIKE ?
+    ORDER BY SCHEMA_NAME`, [`${TEMP_DB_PREFIX.replace(/_/g, '\\_')}%`])
+  return rows.map((r) => r.name)
 }
 
 /** Every file under `root`, relative paths with "/", sorted. */

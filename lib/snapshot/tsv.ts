@@ -180,7 +180,7 @@ class ChunkWriter {
 
   constructor(readonly file: string, readonly abs: string) {
     this.tmp = `${abs}.partial`
-    this.pipe = spawnPipe(HOST, ['zstd', '-q', '-3', '-T1', '-c'], { stdoutFile: this.tmp })
+    this.pipe = spawnPipe(HOST, ['zstd', '-q', '-1', '-T1', '-c'], { stdoutFile: this.tmp })
     this.pipe.stdin.on('error', () => undefined) // EPIPE when zstd dies: `done` says why
   }
 
