@@ -35,6 +35,11 @@ export function tailFile(file: string, n: number): string {
   } catch { return '' }
 }
 
+/** A process that exists and is not a zombie (exited, waiting to be reaped: as good as gone). */
 export function isProcessAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+  try { process.kill(pid, 0) } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch { return true }
 }

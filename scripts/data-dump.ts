@@ -7,15 +7,17 @@ import { UserError, main } from '../lib/errors.ts'
 import { done, formatBytes, formatSeconds, result } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { dumpSnapshot } from '../lib/snapshot/dump.ts'
+import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
 import { defaultName } from '../lib/snapshot/names.ts'
 import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
 
-const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--format snapshot|sql] [--gzip]"]'
+const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--physical | --format sql [--gzip]]"]'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
-    name: { type: 'string' }, force: { type: 'boolean' }, format: { type: 'string' }, gzip: { type: 'boolean' },
+    name: { type: 'string' }, force: { type: 'boolean' }, format: { type: 'string' }, gzip: { type: 'boolean' }, physical: { type: 'boolean' },
   }, USAGE)
+  if (values.physical && values.format === 'sql') throw new UserError('--physical and --format sql do not go together', { hint: `usage: ${USAGE}` })
   const format = values.format ?? 'snapshot'
   if (!['snapshot', 'sql'].includes(format)) throw new UserError(`unknown --format ${JSON.stringify(format)}: snapshot or sql`, { hint: `usage: ${USAGE}` })
   if (values.gzip && format !== 'sql') throw new UserError('--gzip goes with --format sql (snapshots are always compressed)', { hint: `usage: ${USAGE}` })
@@ -29,9 +31,11 @@ main(async () => {
     result(file)
     return
   }
-  const { dir, manifest: m } = await dumpSnapshot(cfg, rt, { name, force: !!values.force })
+  const { dir, manifest: m } = values.physical
+    ? await dumpPhysical(cfg, rt, { name, force: !!values.force })
+    : await dumpSnapshot(cfg, rt, { name, force: !!values.force })
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
-  done(`snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
+  done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
   result(dir)
 })

@@ -13,6 +13,7 @@ import { UserError, failure } from '../errors.ts'
 import { dirSize, isDirEmpty, isProcessAlive, removeDir, tailFile } from '../fs-util.ts'
 import { step, warn } from '../log.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
+import { settleDataDir, unsettledAdvice } from '../snapshot/physical-swap.ts'
 import { runInitFolder } from './initdb.ts'
 import type { DataLocation, Runtime, ServerState } from './types.ts'
 
@@ -180,6 +181,10 @@ export class LocalRuntime implements Runtime {
       await this.ensureDatabase()
       return
     }
+    // a physical load killed between its two renames must not look like an empty volume
+    const settled = settleDataDir(dataDir)
+    if (settled.restored) warn(`put back ${dataDir} from ${settled.restored} (an interrupted physical load)`)
+    for (const old of settled.unsettled) warn(unsettledAdvice(dataDir, old))
     const bin = await this.serverBinary()
     let created = false
     if (!fs.existsSync(path.join(dataDir, 'mysql'))) {

@@ -10,6 +10,8 @@ import { invokingOwner } from '../owner.ts'
 import { startProgress } from '../progress.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
+import { isPhysical } from './physical.ts'
+import { loadPhysical } from './physical-load.ts'
 import { checkFiles, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
@@ -96,6 +98,13 @@ export interface LoadOptions {
 
 export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: LoadOptions = {}): Promise<LoadResult> {
   const t0 = Date.now()
+  const physicalDir = requireSnapshot(cfg, name, 'data_load')
+  const head = readManifest(physicalDir)
+  if (isPhysical(head)) {
+    // the physical fast path checks its files while it copies them
+    const r = await loadPhysical(cfg, rt, physicalDir, head)
+    return { name: head.name, tables: r.tables, rows: r.rows, files: head.storage.files, ms: r.ms }
+  }
   const { dir, manifest: m, schema } = await openSnapshot(cfg, name, 'data_load')
   const live = rt.admin.database
   await cleanDebris(cfg, rt)

@@ -31,7 +31,8 @@ export interface Manifest {
   format: typeof FORMAT
   formatVersion: number
   name: string
-  kind: 'logical'
+  /** logical: schema + per-table data; physical: a mariadb-backup copy of the whole server (docs/snapshot-format.md). */
+  kind: 'logical' | 'physical'
   created: string
   datakeepVersion: string
   engine: { flavor: 'mariadb' | 'mysql'; version: string }
