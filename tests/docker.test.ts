@@ -114,4 +114,25 @@ test('no file in the tree runs down -v or volume prune', () => {
   assert.equal(offenders, [])
 })
 
+test('DROP DATABASE appears only on the tool\'s own temporary databases or the guarded INIT_CLEAN', () => {
+  const allowed = /DROP DATABASE (IF EXISTS )?\$\{ident\((stage|scratch|oldDb|n)\)\}/
+  const found: string[] = []
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name)
+      if (e.isDirectory()) { walk(p); continue }
+      if (!p.endsWith('.ts')) continue
+      fs.readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+        if (/DROP DATABASE/.test(line) && !/^\s*(\*|\/\/)/.test(line) && !allowed.test(line)) found.push(`${path.relative(REPO, p)}:${i + 1}`)
+      })
+    }
+  }
+  walk(path.join(REPO, 'lib'))
+  walk(path.join(REPO, 'scripts'))
+  // the one drop of the application database: INIT_CLEAN, after the guard and a safety snapshot
+  assert.equal(found, ['lib/initialize/index.ts:81'])
+  const init = fs.readFileSync(path.join(REPO, 'lib/initialize/index.ts'), 'utf8')
+  assert.ok(init.indexOf("beforeDestructive(cfg, rt, { name: 'INIT_CLEAN'") < init.indexOf('DROP DATABASE ${ident(rt.admin.database)}'))
+})
+
 test.run()

@@ -148,6 +148,21 @@ t('seed_data rebuilds _init and loads it; the old _init stays until the new one 
   fs.rmSync(path.join(stack.dir, 'data/seed/004_bad.sql'))
 })
 
+t('data_load refuses a snapshot migrated by newer code, changing nothing', async ({ stack }) => {
+  const file = path.join(stack.dir, 'data/migrations/20270101000000_add_extra.sql')
+  fs.writeFileSync(file, '-- migrate:up\nALTER TABLE notes ADD COLUMN extra INT NULL;\n-- migrate:down\nALTER TABLE notes DROP COLUMN extra;\n')
+  assert.is((await runScript(stack, 'migrate')).code, 0)
+  assert.is((await runScript(stack, 'data-dump', ['--name', 'newer'])).code, 0)
+  const rb = await runScript(stack, 'rollback', ['--no-safety'])
+  assert.is(rb.code, 0, rb.stderr)
+  fs.rmSync(file)
+  const before = await stack.db((db) => fingerprint(db, 'app'))
+  const r = await runScript(stack, 'data-load', ['--name', 'newer', '--no-safety'])
+  assert.is(r.code, 2, r.stderr)
+  assert.is(lastLine(r.stderr), 'datakeep: the data was migrated by newer code: migration 20270101000000 is applied in it but has no file in data/migrations; to fix: update this checkout to the code that has them (git pull), then load again')
+  assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
+})
+
 t.run()
 
 const f = suite('init folder', { stack: null as unknown as TestStack })

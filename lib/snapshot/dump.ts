@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
+import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, ident, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
 import { startProgress } from '../progress.ts'
@@ -149,6 +150,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     }
     writeManifest(partial, manifest)
     replaceDir(partial, final)
+    giveTo(invokingOwner(cfg), final) // the invoking user's, also under sudo
     return { dir: final, manifest }
   } catch (e) {
     removePartial()

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
+import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, ident, query, withDb, type Db } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
 import { ensureHostTools, onPath } from '../host-tools.ts'
@@ -234,6 +235,7 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     // until manifest.ts widens `kind`, the writer takes the logical type; the hash covers every field
     writeManifest(partial, manifest as unknown as Manifest)
     replaceDir(partial, final)
+    giveTo(invokingOwner(cfg), final) // the invoking user's, also under sudo
     return { dir: final, manifest }
   } catch (e) {
     cleanup()

@@ -105,4 +105,15 @@ t('--force replaces an existing snapshot only when the new one is complete', asy
   assert.equal(fs.readdirSync(path.join(stack.dir, 'data/backups')).filter((n) => n.includes('.old-') || n.includes('.partial-')), [])
 })
 
+t('as root under sudo, the snapshot belongs to the invoking user', async ({ stack }) => {
+  if (process.getuid?.() !== 0) throw new Error('this test needs root (it checks chown under sudo)')
+  const r = await runScript(stack, 'data-dump', ['--name', 'owned'], { SUDO_UID: '1234', SUDO_GID: '1234' })
+  assert.is(r.code, 0, r.stderr)
+  const dir = path.join(stack.dir, 'data/backups/owned')
+  for (const p of [dir, path.join(dir, 'manifest.json'), path.join(dir, 'storage.tar.gz'), path.join(dir, 'data')]) {
+    const st = fs.statSync(p)
+    assert.equal([st.uid, st.gid], [1234, 1234], p)
+  }
+})
+
 t.run()
