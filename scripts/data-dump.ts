@@ -10,6 +10,7 @@ import { dumpSnapshot } from '../lib/snapshot/dump.ts'
 import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
 import { defaultName } from '../lib/snapshot/names.ts'
 import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
+import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--physical | --format sql [--gzip]]"]'
 
@@ -26,7 +27,7 @@ main(async () => {
   const name = values.name ?? defaultName()
   const t0 = Date.now()
   if (format === 'sql') {
-    const file = await dumpSqlFile(cfg, rt, { name, gzip: !!values.gzip, force: !!values.force })
+    const file = await withLock(cfg, commandSummary(), () => dumpSqlFile(cfg, rt, { name, gzip: !!values.gzip, force: !!values.force }))
     done(`wrote ${file} (${formatSeconds(Date.now() - t0)}); restore with: mariadb <database> < ${values.gzip ? '<(gunzip -c ' + file + ')' : file}`)
     result(file)
     return
