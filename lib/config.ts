@@ -1,84 +1,15 @@
-// The only reader of process.env and .env: one schema, every key once, with its default and
-// description (which also generate .env.example). The environment wins over .env.
+// The only reader of process.env and .env, against one schema (lib/config-schema.ts): every key
+// once, with its default and description (which also generate .env.example). The environment wins over .env.
 import fs from 'node:fs'
 import path from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
 import { UserError } from './errors.ts'
 import { addSecret } from './redact.ts'
 import { configureLog } from './log.ts'
+import { SCHEMA, type KeyDef } from './config-schema.ts'
 
-type Kind =
-  | { type: 'string' }
-  | { type: 'enum'; values: readonly string[] }
-  | { type: 'boolean' }
-  | { type: 'int'; min: number; max: number }
-  | { type: 'port' }
-  | { type: 'name' }
-  | { type: 'url' }
+export { SCHEMA }
 
-interface KeyDef { default: string; description: string; kind: Kind; secret?: boolean; section: string; envOnly?: boolean }
-
-const str: Kind = { type: 'string' }
-const bool: Kind = { type: 'boolean' }
-
-/** Every key datakeep reads. Order and sections are those of .env.example. */
-export const SCHEMA = {
-  DATAKEEP_RUNTIME: { section: 'Where the stack runs', default: 'auto', kind: { type: 'enum', values: ['auto', 'docker', 'local', 'external'] },
-    description: 'auto (docker when a Docker engine answers, else local), docker, local (a private server from the host binaries) or external (DATABASE_URL)' },
-  APP_ENV: { section: 'Where the stack runs', default: 'development', kind: { type: 'enum', values: ['development', 'staging', 'production'] },
-    description: 'development, staging or production; staging and production guard every destructive operation' },
-  DATABASE_URL: { section: 'Where the stack runs', default: '', kind: { type: 'url' }, secret: true,
-    description: 'external runtime only: mysql://user:password@host:port/database of a server that already runs' },
-
-  MYSQL_DATABASE: { section: 'Database', default: 'app', kind: { type: 'name' }, description: 'the application database (created when missing)' },
-  MYSQL_USER: { section: 'Database', default: 'app', kind: { type: 'name' }, description: 'the application user (created when missing, with all rights on the database)' },
-  MYSQL_PASSWORD: { section: 'Database', default: 'app', kind: str, secret: true, description: "the application user's password" },
-  MYSQL_ROOT_PASSWORD: { section: 'Database', default: 'root', kind: str, secret: true, description: "the server's root password (local and docker runtimes; datakeep works as root)" },
-  MYSQL_HOST: { section: 'Database', default: '127.0.0.1', kind: str, description: 'the address the server is reached on from this machine' },
-  MYSQL_PORT: { section: 'Database', default: '3307', kind: { type: 'port' }, description: 'the port the server listens on (local) or is published on, bound to 127.0.0.1 (docker)' },
-
-  DATA_BACKUP_DIRNAME: { section: 'Data on disk', default: 'data/backups', kind: str, description: 'folder of snapshots, one folder per snapshot name' },
-  STORAGE_DIR: { section: 'Data on disk', default: 'data/storage', kind: str, description: "the application's uploaded files, kept in step with the database by snapshots" },
-  LOCAL_DATA_DIR: { section: 'Data on disk', default: 'data/mysqld', kind: str, description: "local runtime: the server's data directory (the local runtime's volume)" },
-  LOCAL_RUN_DIR: { section: 'Data on disk', default: 'data/run', kind: str, description: "local runtime: the server's socket, pid file and error log" },
-  MYSQLD_BIN: { section: 'Data on disk', default: '', kind: str, description: 'local runtime: the server binary (empty: mariadbd or mysqld found on PATH or in /usr/sbin)' },
-
-  MIGRATIONS_DIR: { section: 'Data on disk', default: 'data/migrations', kind: str, description: 'built-in migrations: <timestamp>_<name>.sql files with -- migrate:up and -- migrate:down sections' },
-  SEED_DIR: { section: 'Data on disk', default: 'data/seed', kind: str, description: 'seeders, run in name order: *.sql files and *.ts modules (export default async ({ db, log }) => {...})' },
-  FIXTURES_DIR: { section: 'Data on disk', default: 'data/fixtures', kind: str, description: 'JSON fixtures, one <table>.json per table (make fixtures_dump / fixtures_load)' },
-  INITDB_DIR: { section: 'Data on disk', default: 'docker/mysql/initdb.d', kind: str, description: 'run once on the first start of an empty volume: *.sql, *.sql.gz, *.sh' },
-
-  INIT_CLEAN: { section: 'initialize', default: 'false', kind: bool, description: 'make initialize INIT_CLEAN=true: recreate the database (after a safety snapshot), then fill it' },
-  INIT_LOAD: { section: 'initialize', default: '', kind: str, description: 'make initialize INIT_LOAD=<name>: load that snapshot (through the verified, atomic load)' },
-  INIT_SKIP_SEED: { section: 'initialize', default: 'false', kind: bool, description: 'do not seed (and do not rebuild _init); an empty database stays empty but migrated' },
-  INIT_SKIP_INDEX: { section: 'initialize', default: 'false', kind: bool, description: 'do not rebuild the search index' },
-  LOAD_FIXTURES: { section: 'initialize', default: 'false', kind: bool, description: 'load data/fixtures/*.json during make up / initialize' },
-  MIGRATE_COMMAND: { section: 'initialize', default: '', kind: str, description: 'run migrations with this shell command instead of the built-in runner (e.g. python manage.py migrate)' },
-  SEED_COMMAND: { section: 'initialize', default: '', kind: str, description: 'seed with this shell command instead of data/seed' },
-  REINDEX_COMMAND: { section: 'initialize', default: '', kind: str, description: 'rebuild the search index with this shell command (empty: no index to build)' },
-  INDEX_CHECK_COMMAND: { section: 'initialize', default: '', kind: str, description: 'exit 0 when the search index exists (empty: always rebuild when REINDEX_COMMAND is set)' },
-  HOOK_SERVICE: { section: 'initialize', default: '', kind: str, description: 'docker runtime: run the *_COMMAND hooks inside this compose service (empty: on the host)' },
-
-  SAFETY_MAX_AGE: { section: 'Safety', default: '10', kind: { type: 'int', min: 0, max: 100000 }, description: 'minutes a verified snapshot of the current state counts as fresh (no new safety snapshot needed)' },
-  SAFETY_KEEP: { section: 'Safety', default: '5', kind: { type: 'int', min: 1, max: 1000 }, description: 'how many safety snapshots (_safety/...) to keep' },
-  POSTDEPLOY_MAX_LOSS: { section: 'Safety', default: '0', kind: { type: 'int', min: 0, max: 100 }, description: 'percent of rows a table may lose between make predeploy and make postdeploy' },
-  ALLOW_DESTRUCTIVE_IN_PRODUCTION: { section: 'Safety', default: 'false', kind: bool, envOnly: true, description: 'environment only (ignored in .env): allow INIT_CLEAN, seed_data and volume removal in production' },
-
-  COMPOSE_PROJECT_NAME: { section: 'Docker runtime', default: 'datakeep', kind: { type: 'name' }, description: 'the compose project name' },
-  MYSQL_SERVICE: { section: 'Docker runtime', default: 'mysqld', kind: { type: 'name' }, description: 'the compose service that runs the database server' },
-  MYSQL_IMAGE: { section: 'Docker runtime', default: 'mariadb:11.4', kind: str, description: 'the database server image (a MariaDB LTS by default, what the tests run against)' },
-  MYSQL_VOLUME: { section: 'Docker runtime', default: 'datakeep_mysqld', kind: { type: 'name' }, description: 'the external named volume that holds the database; never removed by make down' },
-  SEARCH_ENABLED: { section: 'Docker runtime', default: 'false', kind: bool, description: 'start the elasticsearch service (compose profile "search")' },
-  ELASTICSEARCH_IMAGE: { section: 'Docker runtime', default: 'docker.elastic.co/elasticsearch/elasticsearch:8.15.3', kind: str, description: 'the search server image' },
-  ELASTICSEARCH_PORT: { section: 'Docker runtime', default: '9200', kind: { type: 'port' }, description: 'the port search is published on, bound to 127.0.0.1' },
-
-  DUMP_THREADS: { section: 'Behaviour', default: '0', kind: { type: 'int', min: 0, max: 64 }, description: 'parallel readers and loaders for snapshots (0: one per core, at most 4)' },
-  SUDO_UID: { section: 'Behaviour', default: '', kind: str, description: 'set by sudo: files datakeep writes are given to this user (else to the owner of the project folder)' },
-  SUDO_GID: { section: 'Behaviour', default: '', kind: str, description: "set by sudo: that user's group" },
-  START_TIMEOUT: { section: 'Behaviour', default: '60', kind: { type: 'int', min: 1, max: 3600 }, description: 'seconds to wait for the server to answer after a start' },
-  VERBOSE: { section: 'Behaviour', default: 'false', kind: bool, description: 'echo every command datakeep runs (passwords redacted)' },
-  CI: { section: 'Behaviour', default: 'false', kind: bool, description: 'plain progress lines instead of bars (set by CI services)' },
-} as const satisfies Record<string, KeyDef>
 
 export type Key = keyof typeof SCHEMA
 type ValueOf<K extends Key> = (typeof SCHEMA)[K]['kind'] extends { type: 'boolean' } ? boolean
