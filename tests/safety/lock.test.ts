@@ -184,8 +184,8 @@ test('withLock frees the lock when its work throws; nested use in one process do
 })
 
 test('commandSummary names the make target and its ARGS', () => {
-  assert.is(commandSummary(['/usr/bin/node', '/work/main/scripts/data-load.ts', '--name', 'x']), 'make data_load ARGS="--name x"')
-  assert.is(commandSummary(['/usr/bin/node', '/work/main/scripts/up.ts']), 'make up')
+  assert.is(commandSummary(['/usr/bin/node', '/home/dev/project/scripts/data-load.ts', '--name', 'x']), 'make data_load ARGS="--name x"')
+  assert.is(commandSummary(['/usr/bin/node', '/home/dev/project/scripts/up.ts']), 'make up')
   assert.is(commandSummary(['/usr/bin/node', '/tmp/other.ts', 'a']), 'other.ts a')
 })
 
