@@ -1,22 +1,12 @@
 // initialize INIT_CLEAN=true under faults: kill -9 and Ctrl-C early, mid-data and just before the
 // swap. The clean is a load of _init (after a safety snapshot): the live database is as before
 // or wholly the seed, never a mix, and every snapshot stays intact.
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Db } from '../../lib/db.ts'
-import { backToA, holdTable, interruptCase, MID_BYTES, renameWaiting, seededProject, tempDbExists, tempTableBytes, unverified, watcher, type World } from '../support/faults.ts'
-import { makeStack, type TestStack } from '../support/stack.ts'
+import { backToA, holdTable, interruptCase, MID_BYTES, renameWaiting, seededProject, tempDbExists, tempTableBytes, unverified, type World } from '../support/faults.ts'
+import { faultSuite, signalCases } from '../support/fault-suite.ts'
 
-const t = suite('faults: initialize INIT_CLEAN', { stack: null as unknown as TestStack, w: null as unknown as World, watch: null as unknown as Db })
-t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
-  ctx.w = await seededProject(ctx.stack)
-  ctx.watch = await watcher(ctx.stack)
-})
-t.after(async (ctx) => {
-  await ctx.watch?.end().catch(() => undefined)
-  await ctx.stack?.destroy()
-})
+const t = faultSuite('faults: initialize INIT_CLEAN', seededProject)
 
 const clean = async (w: World, signal: 'SIGKILL' | 'SIGINT' | 'SIGTERM', point: string, at: (watch: Db) => boolean | Promise<boolean>, watch: Db) => {
   await backToA(w)
@@ -35,18 +25,11 @@ const staged = (w: World) => () => tempDbExists(w.stack, 'stage')
 const midData = (w: World) => () => tempTableBytes(w.stack, 'stage', 'big', MID_BYTES)
 
 // every signal at every point: the same expectations, one case each
-const POINTS = [
+signalCases(t, [
   ['early', 'early (staging database just created)', staged],
   ['mid-data', 'mid-data', midData],
   ['just before the swap', 'just before the swap', () => renameWaiting],
-] as const
-for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as const) {
-  for (const [point, title, at] of POINTS) {
-    t(`${label} ${title}`, async ({ w, watch }) => {
-      await clean(w, signal, point, at(w), watch)
-    })
-  }
-}
+], clean)
 
 t('every snapshot still verifies with the real data-verify script', async ({ w }) => {
   assert.equal(await unverified(w.stack, w.snapshots, true), [])

@@ -1,23 +1,12 @@
 // data_load under faults: kill -9, Ctrl-C and SIGTERM early, mid-data and just before the swap.
 // The live database ends as it was or wholly the snapshot, never a mix; snapshots stay intact.
 // (kill -9 mid-data is tests/snapshot/failures.test.ts.)
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { Db } from '../../lib/db.ts'
 import { fingerprint } from '../support/fingerprint.ts'
-import { cancelRename, holdTable, interruptCase, MID_BYTES, partialHasData, renameWaiting, sqlIn, tempDbExists, tempTableBytes, twoStates, unverified, watcher, type World } from '../support/faults.ts'
-import { makeStack, type TestStack } from '../support/stack.ts'
+import { cancelRename, holdTable, interruptCase, MID_BYTES, partialHasData, renameWaiting, sqlIn, tempDbExists, tempTableBytes, twoStates, unverified, type World } from '../support/faults.ts'
+import { faultSuite } from '../support/fault-suite.ts'
 
-const t = suite('faults: data_load', { stack: null as unknown as TestStack, w: null as unknown as World, watch: null as unknown as Db })
-t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
-  ctx.w = await twoStates(ctx.stack)
-  ctx.watch = await watcher(ctx.stack)
-})
-t.after(async (ctx) => {
-  await ctx.watch?.end().catch(() => undefined)
-  await ctx.stack?.destroy()
-})
+const t = faultSuite('faults: data_load', twoStates)
 
 /** The snapshot that is not live: every load really replaces the data. */
 const other = (w: World) => (w.current === 'a' ? 'b' : 'a')

@@ -2,22 +2,12 @@
 // (writing the new _init) and just before the swap. The old _init stays until the new one is
 // complete; the live database is as before or wholly the new seed.
 import fs from 'node:fs'
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Db } from '../../lib/db.ts'
-import { backToA, backups, holdTable, interruptCase, partialHasData, renameWaiting, seededProject, snapshotsOnDisk, tempDbExists, unverified, watcher, type World } from '../support/faults.ts'
-import { makeStack, type TestStack } from '../support/stack.ts'
+import { backToA, backups, holdTable, interruptCase, partialHasData, renameWaiting, seededProject, snapshotsOnDisk, tempDbExists, unverified, type World } from '../support/faults.ts'
+import { faultSuite, signalCases } from '../support/fault-suite.ts'
 
-const t = suite('faults: seed_data', { stack: null as unknown as TestStack, w: null as unknown as World, watch: null as unknown as Db })
-t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
-  ctx.w = await seededProject(ctx.stack)
-  ctx.watch = await watcher(ctx.stack)
-})
-t.after(async (ctx) => {
-  await ctx.watch?.end().catch(() => undefined)
-  await ctx.stack?.destroy()
-})
+const t = faultSuite('faults: seed_data', seededProject)
 
 const initManifest = (w: World) => fs.readFileSync(backups(w.stack, '_init', 'manifest.json'), 'utf8')
 
@@ -51,18 +41,11 @@ const scratch = (w: World) => () => tempDbExists(w.stack, 'scratch')
 const newInit = (w: World) => () => partialHasData(w.stack, '_init', 'big', 1 << 20)
 
 // every signal at every point: the same expectations, one case each
-const POINTS = [
+signalCases(t, [
   ['early', 'early (seeding the scratch database)', scratch],
   ['mid-data', 'mid-data (writing the new _init)', newInit],
   ['just before the swap', 'just before the swap', () => renameWaiting],
-] as const
-for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as const) {
-  for (const [point, title, at] of POINTS) {
-    t(`${label} ${title}`, async ({ w, watch }) => {
-      await seed(w, signal, point, at(w), watch)
-    })
-  }
-}
+], seed)
 
 t('every snapshot still verifies with the real data-verify script', async ({ w }) => {
   assert.equal(await unverified(w.stack, w.snapshots, true), [])
