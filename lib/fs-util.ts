@@ -1,4 +1,5 @@
 // Small filesystem helpers shared by the runtimes and snapshots.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -42,4 +43,14 @@ export function isProcessAlive(pid: number): boolean {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch { return true }
+}
+
+/** Size and sha256 of a file, streamed (a file known to be small, by `size`, is read whole). */
+export async function sha256File(file: string, size = Infinity): Promise<{ bytes: number; sha256: string }> {
+  const h = crypto.createHash('sha256')
+  let bytes = 0
+  const add = (b: Buffer) => { h.update(b); bytes += b.length }
+  if (size <= 1 << 20) add(await fs.promises.readFile(file))
+  else for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) add(chunk as Buffer)
+  return { bytes, sha256: h.digest('hex') }
 }

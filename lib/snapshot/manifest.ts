@@ -3,6 +3,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { UserError, failure } from '../errors.ts'
+import { sha256File } from '../fs-util.ts'
+
+export { sha256File }
 import type { TableDump } from './table-data.ts'
 
 export const FORMAT = 'datakeep-snapshot'
@@ -55,12 +58,6 @@ function selfHash(m: Manifest): string {
   return crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex')
 }
 
-export async function sha256File(file: string): Promise<{ bytes: number; sha256: string }> {
-  const h = crypto.createHash('sha256')
-  let bytes = 0
-  for await (const chunk of fs.createReadStream(file)) { h.update(chunk as Buffer); bytes += (chunk as Buffer).length }
-  return { bytes, sha256: h.digest('hex') }
-}
 
 /** Writes manifest.json under a temporary name, then renames it. */
 export function writeManifest(dir: string, m: Manifest): void {

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { sha256File } from '../fs-util.ts'
 import * as tar from 'tar'
 import { UserError, failure } from '../errors.ts'
 
@@ -13,8 +14,6 @@ interface Rec { rel: string; kind: Kind; mode: number; size: number; digest: str
 const TREE_VERSION = 'datakeep-storage-tree v1\n'
 /** The tree hash of a missing or empty folder. */
 export const EMPTY_TREE_HASH = crypto.createHash('sha256').update(TREE_VERSION).digest('hex')
-// Files up to this size are read whole (fast for many small uploads); larger ones are streamed.
-const SMALL_FILE = 1 << 20
 
 /** tar records a readable directory as listable too; the hash does the same so both sides agree. */
 export function dirMode(mode: number): number {
@@ -45,14 +44,6 @@ function summarize(recs: Rec[]): StorageInfo {
   return { files, bytes, treeHash: h.digest('hex') }
 }
 
-export async function hashFile(file: string, size = Infinity): Promise<{ bytes: number; sha256: string }> {
-  const h = crypto.createHash('sha256')
-  let bytes = 0
-  const add = (b: Buffer) => { h.update(b); bytes += b.length }
-  if (size <= SMALL_FILE) add(await fs.promises.readFile(file))
-  else for await (const chunk of fs.createReadStream(file)) add(chunk as Buffer)
-  return { bytes, sha256: h.digest('hex') }
-}
 
 /** Every entry under `root` (not `root` itself), symlinks not followed; sockets, FIFOs and devices are skipped. */
 export async function walk(root: string, onEntry: (rel: string, abs: string, st: fs.Stats) => Promise<void>, rel = ''): Promise<void> {
@@ -95,7 +86,7 @@ export async function storageTree(dir: string): Promise<StorageInfo> {
     if (s.isSymbolicLink()) recs.push({ rel, kind: 'symlink', mode: 0, size: 0, digest: await fs.promises.readlink(abs) })
     else if (s.isDirectory()) recs.push({ rel, kind: 'dir', mode: dirMode(s.mode), size: 0, digest: '' })
     else {
-      const { bytes, sha256 } = await hashFile(abs, s.size) // the bytes read, in case the file changes meanwhile
+      const { bytes, sha256 } = await sha256File(abs, s.size) // small files read whole; the bytes read, in case the file changes meanwhile
       recs.push({ rel, kind: 'file', mode: s.mode & 0o7777, size: bytes, digest: sha256 })
     }
   })

@@ -4,9 +4,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as tar from 'tar'
 import { UserError, failure, onInterrupt } from '../errors.ts'
-import { isProcessAlive } from '../fs-util.ts'
+import { isProcessAlive, sha256File } from '../fs-util.ts'
 import { HOST, run } from '../run.ts'
-import { archiveTree, byPath, dirMode, entryChecker, hashFile, sourceFolder, storageTree, walk, type Kind, type StorageInfo } from './storage-tree.ts'
+import { archiveTree, byPath, dirMode, entryChecker, sourceFolder, storageTree, walk, type Kind, type StorageInfo } from './storage-tree.ts'
 
 export { EMPTY_TREE_HASH, storageTree, type StorageInfo } from './storage-tree.ts'
 
@@ -65,7 +65,7 @@ export async function archiveStorage(dir: string, outFile: string): Promise<Stor
     fsyncPath(tmp)
     // Hash what was archived (not the folder, which may change meanwhile); this also proves it reads back.
     const info = await archiveTree(tmp)
-    const { bytes, sha256 } = await hashFile(tmp)
+    const { bytes, sha256 } = await sha256File(tmp)
     fs.renameSync(tmp, out)
     fsyncPath(path.dirname(out))
     return { ...info, archiveBytes: bytes, archiveSha256: sha256 }

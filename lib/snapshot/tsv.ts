@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { UserError, failure } from '../errors.ts'
+import { sha256File } from '../fs-util.ts'
 import { HOST, spawnPipe, type Pipe } from '../run.ts'
 
 const TAB = 0x09
@@ -162,15 +163,6 @@ export function rewrap(e: unknown, what: string): UserError {
   return failure(`${what}: ${(e as Error)?.message ?? String(e)}`)
 }
 
-async function hashFile(file: string): Promise<{ bytes: number; sha256: string }> {
-  const h = crypto.createHash('sha256')
-  let bytes = 0
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
-    h.update(chunk as Buffer)
-    bytes += (chunk as Buffer).length
-  }
-  return { bytes, sha256: h.digest('hex') }
-}
 
 /** One chunk file being written: zstd reads the TSV on stdin and writes `<file>.partial`, renamed when whole. */
 class ChunkWriter {
@@ -207,7 +199,7 @@ class ChunkWriter {
   async finish(): Promise<DataFile> {
     this.pipe.stdin.end()
     await this.pipe.done.catch((e) => { throw this.failed(e) })
-    const { bytes, sha256 } = await hashFile(this.tmp)
+    const { bytes, sha256 } = await sha256File(this.tmp)
     fs.renameSync(this.tmp, this.abs)
     return { file: this.file, rows: this.rows, bytes, sha256 }
   }
