@@ -50,7 +50,7 @@ export function datakeepVersion(): string {
   return pkg.version
 }
 
-async function gitState(dir: string): Promise<Manifest['git']> {
+export async function gitState(dir: string): Promise<Manifest['git']> {
   const head = await run(HOST, ['git', '-C', dir, 'rev-parse', 'HEAD'], { nothrow: true }).catch(() => null)
   if (!head || head.code !== 0) return { commit: null, dirty: null }
   const st = await run(HOST, ['git', '-C', dir, 'status', '--porcelain'], { nothrow: true })

@@ -16,7 +16,7 @@ import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { cleanDebris } from './debris.ts'
-import { datakeepVersion, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
+import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
 import { BACKUP_TOOL, backupArgv, hostToolVersion, listFiles, PHYSICAL_DIR, PHYSICAL_NOTE, physicalSupported,
@@ -134,13 +134,6 @@ async function hashFiles(root: string, rels: string[], n: number): Promise<Recor
     for (let r = queue.shift(); r !== undefined; r = queue.shift()) out[r] = await sha256File(path.join(root, r))
   }))
   return out
-}
-
-async function gitState(dir: string): Promise<Manifest['git']> {
-  const head = await run(HOST, ['git', '-C', dir, 'rev-parse', 'HEAD'], { nothrow: true }).catch(() => null)
-  if (!head || head.code !== 0) return { commit: null, dirty: null }
-  const st = await run(HOST, ['git', '-C', dir, 'status', '--porcelain'], { nothrow: true })
-  return { commit: head.stdout.trim(), dirty: st.stdout.trim() !== '' }
 }
 
 export async function dumpPhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions): Promise<{ dir: string; manifest: PhysicalManifest }> {
