@@ -16,6 +16,7 @@ import { checkFiles, readManifest, tableDump, type Manifest, type ManifestTable 
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
 import { restoreStorage } from './storage.ts'
+import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
 import { loadTableData } from './table-data.ts'
 
@@ -68,8 +69,8 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
       await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
       for (let t = queue.shift(); t; t = queue.shift()) {
         const bar = progress.item(t.name, t.rows)
-        await loadTableData(db, target, tableDump(t), dir,
-          { onProgress: (r) => bar.update(r) })
+        await withStatsPaused(db, target, t.name, () => loadTableData(db, target, tableDump(t), dir,
+          { onProgress: (r) => bar.update(r) }))
         const problem = await verifyTable(db, target, t, compareChecksums)
         if (problem) problems.push(problem)
         bar.done()
