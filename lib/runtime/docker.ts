@@ -52,6 +52,7 @@ export const dockerArgv = {
 
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const
+  readonly sharesFiles = false // the server sees the container's files, not these
   readonly target: Target
   constructor(private readonly cfg: Config) {
     this.target = { kind: 'compose', compose: composeBase(cfg), service: cfg.MYSQL_SERVICE }

@@ -91,6 +91,7 @@ async function portInUse(port: number): Promise<boolean> {
 
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const
+  readonly sharesFiles = true // the private server runs here, as this user
   readonly target = HOST
   readonly paths: LocalPaths
   constructor(private readonly cfg: Config) { this.paths = localPaths(cfg) }

@@ -20,6 +20,11 @@ export interface DataLocation {
 
 export interface Runtime {
   readonly name: RuntimeName
+  /**
+   * The server reads and writes this machine's files at the same paths (the local runtime): a
+   * dump lets it write the data files itself (SELECT ... INTO OUTFILE).
+   */
+  readonly sharesFiles: boolean
   /** Where client tools (mariadb, mariadb-dump) run. */
   readonly target: Target
   /** How datakeep connects with mysql2 (admin rights where the runtime owns the server). */

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
-import { databaseExists, ident, query, withDb } from '../db.ts'
+import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
 import { startProgress } from '../progress.ts'
 import { HOST, run } from '../run.ts'
@@ -18,7 +18,7 @@ import { checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
 import { readSchema, schemaHash, schemaSql, type SchemaSnapshot } from './schema.ts'
 import { archiveStorage } from './storage.ts'
-import { dumpTableData } from './table-data.ts'
+import { dumpTables, type TableInfo } from './dump-tables.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
@@ -34,8 +34,6 @@ export interface DumpOptions {
   seedHash?: string
 }
 export interface DumpResult { dir: string; manifest: Manifest }
-
-interface TableInfo { name: string; versioned: boolean; estimate: number }
 
 async function baseTables(db: import('../db.ts').Db, database: string): Promise<TableInfo[]> {
   const rows = await query<{ name: string; type: string; est: string | null; len: string | null }>(db,
@@ -99,30 +97,15 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     const storageDir = opts.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR)
     const storagePromise = archiveStorage(storageDir, path.join(partial, STORAGE_ARCHIVE))
     storagePromise.catch(() => undefined)
-    const results: ManifestTable[] = []
     const progress = startProgress(`dump ${name}`, tables.reduce((a, t) => a + t.estimate, 0))
+    let results: ManifestTable[]
     try {
-      const queue = [...tables]
-      await Promise.all(readers.workers.map(async (db) => {
-        for (let t = queue.shift(); t; t = queue.shift()) {
-          const bar = progress.item(t.name, t.estimate)
-          // system-versioned tables keep their history (where the server lets it be loaded back)
-          const dump = await dumpTableData(db, database, t.name, partial, { history: t.versioned, onProgress: (r, b) => bar.update(r, b) })
-          // CHECKSUM TABLE reads the same consistent snapshot. A versioned table whose history
-          // cannot be loaded back (transaction-id versioning) would not match it: no checksum.
-          const checksum = t.versioned && !dump.history ? null
-            : String((await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(t.name)}`))[0].Checksum)
-          bar.done()
-          results.push({ name: t.name, rows: dump.rows, checksum, bytes: dump.files.reduce((a, f) => a + f.bytes, 0),
-            files: dump.files, columns: dump.columns, loadColumns: dump.loadColumns, ...(dump.history ? { history: true } : {}) })
-        }
-      }))
+      results = await dumpTables(readers.workers, database, tables, partial, { serverFiles: rt.sharesFiles, progress })
     } finally {
       progress.stop()
       await readers.close()
     }
     const storage = await storagePromise
-    results.sort((a, b) => a.name.localeCompare(b.name))
     writeSchemaFiles(partial, schema, results)
 
     const files: Manifest['files'] = {}

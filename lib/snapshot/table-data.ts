@@ -20,6 +20,8 @@ export interface ColumnInfo {
   invisible: boolean
   /** Set for an explicit ROW START / ROW END column of a system-versioned table. */
   systemTime?: 'start' | 'end'
+  /** A text column's character set and its longest character in bytes (null for other types). */
+  charset?: { name: string; maxLen: number } | null
 }
 
 export interface TableDump {
@@ -36,10 +38,13 @@ export interface TableDump {
 
 /** The columns of a table in order; an empty list when the table does not exist. */
 export async function tableColumns(db: Db, database: string, table: string): Promise<ColumnInfo[]> {
-  const rows = await query<{ name: string; dataType: string; columnType: string; extra: string | null; expr: string | null }>(db,
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, EXTRA AS extra,
-            GENERATION_EXPRESSION AS expr
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+  const rows = await query<{ name: string; dataType: string; columnType: string; extra: string | null; expr: string | null;
+    charset: string | null; maxLen: number | null }>(db,
+    `SELECT c.COLUMN_NAME AS name, c.DATA_TYPE AS dataType, c.COLUMN_TYPE AS columnType, c.EXTRA AS extra,
+            c.GENERATION_EXPRESSION AS expr, c.CHARACTER_SET_NAME AS charset, cs.MAXLEN AS maxLen
+       FROM information_schema.COLUMNS c
+       LEFT JOIN information_schema.CHARACTER_SETS cs ON cs.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME
+      WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION`,
     [database, table])
   return rows.map((r) => {
     const extra = (r.extra ?? '').toUpperCase()
@@ -50,6 +55,7 @@ export async function tableColumns(db: Db, database: string, table: string): Pro
       columnType: r.columnType,
       generated: /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/.test(extra),
       invisible: /\bINVISIBLE\b/.test(extra),
+      charset: r.charset ? { name: r.charset.toLowerCase(), maxLen: Number(r.maxLen ?? 4) } : null,
     }
     if (expr === 'ROW START') info.systemTime = 'start'
     if (expr === 'ROW END') info.systemTime = 'end'
@@ -143,13 +149,29 @@ function core(db: Db): CoreConnection {
 
 interface DumpOptions extends ChunkOptions { history?: boolean }
 
-/**
- * Dumps one table's rows into `<snapshotDir>/data/<stem>.NNNNN.tsv.zst` (no file for an empty
- * table). `db` is already inside the caller's consistent-snapshot transaction; its session
- * settings are put back afterwards. With `history`, a system-versioned table's past rows come too.
- */
-export async function dumpTableData(db: Db, database: string, table: string, snapshotDir: string,
-  opts: DumpOptions = {}): Promise<TableDump> {
+/** How one table's rows are read: the SELECT list and FROM clause, and how the files load back. */
+export interface TableQuery {
+  table: string
+  select: string
+  from: string
+  history: boolean
+  columns: string[]
+  loadColumns: string
+  /**
+   * The server's own INTO OUTFILE text equals this tool's: true unless a column holds a multi-byte
+   * character set other than UTF-8 (in Shift-JIS, GBK, Big5 or UCS-2 a character may contain the
+   * bytes of a backslash or a tab, which the server leaves unescaped inside the character).
+   */
+  serverTextSafe: boolean
+}
+
+/** A character set whose every byte the server escapes alone: single-byte ones and UTF-8. */
+export function bytewiseCharset(c: ColumnInfo['charset']): boolean {
+  return !c || c.maxLen === 1 || c.name === 'binary' || /^utf8(mb3|mb4)?$/.test(c.name)
+}
+
+/** The query that dumps `table` (which must be a base table); with `history`, a versioned table's past rows too. */
+export async function tableQuery(db: Db, database: string, table: string, opts: { history?: boolean } = {}): Promise<TableQuery> {
   const [info] = await query<{ type: string }>(db,
     'SELECT TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, table])
   if (!info) throw failure(`cannot dump table ${table}: it does not exist in database ${database}`)
@@ -157,26 +179,55 @@ export async function dumpTableData(db: Db, database: string, table: string, sna
   if (info.type === 'VIEW' || info.type === 'SEQUENCE') throw failure(`cannot dump the rows of ${table}: it is a ${info.type.toLowerCase()}`)
   const columns = await tableColumns(db, database, table)
   const { fields, history } = dumpFields(columns, (opts.history ?? false) && info.type === 'SYSTEM VERSIONED')
-  const sql = `SELECT ${fields.map((f) => f.select).join(', ')} FROM ${ident(database)}.${ident(table)}${history ? ' FOR SYSTEM_TIME ALL' : ''}`
-  fs.mkdirSync(path.join(snapshotDir, 'data'), { recursive: true })
-  let files: DataFile[]
-  try {
-    files = await withSession(db, DUMP_SESSION, () => {
-      const rows = core(db).query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: 128 })
-      return writeChunks(rows, table, snapshotDir, opts)
-    })
-  } catch (e) {
-    throw rewrap(e, `dumping table ${table} failed`)
-  }
-  const dump: TableDump = {
+  return {
     table,
-    rows: files.reduce((a, f) => a + f.rows, 0),
-    files,
+    select: `SELECT ${fields.map((f) => f.select).join(', ')}`,
+    from: `FROM ${ident(database)}.${ident(table)}${history ? ' FOR SYSTEM_TIME ALL' : ''}`,
+    history,
     columns: fields.map((f) => f.name),
     loadColumns: loadColumnsClause(fields),
+    serverTextSafe: columns.every((c) => c.generated || bytewiseCharset(c.charset)),
   }
-  if (history) dump.history = true
+}
+
+/** `fn` in the session a dump reads in (raw bytes, UTC); the caller's settings are put back. */
+export function inDumpSession<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  return withSession(db, DUMP_SESSION, fn)
+}
+
+/**
+ * Streams the rows of `q` (those matching `where`, when given) through zstd into numbered files
+ * under `snapshotDir`; `db` is already inside the caller's consistent-snapshot transaction.
+ */
+export async function streamRows(db: Db, q: TableQuery, where: string | null, snapshotDir: string, opts: ChunkOptions = {}): Promise<DataFile[]> {
+  const sql = `${q.select} ${q.from}${where ? ` WHERE ${where}` : ''}`
+  fs.mkdirSync(path.join(snapshotDir, 'data'), { recursive: true })
+  try {
+    return await inDumpSession(db, () => {
+      const rows = core(db).query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: 128 })
+      return writeChunks(rows, q.table, snapshotDir, opts)
+    })
+  } catch (e) {
+    throw rewrap(e, `dumping table ${q.table} failed`)
+  }
+}
+
+/** The manifest's view of a table's files. */
+export function tableDumpOf(q: TableQuery, files: DataFile[]): TableDump {
+  const dump: TableDump = { table: q.table, rows: files.reduce((a, f) => a + f.rows, 0), files, columns: q.columns, loadColumns: q.loadColumns }
+  if (q.history) dump.history = true
   return dump
+}
+
+/**
+ * Dumps one table's rows into `<snapshotDir>/data/<stem>.NNNNN.tsv.zst` (no file for an empty
+ * table). `db` is already inside the caller's consistent-snapshot transaction; its session
+ * settings are put back afterwards. With `history`, a system-versioned table's past rows come too.
+ */
+export async function dumpTableData(db: Db, database: string, table: string, snapshotDir: string,
+  opts: DumpOptions = {}): Promise<TableDump> {
+  const q = await tableQuery(db, database, table, opts)
+  return tableDumpOf(q, await streamRows(db, q, null, snapshotDir, opts))
 }
 
 function loadSql(target: string, dump: TableDump, file: string): string {

@@ -217,6 +217,8 @@ class ChunkWriter {
 export interface ChunkOptions {
   /** Rows per file (default 1,000,000). */
   chunkRows?: number
+  /** The number of the first file (default 1): each range of a table chunked by key has its own. */
+  firstChunk?: number
   /** Rows so far and uncompressed bytes written so far; at most every 200 ms, and once at the end. */
   onProgress?: (rows: number, bytes: number) => void
 }
@@ -267,7 +269,7 @@ export function writeChunks(rows: Readable, table: string, snapshotDir: string, 
     rows.on('data', (row: (Buffer | null)[]) => {
       try {
         if (!chunk) {
-          const file = chunkFile(table, writers.length + 1)
+          const file = chunkFile(table, (opts.firstChunk ?? 1) + writers.length)
           chunk = new ChunkWriter(file, path.join(snapshotDir, file))
           writers.push(chunk)
         }
