@@ -4,8 +4,9 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# Installs npm packages the first time (or when the lockfile changed), then runs tsx.
-TSX := node_modules/.bin/tsx
+# Installs npm packages the first time (or when the lockfile changed), then runs the script
+# with tsx as node's loader: one process (the tsx command would start a second node).
+TSX := node --import tsx
 ARGS ?=
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -22,7 +22,7 @@ export interface Machine {
 export interface BenchResult { date: string; seed: string; runs: number; command: string; machine: Machine; totalMs: number; sizes: SizeResult[] }
 
 /** The targets of the issue, as ratios of datakeep's median to the other tool's. */
-export const TARGETS = { dumpVsMydumper: 1.0, loadVsMyloader: 0.7, rssMb: 200 }
+export const TARGETS = { dumpVsMydumper: 1.0, loadVsMyloader: 0.7, rssMb: 200, physicalVsCopy: 2.0 }
 
 export function median(xs: number[]): number {
   if (xs.length === 0) return NaN
@@ -117,6 +117,17 @@ export function targetRows(result: BenchResult): string[][] {
   check('dump CPU vs mydumper -t 2 (CPU time, client + server)', (dk?.dumpCpuMs ?? NaN) / (my?.dumpCpuMs ?? NaN), TARGETS.dumpVsMydumper, 'x')
   check('load CPU vs myloader -t 2 (CPU time, client + server)', (dk?.restoreCpuMs ?? NaN) / (my?.restoreCpuMs ?? NaN), TARGETS.loadVsMyloader, 'x')
   check('peak RSS (dump or load)', dk?.rssMb ?? NaN, TARGETS.rssMb, ' MB')
+  // the physical path against a raw copy of the data directory: the copy alone, and the copy
+  // with the server stopped and started around it (a load of the files must restart the server)
+  const ok = (name: string) => (size.tools[name]?.status === 'ok' ? size.tools[name] : null)
+  const ph = ok('datakeep --physical')
+  const cp = ok('cp -a datadir')
+  const phs = ph ? summarize('datakeep --physical', ph) : null
+  const cps = cp ? summarize('cp', cp) : null
+  const around = (ms: Measure[]) => median(ms.map((m) => m.ms + (m.extra?.stopMs ?? 0) + (m.extra?.startMs ?? 0)))
+  check('physical dump vs cp -a of the data directory', (phs?.dumpMs ?? NaN) / (cps?.dumpMs ?? NaN), TARGETS.physicalVsCopy, 'x')
+  check('physical load vs cp -a of the data directory', (phs?.restoreMs ?? NaN) / (cps?.restoreMs ?? NaN), TARGETS.physicalVsCopy, 'x')
+  check('physical load vs stop + cp -a + start', (phs?.restoreMs ?? NaN) / (cp ? around(cp.restore) : NaN), TARGETS.physicalVsCopy, 'x')
   // linear: time per row at the largest size within 1.5x of that at the size before it (the
   // smallest size is dominated by the fixed start-up cost, which would flatter the slope)
   const first = result.sizes[result.sizes.length - 2]

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { dirSize } from '../lib/fs-util.ts'
 import { SERVER_CNF } from '../lib/runtime/local.ts'
 import { HOST, run } from '../lib/run.ts'
-import { REPO, TSX, type TestStack } from '../tests/support/stack.ts'
+import { REPO, TSX_LOADER, type TestStack } from '../tests/support/stack.ts'
 
 const GNU_TIME = '/usr/bin/time'
 
@@ -73,8 +73,9 @@ export function optionsFile(stack: TestStack): string {
 
 // ---- argv builders (pure) ----
 
-export function datakeepArgv(script: 'data-dump' | 'data-load', name: string): string[] {
-  return [TSX, path.join(REPO, 'scripts', `${script}.ts`), '--name', name, ...(script === 'data-dump' ? ['--force'] : [])]
+export function datakeepArgv(script: 'data-dump' | 'data-load', name: string, extra: string[] = []): string[] {
+  return [process.execPath, '--import', TSX_LOADER, path.join(REPO, 'scripts', `${script}.ts`), '--name', name,
+    ...(script === 'data-dump' ? ['--force'] : []), ...extra]
 }
 
 /** mariadb-dump piped through zstd; `$@` keeps the arguments out of the shell text. */
@@ -114,6 +115,22 @@ const datakeep: Tool = {
     return { ...m, bytes: dirSize(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, SNAPSHOT)) }
   },
   restore: (e) => timed(datakeepArgv('data-load', SNAPSHOT), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.restore } }),
+}
+
+const PHYSICAL = 'p'
+
+/** The physical fast path: data_dump --physical (mariadb-backup), and data_load of it (the whole server's files). */
+const datakeepPhysical: Tool = {
+  name: 'datakeep --physical',
+  physical: true,
+  missing: () => (hasCommand('mariadb-backup') ? null : 'mariadb-backup is not installed (apt-get install mariadb-backup)'),
+  async dump(e) {
+    fs.rmSync(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, PHYSICAL), { recursive: true, force: true })
+    const m = await timed(datakeepArgv('data-dump', PHYSICAL, ['--physical']), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.source } })
+    return { ...m, bytes: dirSize(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, PHYSICAL)) }
+  },
+  // the snapshot holds the source database as it was: loading it puts the same data back
+  restore: (e) => timed(datakeepArgv('data-load', PHYSICAL), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.source } }),
 }
 
 const mariadbDump: Tool = {
@@ -203,4 +220,4 @@ const backup: Tool = {
   restore: (e) => withServerStopped(e, () => replaceDataDir(e, (to) => timed([...backupArgv(e.cnf, 'copy-back', path.join(e.work, 'mariadb-backup')), `--datadir=${to}`]))),
 }
 
-export const TOOLS: Tool[] = [datakeep, mariadbDump, mydumper, copy, backup]
+export const TOOLS: Tool[] = [datakeep, mariadbDump, mydumper, datakeepPhysical, copy, backup]

@@ -11,9 +11,9 @@ import { withDb, type Db } from '../../lib/db.ts'
 import { LocalRuntime } from '../../lib/runtime/local.ts'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
-export const TSX = path.join(REPO, 'node_modules/.bin/tsx')
 /** Scripts run as one node process (tsx as a loader), so a signal reaches the script itself. */
-const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
+/** tsx as node's loader: `node --import <this> script.ts`, as `make` runs the scripts. */
+export const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
 export const DATASETS = path.resolve(REPO, '../shared/datasets')
 
 export async function freePort(): Promise<number> {
