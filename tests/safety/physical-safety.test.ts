@@ -1,0 +1,56 @@
+// Safety snapshots take the physical path where it applies: from SAFETY_PHYSICAL_MIN_MB up, with
+// mariadb-backup installed, the app database alone on the server and no MEMORY table. Undo of a
+// physical safety snapshot puts the data back.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { loadConfig } from '../../lib/config.ts'
+import { query } from '../../lib/db.ts'
+import { ensureSafetySnapshot, physicalSafetyBlocker } from '../../lib/safety/snapshot.ts'
+import { undo } from '../../lib/safety/undo.ts'
+import { readManifest } from '../../lib/snapshot/manifest.ts'
+import { snapshotPath } from '../../lib/snapshot/names.ts'
+import { makeStack, type TestStack } from '../support/stack.ts'
+
+let stack: TestStack
+const withMin = (mb: string) => loadConfig({ env: { ...stack.env, SAFETY_PHYSICAL_MIN_MB: mb }, projectDir: stack.dir })
+const rows = () => stack.db(async (db) => (await query<{ v: string }>(db, 'SELECT GROUP_CONCAT(v ORDER BY id) AS v FROM app.t'))[0].v)
+
+test.before(async () => {
+  stack = await makeStack()
+  await stack.db(async (db) => {
+    await db.query('CREATE DATABASE IF NOT EXISTS app')
+    await db.query('CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(10))')
+    await db.query("INSERT INTO app.t VALUES (1, 'one'), (2, 'two')")
+  }, null)
+})
+test.after(async () => { await stack?.destroy() })
+
+test('a small database gets a logical safety snapshot (the default threshold)', async () => {
+  const why = await physicalSafetyBlocker(stack.cfg, stack.rt)
+  assert.match(why ?? '', /smaller than SAFETY_PHYSICAL_MIN_MB \(256\)/)
+})
+
+test('from the threshold up: physical, and undo puts the data back', async () => {
+  const cfg = withMin('0')
+  assert.is(await physicalSafetyBlocker(cfg, stack.rt), null)
+  const r = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
+  assert.ok(r.snapshot, r.reason)
+  assert.is(readManifest(snapshotPath(cfg, r.snapshot!)).kind, 'physical')
+  await stack.db((db) => db.query("UPDATE app.t SET v = 'changed'"), null)
+  await undo(cfg, stack.rt, { noSafety: true })
+  assert.is(await rows(), 'one,two')
+})
+
+test('another database or a MEMORY table keeps it logical', async () => {
+  const cfg = withMin('0')
+  await stack.db((db) => db.query('CREATE DATABASE other'), null)
+  assert.match(await physicalSafetyBlocker(cfg, stack.rt) ?? '', /other databases too \(other\)/)
+  await stack.db((db) => db.query('DROP DATABASE other'), null)
+  await stack.db((db) => db.query('CREATE TABLE app.m (id INT) ENGINE=MEMORY'), null)
+  assert.match(await physicalSafetyBlocker(cfg, stack.rt) ?? '', /MEMORY tables \(m\)/)
+  const r = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
+  assert.is(readManifest(snapshotPath(cfg, r.snapshot!)).kind, 'logical')
+  await stack.db((db) => db.query('DROP TABLE app.m'), null)
+})
+
+test.run()
