@@ -12,23 +12,35 @@ import { onPath } from '../host-tools.ts'
 import { MARKER_DB } from '../initialize/marker.ts'
 import { BACKUP_TOOL, physicalSupported, userDatabases } from '../snapshot/physical.ts'
 import { dumpPhysical } from '../snapshot/physical-dump.ts'
+import { unchangedSince } from '../snapshot/counters.ts'
 import { readManifest } from '../snapshot/manifest.ts'
+import { readSchema, schemaHash } from '../snapshot/schema.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../snapshot/names.ts'
 import { storageTree } from '../snapshot/storage.ts'
 
 export interface SafetyResult { snapshot: string | null; reason: string }
 
+/** The live database's base tables; 0 when it does not exist. */
+async function tableCount(rt: Runtime): Promise<number> {
+  return withDb(rt.admin, async (db) => Number((await query<{ n: string }>(db,
+    "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+    [rt.admin.database]))[0].n), { database: null })
+}
+
 /**
  * Row counts and checksums of the live tables, in the manifest's terms; null when the database
  * does not exist. The counts and checksums are separate tasks on two connections, biggest tables first.
  */
-async function liveState(rt: Runtime): Promise<Map<string, { rows: number; checksum: string }> | null> {
+interface LiveState { schemaHash: string; tables: Map<string, { rows: number; checksum: string }> }
+
+async function liveState(rt: Runtime): Promise<LiveState | null> {
   const name = rt.admin.database
   const tables = await withDb(rt.admin, async (db) => (await databaseExists(db, name))
     ? query<{ t: string }>(db, `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?
         AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [name])
     : null, { database: null })
   if (!tables) return null
+  const hash = await withDb(rt.admin, async (db) => schemaHash(await readSchema(db, name)), { database: null })
   const out = new Map(tables.map(({ t }) => [t, { rows: 0, checksum: '' }]))
   const queue = tables.flatMap(({ t }) => [{ t, count: true }, { t, count: false }])
   await Promise.all([0, 1].map(() => withDb(rt.admin, async (db) => {
@@ -39,23 +51,40 @@ async function liveState(rt: Runtime): Promise<Map<string, { rows: number; check
       else s.checksum = String((await query<{ Checksum: string }>(db, `CHECKSUM TABLE ${q}`))[0].Checksum)
     }
   }, { database: null })))
-  return out
+  return { schemaHash: hash, tables: out }
 }
 
-/** A snapshot younger than maxAge whose tables, checksums and files equal the live state. */
-async function freshMatch(cfg: Config, rt: Runtime, live: Map<string, { rows: number; checksum: string }>): Promise<string | null> {
+
+/**
+ * A snapshot younger than maxAge that holds the live state, with the same uploaded files: one of
+ * this database taken on the running server with nothing written anywhere since (its write
+ * counters unchanged: no table read at all), else one whose schema, tables, row counts and
+ * checksums equal the live ones (`live` reads them, once, only if needed).
+ */
+async function freshMatch(cfg: Config, rt: Runtime, live: () => Promise<LiveState | null>): Promise<{ name: string; how: string } | null> {
   const since = Date.now() - cfg.SAFETY_MAX_AGE * 60_000
   const candidates = listSnapshots(cfg).filter((s) => s.created && Date.parse(s.created) >= since && !s.error)
   if (candidates.length === 0) return null
   const storage = await storageTree(projectPath(cfg, cfg.STORAGE_DIR))
-  for (const c of candidates) {
-    const m = readManifest(snapshotPath(cfg, c.name))
-    if (m.storage.treeHash !== storage.treeHash || m.tables.length !== live.size || m.tables.some((t) => t.history)) continue
+  const manifests = candidates.map((c) => ({ name: c.name, m: readManifest(snapshotPath(cfg, c.name)) }))
+    .filter(({ m }) => m.storage.treeHash === storage.treeHash)
+  const quiet = await withDb(rt.admin, async (db) => {
+    for (const { name, m } of manifests) {
+      if (m.database.name === rt.admin.database && await unchangedSince(db, m.quiet)) return name
+    }
+    return null
+  }, { database: null })
+  if (quiet) return { name: quiet, how: 'nothing was written since it was taken' }
+  let state: LiveState | null | undefined
+  for (const { name, m } of manifests) {
+    if (m.tables.some((t) => t.history)) continue
+    state ??= await live()
+    if (!state || m.tables.length !== state.tables.size || m.schemaHash !== state.schemaHash) continue
     const same = m.tables.every((t) => {
-      const l = live.get(t.name)
+      const l = state!.tables.get(t.name)
       return l !== undefined && l.rows === t.rows && t.checksum !== null && l.checksum === t.checksum
     })
-    if (same) return c.name
+    if (same) return { name, how: 'same schema, row counts and checksums' }
   }
   return null
 }
@@ -90,15 +119,17 @@ export async function physicalSafetyBlocker(cfg: Config, rt: Runtime): Promise<s
  */
 export async function ensureSafetySnapshot(cfg: Config, rt: Runtime, operation: string, opts: { skip?: boolean; reuse?: boolean } = {}): Promise<SafetyResult> {
   if (opts.skip) return { snapshot: null, reason: '--no-safety: no safety snapshot taken' }
-  const live = await liveState(rt)
-  if (!live || live.size === 0) return { snapshot: null, reason: `database ${rt.admin.database} is empty: nothing to keep` }
-  const fresh = opts.reuse === false ? null : await freshMatch(cfg, rt, live)
-  if (fresh) return { snapshot: fresh, reason: `snapshot ${fresh} already holds the current state` }
-  const name = `${SAFETY_DIR}/${operation}-${defaultName()}`
+  if (await tableCount(rt) === 0) return { snapshot: null, reason: `database ${rt.admin.database} is empty: nothing to keep` }
+  const fresh = opts.reuse === false ? null : await freshMatch(cfg, rt, () => liveState(rt))
+  if (fresh) return { snapshot: fresh.name, reason: `snapshot ${fresh.name} already holds the current state (${fresh.how})` }
+  // two in the same second get -2, -3: a safety snapshot never replaces another
+  const base = `${SAFETY_DIR}/${operation}-${defaultName()}`
+  let name = base
+  for (let i = 2; fs.existsSync(snapshotPath(cfg, name)); i++) name = `${base}-${i}`
   const blocker = await physicalSafetyBlocker(cfg, rt)
   step(`taking ${blocker ? '' : 'physical '}safety snapshot ${name} before ${operation}`)
-  if (blocker) await dumpSnapshot(cfg, rt, { name, reservedOk: true, force: true })
-  else await dumpPhysical(cfg, rt, { name, reservedOk: true, force: true })
+  if (blocker) await dumpSnapshot(cfg, rt, { name, reservedOk: true })
+  else await dumpPhysical(cfg, rt, { name, reservedOk: true })
   pruneSafety(cfg)
   return { snapshot: name, reason: `safety snapshot ${name} taken` }
 }

@@ -15,7 +15,7 @@ export interface Readers {
  * (the schema) belongs to the same moment as the data. Without the RELOAD privilege (a managed
  * server) there is no global lock: one reader, still consistent for InnoDB tables.
  */
-export async function openReaders<T>(conn: Connection, n: number, whileLocked: (db: Db) => Promise<T>): Promise<{ readers: Readers; locked: T }> {
+export async function openReaders<T>(conn: Connection, n: number, whileLocked: (db: Db, locked: boolean) => Promise<T>): Promise<{ readers: Readers; locked: T }> {
   const coordinator = await connect(conn, { database: null })
   const workers: Db[] = []
   const closeAll = async () => {
@@ -38,7 +38,7 @@ export async function openReaders<T>(conn: Connection, n: number, whileLocked: (
       await w.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
       await w.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
     }
-    const result = await whileLocked(locked ? coordinator : workers[0])
+    const result = await whileLocked(locked ? coordinator : workers[0], locked)
     if (locked) await coordinator.query('UNLOCK TABLES')
     return { readers: { workers, close: closeAll }, locked: result }
   } catch (e) {

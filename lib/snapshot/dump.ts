@@ -12,6 +12,7 @@ import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
+import { quietMark } from './counters.ts'
 import { cleanDebris } from './debris.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
@@ -35,12 +36,12 @@ export interface DumpOptions {
 }
 export interface DumpResult { dir: string; manifest: Manifest }
 
-async function baseTables(db: import('../db.ts').Db, database: string): Promise<TableInfo[]> {
-  const rows = await query<{ name: string; type: string; est: string | null; len: string | null }>(db,
-    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, DATA_LENGTH AS len
+async function baseTables(db: import('../db.ts').Db, database: string): Promise<(TableInfo & { engine: string })[]> {
+  const rows = await query<{ name: string; type: string; est: string | null; engine: string | null }>(db,
+    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, ENGINE AS engine
      FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
      ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [database])
-  return rows.map((r) => ({ name: r.name, versioned: r.type === 'SYSTEM VERSIONED', estimate: Number(r.est ?? 0) }))
+  return rows.map((r) => ({ name: r.name, versioned: r.type === 'SYSTEM VERSIONED', estimate: Number(r.est ?? 0), engine: r.engine ?? '' }))
 }
 
 export function datakeepVersion(): string {
@@ -88,12 +89,17 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   const offInterrupt = onInterrupt(removePartial)
   try {
     const threads = Math.max(1, opts.threads ?? (cfg.DUMP_THREADS || Math.min(4, os.availableParallelism())))
-    const { readers, locked } = await openReaders(rt.admin, threads, async (db) => ({
-      schema: await readSchema(db, database),
-      tables: await baseTables(db, database),
-      version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
-    }))
-    const { schema, tables, version } = locked
+    const { readers, locked } = await openReaders(rt.admin, threads, async (db, isLocked) => {
+      const tables = await baseTables(db, database)
+      return {
+        schema: await readSchema(db, database),
+        tables,
+        version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
+        // the counters of this moment prove later that nothing changed (only under the lock)
+        quiet: isLocked ? await quietMark(db, tables) : null,
+      }
+    })
+    const { schema, tables, version, quiet } = locked
     const storageDir = opts.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR)
     const storagePromise = archiveStorage(storageDir, path.join(partial, STORAGE_ARCHIVE))
     storagePromise.catch(() => undefined)
@@ -129,6 +135,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       tables: results,
       storage: { files: storage.files, bytes: storage.bytes, treeHash: storage.treeHash, archive: STORAGE_ARCHIVE },
       files,
+      ...(quiet ? { quiet } : {}),
       ...(opts.seedHash ? { seedHash: opts.seedHash } : {}),
     }
     writeManifest(partial, manifest)

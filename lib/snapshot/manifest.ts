@@ -6,6 +6,7 @@ import { UserError, failure } from '../errors.ts'
 import { sha256File } from '../fs-util.ts'
 
 export { sha256File }
+import type { QuietMark } from './counters.ts'
 import type { TableDump } from './table-data.ts'
 
 export const FORMAT = 'datakeep-snapshot'
@@ -47,6 +48,8 @@ export interface Manifest {
   storage: { files: number; bytes: number; treeHash: string; archive: string }
   /** Every file of the snapshot but manifest.json: size and sha256. */
   files: Record<string, { bytes: number; sha256: string }>
+  /** The server's write counters when it was taken (counters.ts): equal later, nothing changed since. */
+  quiet?: QuietMark
   /** _init only: sha256 of the migrations and seeders it was built from (initialize rebuilds it when they change). */
   seedHash?: string
   /** sha256 of this manifest without this field: an edited manifest is caught. */

@@ -15,6 +15,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
+import { quietMark, unchangedSince } from './counters.ts'
 import { cleanDebris } from './debris.ts'
 import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
@@ -43,35 +44,6 @@ async function baseTables(db: Db, database: string): Promise<{ name: string; byt
 }
 
 /**
- * Server-wide counters that every change to a table's rows or definition moves: row writes,
- * updates and deletes of every engine (internal temporary tables count elsewhere), and DDL.
- * Statements in routines, triggers, events and replicated rows all count; reads never do.
- */
-const CHANGE_COUNTERS = ['Handler_write', 'Handler_update', 'Handler_delete', 'Com_alter_table', 'Com_create_table',
-  'Com_drop_table', 'Com_rename_table', 'Com_truncate', 'Com_create_index', 'Com_drop_index', 'Com_create_db',
-  'Com_drop_db', 'Com_alter_db']
-
-export async function changeCounters(db: Db): Promise<string> {
-  const rows = await query<{ Variable_name: string; Value: string }>(db,
-    `SHOW GLOBAL STATUS WHERE Variable_name IN (${CHANGE_COUNTERS.map(() => '?').join(', ')})`, CHANGE_COUNTERS)
-  if (rows.length !== CHANGE_COUNTERS.length) throw failure(`the server reports ${rows.length} of the ${CHANGE_COUNTERS.length} status counters datakeep reads`)
-  return JSON.stringify(rows.map((r) => [r.Variable_name, r.Value]).sort())
-}
-
-/**
- * Whether unmoved counters prove that nothing changed: the tables' engines are ones whose writes
- * they count, and no open transaction holds writes (its commit would move no counter). Read under
- * the global read lock, which blocks those commits; from InnoDB's live status, not INNODB_TRX,
- * whose cache may be stale.
- */
-export async function countersSuffice(db: Db, tables: { engine: string }[]): Promise<boolean> {
-  if (tables.some((t) => !['InnoDB', 'Aria', 'MyISAM'].includes(t.engine))) return false
-  const [row] = await query<{ Status: string }>(db, 'SHOW ENGINE INNODB STATUS').catch(() => []) // no PROCESS privilege: cannot tell
-  const text = String(row?.Status ?? '')
-  return text.includes('LIST OF TRANSACTIONS') && !/truncated/i.test(text) && !/undo log entries [1-9]/.test(text)
-}
-
-/**
  * Rows and CHECKSUM TABLE of every base table, read by `workers`, all in one consistent snapshot:
  * the count and the checksum of a table are separate tasks, so one big table keeps two readers busy.
  */
@@ -95,7 +67,7 @@ async function readStates(workers: Db[], database: string, tables: { name: strin
 /**
  * The tables as of now, with what the manifest needs from the same moment: a brief global read
  * lock while the readers open (consistent.ts); rows and checksums are read after it is released.
- * The local runtime connects as root, so the lock is always held here (countersSuffice needs it).
+ * The local runtime connects as root, so the lock is always held here (quietMark needs it).
  */
 async function readTables(rt: Runtime, database: string, threads: number) {
   const { readers, locked } = await openReaders(rt.admin, threads, async (db) => {
@@ -107,7 +79,7 @@ async function readTables(rt: Runtime, database: string, threads: number) {
       schema: await readSchema(db, database),
       version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
       databases: await userDatabases(db),
-      counters: (await countersSuffice(db, tables)) ? await changeCounters(db) : null,
+      quiet: await quietMark(db, tables),
     }
   })
   const states = readStates(readers.workers, database, locked.tables).finally(() => readers.close())
@@ -186,7 +158,7 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     if (counted.status === 'rejected') throw counted.reason
     // exact when nothing changed the tables between the read and the end of the copy: the counters
     // did not move, or (they moved, maybe elsewhere) the tables read again, while it is prepared, are equal
-    const quiet = before.counters !== null && before.counters === await withDb(rt.admin, changeCounters, { database: null })
+    const quiet = await withDb(rt.admin, (db) => unchangedSince(db, before.quiet), { database: null })
     const after = quiet ? null : await rereadTables(rt, database, threads)
     await run(HOST, backupArgv.prepare(target))
     fs.mkdirSync(path.join(partial, 'schema'))
@@ -220,6 +192,8 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
       tables,
       storage: { files: archive.files, bytes: archive.bytes, treeHash: archive.treeHash, archive: STORAGE_ARCHIVE },
       files,
+      // the moment the copy holds, for a later "nothing changed since" (safety checks)
+      ...(quiet && before.quiet ? { quiet: before.quiet } : {}),
       physical: {
         tool: 'mariadb-backup', toolVersion: (await hostToolVersion(cfg)) ?? 'unknown',
         bytes: rels.reduce((a, r) => a + hashed[r].bytes, 0), files: rels.length, tablesExact: exactBy !== null, exactBy, databases: before.databases,

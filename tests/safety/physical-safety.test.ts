@@ -53,4 +53,24 @@ test('another database or a MEMORY table keeps it logical', async () => {
   await stack.db((db) => db.query('DROP TABLE app.m'), null)
 })
 
+test('a fresh snapshot with nothing written since is reused without reading the tables', async () => {
+  const cfg = withMin('100000') // logical
+  const first = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
+  assert.ok(readManifest(snapshotPath(cfg, first.snapshot!)).quiet, 'the dump recorded its write counters')
+  const again = await ensureSafetySnapshot(cfg, stack.rt, 'test_op')
+  assert.is(again.snapshot, first.snapshot)
+  assert.match(again.reason, /nothing was written since it was taken/)
+  // a write elsewhere moves the counters: the tables are compared instead, and still equal
+  await stack.db((db) => db.query('CREATE TABLE IF NOT EXISTS mysql.dk_other (id INT)').then(() => db.query('INSERT INTO mysql.dk_other VALUES (1)')), null)
+  const compared = await ensureSafetySnapshot(cfg, stack.rt, 'test_op')
+  assert.is(compared.snapshot, first.snapshot)
+  assert.match(compared.reason, /same schema, row counts and checksums/)
+  // a new trigger leaves every row as it was, but the snapshot does not hold it: a new one
+  await stack.db((db) => db.query('CREATE TRIGGER app.tr BEFORE INSERT ON app.t FOR EACH ROW SET NEW.v = NEW.v'), null)
+  const taken = await ensureSafetySnapshot(cfg, stack.rt, 'test_op')
+  assert.is.not(taken.snapshot, first.snapshot)
+  assert.match(taken.reason, /safety snapshot .* taken/)
+  await stack.db((db) => db.query('DROP TRIGGER app.tr').then(() => db.query('DROP TABLE mysql.dk_other')), null)
+})
+
 test.run()
