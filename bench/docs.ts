@@ -44,7 +44,7 @@ ${failed.length ? `## Failures and missing tools\n\nA restore whose row counts o
   the same seed gives the same CHECKSUM TABLE.
 - **datakeep**: \`node --import tsx scripts/data-dump.ts --name b --force\`, then \`node --import tsx scripts/data-load.ts --name b\`
   into another database, as \`make data_dump\` / \`make data_load\` run them (DUMP_THREADS default:
-  one per core, at most 4).
+  two readers and one loader per core, at most 4).
   On the local runtime the server writes each table's file itself (\`SELECT ... INTO OUTFILE\`), zstd
   compresses it; a table bigger than 1,000,000 rows with an integer primary key is read in key ranges.
 - **datakeep --physical**: \`data-dump.ts --name p --physical --force\` (mariadb-backup, prepare, every

