@@ -2,7 +2,9 @@
 // byte for byte: read raw (character_set_results = binary, no type conversion in the driver),
 // written with LOAD DATA's default escapes, streamed through zstd with flat memory.
 import fs from 'node:fs'
+import { once } from 'node:events'
 import path from 'node:path'
+import { PassThrough, type Readable } from 'node:stream'
 import type { Connection as CoreConnection } from 'mysql2'
 import { ident, query, type Db } from '../db.ts'
 import { failure } from '../errors.ts'
@@ -250,47 +252,88 @@ export function loadDataStatement(table: string, dump: TableDump, fileForClient:
   return `${loadSessionSql(dump)}; ${loadSql(ident(table), dump, fileForClient)}`
 }
 
-/** Loads one file through `zstd -dc`; a damaged file or a short count throws naming the file. */
-async function loadFile(db: Db, database: string, dump: TableDump, f: DataFile, snapshotDir: string): Promise<number> {
-  const abs = path.join(snapshotDir, f.file)
-  const what = `loading table ${dump.table} from ${f.file}`
-  if (!fs.existsSync(abs)) throw failure(`${what} failed: the file is missing`)
-  let pipe: Pipe | null = null
+/**
+ * A table's files one after the other as one stream, each through its own `zstd -dc`: one
+ * LOAD DATA statement reads them all. `done` resolves when every file was read whole, or rejects
+ * naming the file that failed; `onFile` hears of each file read.
+ */
+interface Chain { stream: Readable; done: Promise<void>; kill(): void; failed: DataFile | null }
+
+function chainFiles(snapshotDir: string, files: DataFile[], onFile: (f: DataFile) => void): Chain {
+  const out = new PassThrough()
+  let current: Pipe | null = null
+  let stopped = false
+  const chain: Chain = { stream: out, done: Promise.resolve(), kill: () => { stopped = true; current?.kill() }, failed: null }
+  chain.done = (async () => {
+    for (const f of files) {
+      if (stopped) return
+      const pipe = spawnPipe(HOST, ['zstd', '-dcq', '--', path.join(snapshotDir, f.file)])
+      current = pipe
+      pipe.stdin.end()
+      pipe.stdout.pipe(out, { end: false })
+      try {
+        await Promise.all([once(pipe.stdout, 'end'), pipe.done])
+      } catch (e) {
+        chain.failed = f
+        throw e
+      }
+      onFile(f)
+    }
+    out.end()
+  })()
+  chain.done.catch((e) => out.destroy(e as Error))
+  return chain
+}
+
+/**
+ * Loads all of a table's files with one statement: InnoDB's bulk insert into an empty table (its
+ * indexes built by sorting) covers the first statement only, and later ones insert row by row
+ * (measured: 2,500,000 rows with two random secondary indexes, 18 s as three statements, 9 s as one).
+ * A damaged file or a short count throws naming the file.
+ */
+async function loadFiles(db: Db, database: string, dump: TableDump, snapshotDir: string, onFile: (f: DataFile) => void): Promise<number> {
+  const what = `loading table ${dump.table}`
+  for (const f of dump.files) {
+    if (!fs.existsSync(path.join(snapshotDir, f.file))) throw failure(`${what} from ${f.file} failed: the file is missing`)
+  }
+  let chain: Chain | null = null
+  const want = dump.files.reduce((a, f) => a + f.rows, 0)
   try {
     const [res] = await db.query({
-      sql: loadSql(`${ident(database)}.${ident(dump.table)}`, dump, path.basename(f.file, '.zst')),
-      // the server names the file it wants; whatever it names, it gets only this one
+      sql: loadSql(`${ident(database)}.${ident(dump.table)}`, dump, path.basename(dump.files[0].file, '.zst')),
+      // the server names the file it wants; whatever it names, it gets only these
       infileStreamFactory: () => {
-        pipe = spawnPipe(HOST, ['zstd', '-dcq', '--', abs])
-        pipe.stdin.end()
-        return pipe.stdout
+        chain = chainFiles(snapshotDir, dump.files, onFile)
+        return chain.stream
       },
     })
-    if (!pipe) throw new Error('the server did not read the file')
-    await (pipe as Pipe).done
+    if (!chain) throw new Error('the server did not read the files')
+    await (chain as Chain).done
     const n = (res as { affectedRows: number }).affectedRows
-    if (n !== f.rows) throw new Error(`${n} rows loaded, the file has ${f.rows}`)
+    if (n !== want) throw new Error(`${n} rows loaded, the files have ${want}`)
     return n
   } catch (e) {
-    (pipe as Pipe | null)?.kill()
-    const err = e as { message: string; errno?: number }
+    const c = chain as Chain | null
+    c?.kill()
+    // a file that failed to decompress is the cause; the statement's error only says the stream broke
+    const cause = c ? await c.done.then(() => e, (d) => d) : e
+    const err = cause as { message: string; errno?: number }
     if (err.errno === 1148 || err.errno === 3948 || err.errno === 4166) {
       throw failure(`${what} failed: the server refuses LOAD DATA LOCAL INFILE (${err.message})`,
         'to fix: enable it on the server (SET GLOBAL local_infile = 1, or local-infile = 1 under [mysqld])')
     }
-    throw rewrap(e, `${what} failed`)
+    const where = c?.failed ? c.failed.file : dump.files.length === 1 ? dump.files[0].file : `${dump.files.length} files`
+    throw rewrap(cause, `${what} from ${where} failed`)
   }
 }
 
 /** Loads a table's files in order into `database`.`dump.table` (which exists); returns the rows loaded. */
 export async function loadTableData(db: Db, database: string, dump: TableDump, snapshotDir: string,
   opts: { onProgress?: (rows: number) => void } = {}): Promise<number> {
-  let loaded = 0
-  await withSession(db, loadSession(dump), async () => {
-    for (const f of dump.files) {
-      loaded += await loadFile(db, database, dump, f, snapshotDir)
-      opts.onProgress?.(loaded)
-    }
-  })
-  return loaded
+  if (dump.files.length === 0) return 0
+  let read = 0
+  return withSession(db, loadSession(dump), () => loadFiles(db, database, dump, snapshotDir, (f) => {
+    read += f.rows
+    opts.onProgress?.(read)
+  }))
 }
