@@ -263,7 +263,17 @@ function chainFiles(snapshotDir: string, files: DataFile[], onFile: (f: DataFile
   const out = new PassThrough()
   let current: Pipe | null = null
   let stopped = false
-  const chain: Chain = { stream: out, done: Promise.resolve(), kill: () => { stopped = true; current?.kill() }, failed: null }
+  // kill() settles the chain at once, whatever the stream it fed was left in (the driver stops
+  // reading it when the connection is lost: a file's end would never come)
+  let abort: (e: Error) => void = () => undefined
+  const aborted = new Promise<never>((_, reject) => { abort = reject })
+  aborted.catch(() => undefined)
+  const chain: Chain = {
+    stream: out,
+    done: Promise.resolve(),
+    kill: () => { stopped = true; current?.kill(); abort(new Error('stopped')) },
+    failed: null,
+  }
   chain.done = (async () => {
     for (const f of files) {
       if (stopped) return
@@ -272,9 +282,9 @@ function chainFiles(snapshotDir: string, files: DataFile[], onFile: (f: DataFile
       pipe.stdin.end()
       pipe.stdout.pipe(out, { end: false })
       try {
-        await Promise.all([once(pipe.stdout, 'end'), pipe.done])
+        await Promise.race([Promise.all([once(pipe.stdout, 'end'), pipe.done]), aborted])
       } catch (e) {
-        chain.failed = f
+        if (!stopped) chain.failed = f
         throw e
       }
       onFile(f)
@@ -314,9 +324,9 @@ async function loadFiles(db: Db, database: string, dump: TableDump, snapshotDir:
     return n
   } catch (e) {
     const c = chain as Chain | null
-    c?.kill()
     // a file that failed to decompress is the cause; the statement's error only says the stream broke
-    const cause = c ? await c.done.then(() => e, (d) => d) : e
+    const cause = c?.failed ? await c.done.then(() => e, (d) => d) : e
+    c?.kill()
     const err = cause as { message: string; errno?: number }
     if (err.errno === 1148 || err.errno === 3948 || err.errno === 4166) {
       throw failure(`${what} failed: the server refuses LOAD DATA LOCAL INFILE (${err.message})`,
