@@ -79,7 +79,16 @@ export function main(fn: () => Promise<void>): void {
   }
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))
-  fn().then(
+  // node ends a process whose event loop is empty even while the work still awaits something
+  // that can no longer happen; that must not look like success (exit 0, no last line)
+  let settled = false
+  process.on('beforeExit', () => {
+    if (settled || interrupted) return
+    settled = true
+    process.stderr.write('datakeep: internal error: the operation stopped before it finished (it waited for something that will not come); nothing after that point was done\n')
+    process.exitCode = EXIT.failed
+  })
+  fn().finally(() => { settled = true }).then(
     () => { cleanups.clear() },
     async (err) => {
       if (interrupted) return
