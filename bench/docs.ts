@@ -78,6 +78,13 @@ step alone, in CPU seconds (on two busy cores the wall time is about half the to
 The server's share alone exceeds mydumper's whole run. Loading is where users wait, and there the
 target is met: the statistics pause (docs/snapshot-format.md) halved the server's CPU per row.
 
+The physical dump target (within 2x of a raw copy) is out of reach for the same kind of reason:
+\`cp -a\` copies a data directory the page cache holds at memory speed (about 2.8 GB/s here), and
+\`mariadb-backup --backup\` and \`--prepare\` alone, which copy a running server, take several times
+as long (the mariadb-backup rows above). datakeep adds the sha256 of every copied file and the row
+counts and checksums of the tables. A cold copy (server stopped) would be nearer the floor, at the
+price of downtime on every dump; datakeep does not take that by default.
+
 ## Machine
 
 - ${m.nproc} CPUs (${m.cpu}), ${(m.memoryMb / 1024).toFixed(1)} GB memory, ${m.os}
