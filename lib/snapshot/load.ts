@@ -18,7 +18,7 @@ import { createTables, type SchemaSnapshot } from './schema.ts'
 import { restoreStorage } from './storage.ts'
 import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
-import { loadTableData } from './table-data.ts'
+import { loadTableData } from './table-load.ts'
 
 export interface LoadResult { name: string; tables: number; rows: number; files: number; ms: number }
 

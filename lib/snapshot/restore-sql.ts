@@ -1,6 +1,6 @@
 // restore.sql: the way back for a user without datakeep. From inside the snapshot folder:
 //   zstd -dqkf data/*.zst && mariadb --local-infile=1 --default-character-set=utf8mb4 <database> < restore.sql; rm -f data/*.tsv
-import { loadDataStatement } from './table-data.ts'
+import { loadDataStatement } from './table-load.ts'
 import { tableDump, type ManifestTable } from './manifest.ts'
 
 export const STOCK_RESTORE = 'zstd -dqkf data/*.zst && mariadb --local-infile=1 --default-character-set=utf8mb4 <database> < restore.sql; rm -f data/*.tsv'

@@ -9,7 +9,8 @@ import { openReaders } from '../../lib/snapshot/consistent.ts'
 import { dumpTables, type TableInfo } from '../../lib/snapshot/dump-tables.ts'
 import { tableDump } from '../../lib/snapshot/manifest.ts'
 import { keyRanges, splitKeyRange } from '../../lib/snapshot/ranges.ts'
-import { bytewiseCharset, loadTableData, tableQuery } from '../../lib/snapshot/table-data.ts'
+import { bytewiseCharset, tableQuery } from '../../lib/snapshot/table-data.ts'
+import { loadTableData } from '../../lib/snapshot/table-load.ts'
 import { makeStack, tempDir, type TestStack } from '../support/stack.ts'
 
 let stack: TestStack
