@@ -102,36 +102,33 @@ export function backupArgv(cnf: string, step: 'backup' | 'prepare' | 'copy-back'
 
 // ---- the tools ----
 
-const SNAPSHOT = 'b'
-
-const datakeep: Tool = {
-  name: 'datakeep',
-  physical: false,
-  missing: () => null,
-  async dump(e) {
-    // the previous run's snapshot goes first, untimed, as the other tools' output folders do
-    fs.rmSync(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, SNAPSHOT), { recursive: true, force: true })
-    const m = await timed(datakeepArgv('data-dump', SNAPSHOT), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.source } })
-    return { ...m, bytes: dirSize(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, SNAPSHOT)) }
-  },
-  restore: (e) => timed(datakeepArgv('data-load', SNAPSHOT), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.restore } }),
+/**
+ * datakeep's own scripts as a tool: data_dump of snapshot `name` (with `dumpArgs`), then data_load
+ * of it into `into` (the restore database, or the source for a physical snapshot of the whole server).
+ */
+function datakeepTool(name: string, snapshot: string, opts: { dumpArgs: string[]; physical: boolean; missing: () => string | null }): Tool {
+  const dir = (e: BenchEnv) => path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, snapshot)
+  return {
+    name,
+    physical: opts.physical,
+    missing: opts.missing,
+    async dump(e) {
+      // the previous run's snapshot goes first, untimed, as the other tools' output folders do
+      fs.rmSync(dir(e), { recursive: true, force: true })
+      const m = await timed(datakeepArgv('data-dump', snapshot, opts.dumpArgs), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.source } })
+      return { ...m, bytes: dirSize(dir(e)) }
+    },
+    // a physical snapshot holds the source database as it was: loading it puts the same data back
+    restore: (e) => timed(datakeepArgv('data-load', snapshot),
+      { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: opts.physical ? e.source : e.restore } }),
+  }
 }
 
-const PHYSICAL = 'p'
+const datakeep = datakeepTool('datakeep', 'b', { dumpArgs: [], physical: false, missing: () => null })
 
 /** The physical fast path: data_dump --physical (mariadb-backup), and data_load of it (the whole server's files). */
-const datakeepPhysical: Tool = {
-  name: 'datakeep --physical',
-  physical: true,
-  missing: () => (hasCommand('mariadb-backup') ? null : 'mariadb-backup is not installed (apt-get install mariadb-backup)'),
-  async dump(e) {
-    fs.rmSync(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, PHYSICAL), { recursive: true, force: true })
-    const m = await timed(datakeepArgv('data-dump', PHYSICAL, ['--physical']), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.source } })
-    return { ...m, bytes: dirSize(path.join(e.stack.dir, e.stack.cfg.DATA_BACKUP_DIRNAME, PHYSICAL)) }
-  },
-  // the snapshot holds the source database as it was: loading it puts the same data back
-  restore: (e) => timed(datakeepArgv('data-load', PHYSICAL), { cwd: e.stack.dir, env: { ...e.stack.env, MYSQL_DATABASE: e.source } }),
-}
+const datakeepPhysical = datakeepTool('datakeep --physical', 'p', { dumpArgs: ['--physical'], physical: true,
+  missing: () => (hasCommand('mariadb-backup') ? null : 'mariadb-backup is not installed (apt-get install mariadb-backup)') })
 
 const mariadbDump: Tool = {
   name: 'mariadb-dump+zstd',

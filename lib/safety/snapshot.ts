@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
-import { databaseExists, ident, query, withDb } from '../db.ts'
+import { connect, databaseExists, query, withDb } from '../db.ts'
 import { step } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { listSnapshots, removeSnapshot } from '../snapshot/catalog.ts'
@@ -15,6 +15,7 @@ import { dumpPhysical } from '../snapshot/physical-dump.ts'
 import { unchangedSince } from '../snapshot/counters.ts'
 import { readManifest } from '../snapshot/manifest.ts'
 import { readSchema, schemaHash } from '../snapshot/schema.ts'
+import { baseTables, readStates } from '../snapshot/table-states.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../snapshot/names.ts'
 import { storageTree } from '../snapshot/storage.ts'
 
@@ -31,29 +32,27 @@ async function tableCount(rt: Runtime): Promise<number> {
  * Row counts and checksums of the live tables, in the manifest's terms; null when the database
  * does not exist. The counts and checksums are separate tasks on two connections, biggest tables first.
  */
-interface LiveState { schemaHash: string; tables: Map<string, { rows: number; checksum: string }> }
+interface LiveState { schemaHash: string; tables: Map<string, { rows: number; checksum: string | null }> }
 
+/**
+ * Row counts and checksums of the live tables, in the manifest's terms, read on two connections;
+ * null when the database does not exist.
+ */
 async function liveState(rt: Runtime): Promise<LiveState | null> {
   const name = rt.admin.database
-  const tables = await withDb(rt.admin, async (db) => (await databaseExists(db, name))
-    ? query<{ t: string }>(db, `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?
-        AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [name])
+  const found = await withDb(rt.admin, async (db) => (await databaseExists(db, name))
+    ? { tables: await baseTables(db, name), hash: schemaHash(await readSchema(db, name)) }
     : null, { database: null })
-  if (!tables) return null
-  const hash = await withDb(rt.admin, async (db) => schemaHash(await readSchema(db, name)), { database: null })
-  const out = new Map(tables.map(({ t }) => [t, { rows: 0, checksum: '' }]))
-  const queue = tables.flatMap(({ t }) => [{ t, count: true }, { t, count: false }])
-  await Promise.all([0, 1].map(() => withDb(rt.admin, async (db) => {
-    for (let task = queue.shift(); task; task = queue.shift()) {
-      const q = `${ident(name)}.${ident(task.t)}`
-      const s = out.get(task.t)!
-      if (task.count) s.rows = Number((await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${q}`))[0].n)
-      else s.checksum = String((await query<{ Checksum: string }>(db, `CHECKSUM TABLE ${q}`))[0].Checksum)
-    }
-  }, { database: null })))
-  return { schemaHash: hash, tables: out }
+  if (!found) return null
+  const workers = [await connect(rt.admin, { database: null })]
+  try {
+    workers.push(await connect(rt.admin, { database: null }))
+    const states = await readStates(workers, name, found.tables)
+    return { schemaHash: found.hash, tables: new Map(states.map((t) => [t.name, { rows: t.rows, checksum: t.checksum }])) }
+  } finally {
+    for (const w of workers) await w.end().catch(() => w.destroy())
+  }
 }
-
 
 /**
  * A snapshot younger than maxAge that holds the live state, with the same uploaded files: one of

@@ -19,7 +19,8 @@ import { checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
 import { readSchema, schemaHash, schemaSql, type SchemaSnapshot } from './schema.ts'
 import { archiveStorage } from './storage.ts'
-import { dumpTables, type TableInfo } from './dump-tables.ts'
+import { dumpTables } from './dump-tables.ts'
+import { baseTables } from './table-states.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
@@ -35,14 +36,6 @@ export interface DumpOptions {
   seedHash?: string
 }
 export interface DumpResult { dir: string; manifest: Manifest }
-
-async function baseTables(db: import('../db.ts').Db, database: string): Promise<(TableInfo & { engine: string })[]> {
-  const rows = await query<{ name: string; type: string; est: string | null; engine: string | null }>(db,
-    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est, ENGINE AS engine
-     FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
-     ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [database])
-  return rows.map((r) => ({ name: r.name, versioned: r.type === 'SYSTEM VERSIONED', estimate: Number(r.est ?? 0), engine: r.engine ?? '' }))
-}
 
 export function datakeepVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
-import { databaseExists, ident, query, withDb, type Db } from '../db.ts'
+import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
 import { ensureHostTools, onPath } from '../host-tools.ts'
 import { step } from '../log.ts'
@@ -16,6 +16,7 @@ import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { quietMark, unchangedSince } from './counters.ts'
+import { baseTables, readStates, type TableState } from './table-states.ts'
 import { cleanDebris } from './debris.ts'
 import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
@@ -32,36 +33,6 @@ export interface PhysicalDumpOptions {
   reservedOk?: boolean
   /** mariadb-backup --parallel and the table readers (default DUMP_THREADS, else one per core, at most 4). */
   threads?: number
-}
-
-interface TableState { name: string; rows: number; checksum: string | null; bytes: number }
-
-async function baseTables(db: Db, database: string): Promise<{ name: string; bytes: number; engine: string }[]> {
-  const rows = await query<{ name: string; len: string | null; engine: string | null }>(db,
-    `SELECT TABLE_NAME AS name, DATA_LENGTH + INDEX_LENGTH AS len, ENGINE AS engine FROM information_schema.TABLES
-     WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY DATA_LENGTH DESC, TABLE_NAME`, [database])
-  return rows.map((r) => ({ name: r.name, bytes: Number(r.len ?? 0), engine: r.engine ?? '' }))
-}
-
-/**
- * Rows and CHECKSUM TABLE of every base table, read by `workers`, all in one consistent snapshot:
- * the count and the checksum of a table are separate tasks, so one big table keeps two readers busy.
- */
-async function readStates(workers: Db[], database: string, tables: { name: string; bytes: number }[]): Promise<TableState[]> {
-  const states = new Map(tables.map((t) => [t.name, { name: t.name, rows: 0, checksum: null as string | null, bytes: t.bytes }]))
-  const queue = tables.flatMap((t) => [{ t: t.name, count: true }, { t: t.name, count: false }]) // biggest tables first
-  await Promise.all(workers.map(async (db) => {
-    for (let task = queue.shift(); task; task = queue.shift()) {
-      const q = `${ident(database)}.${ident(task.t)}`
-      const s = states.get(task.t)!
-      if (task.count) s.rows = Number((await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${q}`))[0].n)
-      else {
-        const [k] = await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${q}`)
-        s.checksum = k.Checksum === null ? null : String(k.Checksum)
-      }
-    }
-  }))
-  return [...states.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
 /**
