@@ -1,6 +1,6 @@
 // Physical snapshots (mariadb-backup): dump -> damage -> load gives back the same sakila and files;
 // a damaged file, another server version or runtime, and a server that will not start on the copy
-// change nothing; the docker steps are checked as argv; the speed is measured against cp -a.
+// change nothing; the docker steps are checked as argv. Speed against cp -a is make bench's (bench/tools.ts).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -279,50 +279,6 @@ t('a killed load is settled from the files alone, never losing a data directory'
   const second = settleDataDir(live) // beside a data directory an old one is only reported
   assert.equal(second, { restored: null, removed: [], unsettled: [path.join(root, `mysqld.old-${dead}-100`)] })
   fs.rmSync(root, { recursive: true, force: true })
-})
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const timed = async (fn: () => Promise<unknown>) => { const t0 = Date.now(); await fn(); return Date.now() - t0 }
-
-t('speed: dump and load against cp -a of the stopped data directory', async ({ stack }) => {
-  const rows = Number(process.env.PHYSICAL_BENCH_ROWS ?? 1_000_000)
-  await sql(stack, 'CREATE DATABASE bench')
-  await sql(stack, `CREATE TABLE big (id INT PRIMARY KEY, a VARCHAR(40), b INT, c DATETIME);
-    INSERT INTO big SELECT seq, MD5(seq), seq * 7 % 1000, '2024-01-01' - INTERVAL seq SECOND FROM seq_1_to_${rows}`, 'bench')
-  const scratch = tempDir('datakeep-bench-')
-  const ms: Record<string, number[]> = { dump: [], load: [], stop: [], cpa: [], start: [], copyBack: [], cpPhysical: [] }
-  for (let i = 0; i < 3; i++) { // alternated, so a busy machine slows every method alike
-    ms.dump.push(await timed(() => dumpPhysical(stack.cfg, stack.rt, { name: `bench${i}` })))
-    const m = readManifest(snapDir(stack, `bench${i}`))
-    ms.load.push(await timed(() => loadPhysical(stack.cfg, stack.rt, snapDir(stack, `bench${i}`), m)))
-    ms.stop.push(await timed(() => stack.rt.stop()))
-    ms.cpa.push(await timed(() => run(HOST, ['cp', '-a', dataDir(stack), path.join(scratch, `raw${i}`)])))
-    ms.start.push(await timed(() => stack.rt.start()))
-    // the two ways to copy physical/ into a new data directory, each first in turn, after a sync
-    const physical = path.join(snapDir(stack, `bench${i}`), 'physical')
-    const copies = [
-      async () => { await run(HOST, ['sync']); ms.cpPhysical.push(await timed(() => run(HOST, backupArgv.copy(physical, path.join(scratch, `cp${i}`))))) },
-      async () => {
-        await run(HOST, ['sync'])
-        ms.copyBack.push(await timed(() => run(HOST, ['mariadb-backup', `--defaults-file=${path.join(physical, 'backup-my.cnf')}`, '--copy-back',
-          `--target-dir=${physical}`, `--datadir=${path.join(scratch, `cb${i}`)}`])))
-      },
-    ]
-    for (const copy of i % 2 ? copies.reverse() : copies) await copy()
-    fs.rmSync(scratch, { recursive: true, force: true })
-    fs.mkdirSync(scratch)
-    fs.rmSync(snapDir(stack, `bench${i}`), { recursive: true, force: true })
-  }
-  fs.rmSync(scratch, { recursive: true, force: true })
-  assert.is((await sql(stack, 'SELECT COUNT(*) FROM bench.big')).trim(), String(rows))
-  const med = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, median(v)]))
-  const cold = med.stop + med.cpa + med.start
-  process.stderr.write(`\nphysical, ${rows} rows (medians of 3, ms): ${JSON.stringify(med)}\n`
-    + `  dump/cp -a ${(med.dump / med.cpa).toFixed(2)}x, load/cp -a ${(med.load / med.cpa).toFixed(2)}x; `
-    + `against stop+cp -a+start: dump ${(med.dump / cold).toFixed(2)}x, load ${(med.load / cold).toFixed(2)}x; `
-    + `--copy-back/cp -a of physical/ ${(med.copyBack / med.cpPhysical).toFixed(2)}x\n`)
-  // loose, for a busy machine, yet a logical load of these rows takes ~9x a cold copy (docs/performance.md)
-  assert.ok(med.load < 6 * cold, `load ${med.load} ms against a cold copy of ${cold} ms`)
 })
 
 t.run()

@@ -1,5 +1,6 @@
 // data_dump -> change everything -> data_load brings back exactly what was dumped: sakila (both
-// variants) and the adversarial schema, through the real scripts.
+// variants) and the adversarial schema, through the real scripts, on the logical path and on the
+// physical one (data_dump --physical: the whole server, so one snapshot holds all three).
 import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
@@ -117,3 +118,48 @@ t('as root under sudo, the snapshot belongs to the invoking user', async ({ stac
 })
 
 t.run()
+
+const p = suite('snapshot round trip, physical', { stack: null as unknown as TestStack })
+p.before(async (ctx) => {
+  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
+  await loadSakila(ctx.stack)
+  await loadSakilaGeo(ctx.stack)
+  await sql(ctx.stack, 'CREATE DATABASE adv')
+  await ctx.stack.db((db) => createAdversarial(db, 'adv'), null)
+})
+p.after(async (ctx) => { await ctx.stack?.destroy() })
+
+const DATABASES = ['sakila', 'sakila_geo', 'adv']
+
+p('sakila, sakila_geo and the adversarial schema: dump --physical, damage all, load: everything equal again', async ({ stack }) => {
+  const storage = writeStorage(stack)
+  const before = Object.fromEntries(await Promise.all(DATABASES.map(async (d) => [d, await stack.db((db) => fingerprint(db, d))])))
+  const storageBefore = treeDigest(storage)
+  assert.match(before.sakila_geo.objects['table address'], 'SPATIAL KEY')
+
+  const dump = await runScript(stack, 'data-dump', ['--name', 'p1', '--physical'])
+  assert.is(dump.code, 0, dump.stderr)
+  assert.is(dump.stdout.trim(), path.join(stack.dir, 'data/backups/p1'))
+  assert.match(lastLine(dump.stderr), /physical snapshot p1: 16 tables, 47273 rows, 2 files, .* in [\d.]+ s$/)
+
+  await sql(stack, 'DELETE FROM payment WHERE payment_id > 100; DROP VIEW actor_info; DROP TRIGGER ins_film; CREATE TABLE extra (id INT); DROP PROCEDURE film_in_stock', 'sakila')
+  await sql(stack, "INSERT INTO actor (first_name, last_name) VALUES ('NEW', 'ROW')", 'sakila')
+  await sql(stack, 'UPDATE address SET location = POINT(1, 1); DELETE FROM rental', 'sakila_geo')
+  for (const table of Object.keys(before.adv.tables)) await sql(stack, `DELETE FROM \`${table.replace(/`/g, '``')}\``, 'adv').catch(() => undefined)
+  fs.rmSync(path.join(storage, 'uploads/2024/a.txt'))
+  fs.writeFileSync(path.join(storage, 'stray.txt'), 'not in the snapshot')
+  for (const d of DATABASES) assert.not.equal(await stack.db((db) => fingerprint(db, d)), before[d], d)
+
+  const load = await runScript(stack, 'data-load', ['--name', 'p1'])
+  assert.is(load.code, 0, load.stderr)
+  assert.match(lastLine(load.stderr), 'loaded snapshot p1 into sakila: 16 tables, 47273 rows, 2 files, verified')
+  for (const d of DATABASES) {
+    const after = await stack.db((db) => fingerprint(db, d))
+    assert.equal(after.tables, before[d].tables, d)
+    assert.equal(after.objects, before[d].objects, d)
+  }
+  assert.is(treeDigest(storage), storageBefore)
+  assert.is(fs.statSync(path.join(storage, 'uploads/2024/a.txt')).mtime.toISOString(), '2020-01-02T03:04:05.000Z')
+})
+
+p.run()
