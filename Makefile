@@ -4,8 +4,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# Installs npm packages the first time (or when the lockfile changed), then runs the script
-# with tsx as node's loader: one process (the tsx command would start a second node).
+# Installs npm packages the first time (or when the lockfile changed), then runs the script from
+# a bundle lib/launch.mjs builds (and rebuilds when a source changed): 0.3 s to start, not 0.9 s.
+# The test suite and the benchmark run with tsx as node's loader.
+RUN := node lib/launch.mjs
 TSX := node --import tsx
 ARGS ?=
 
@@ -19,55 +21,55 @@ help: ## List the targets
 
 .PHONY: up
 up: node_modules/.package-lock.json ## Start the stack (database, search when enabled) and initialize it
-	$(TSX) scripts/up.ts $(ARGS)
+	$(RUN) up $(ARGS)
 
 .PHONY: down
 down: node_modules/.package-lock.json ## Stop the stack; data is never removed
-	$(TSX) scripts/down.ts $(ARGS)
+	$(RUN) down $(ARGS)
 
 .PHONY: status
 status: node_modules/.package-lock.json ## Runtime, server, data location and size, tables and rows (ARGS="--json")
-	$(TSX) scripts/status.ts $(ARGS)
+	$(RUN) status $(ARGS)
 
 .PHONY: initialize
 initialize: node_modules/.package-lock.json ## Database exists, migrated, seeded or loaded, indexed; only what is missing (INIT_CLEAN=true INIT_LOAD=x INIT_SKIP_SEED=true INIT_SKIP_INDEX=true; ARGS="--dry-run")
-	$(TSX) scripts/initialize.ts $(ARGS)
+	$(RUN) initialize $(ARGS)
 
 .PHONY: seed_data
 seed_data: node_modules/.package-lock.json ## Rebuild the seed as snapshot _init and load it (safety snapshot first)
-	$(TSX) scripts/seed-data.ts $(ARGS)
+	$(RUN) seed-data $(ARGS)
 
 .PHONY: migrate
 migrate: node_modules/.package-lock.json ## Apply pending migrations (data/migrations, or MIGRATE_COMMAND)
-	$(TSX) scripts/migrate.ts $(ARGS)
+	$(RUN) migrate $(ARGS)
 
 .PHONY: rollback
 rollback: node_modules/.package-lock.json ## Roll back migrations (ARGS="--steps N"; safety snapshot first)
-	$(TSX) scripts/rollback.ts $(ARGS)
+	$(RUN) rollback $(ARGS)
 
 .PHONY: migration
 migration: node_modules/.package-lock.json ## Create a migration file (NAME=add_users)
-	$(TSX) scripts/migration.ts --name "$(NAME)" $(ARGS)
+	$(RUN) migration --name "$(NAME)" $(ARGS)
 
 .PHONY: migrate_status
 migrate_status: node_modules/.package-lock.json ## Applied and pending migrations (ARGS="--json")
-	$(TSX) scripts/migrate-status.ts $(ARGS)
+	$(RUN) migrate-status $(ARGS)
 
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
-	$(TSX) scripts/fixtures-dump.ts $(ARGS)
+	$(RUN) fixtures-dump $(ARGS)
 
 .PHONY: fixtures_load
 fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction (safety snapshot first)
-	$(TSX) scripts/fixtures-load.ts $(ARGS)
+	$(RUN) fixtures-load $(ARGS)
 
 .PHONY: docker_mysqld_volume_create
 docker_mysqld_volume_create: node_modules/.package-lock.json ## Create the database volume (or local data dir); idempotent
-	$(TSX) scripts/volume-create.ts $(ARGS)
+	$(RUN) volume-create $(ARGS)
 
 .PHONY: docker_mysqld_volume_remove
 docker_mysqld_volume_remove: node_modules/.package-lock.json ## Hard reset: remove the database volume (run make down first)
-	$(TSX) scripts/volume-remove.ts $(ARGS)
+	$(RUN) volume-remove $(ARGS)
 
 .PHONY: volume_create volume_remove
 volume_create: docker_mysqld_volume_create ## Alias of docker_mysqld_volume_create
@@ -75,39 +77,39 @@ volume_remove: docker_mysqld_volume_remove ## Alias of docker_mysqld_volume_remo
 
 .PHONY: data_dump
 data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP_DIRNAME/<name> (ARGS="--name x --force"; --format sql)
-	$(TSX) scripts/data-dump.ts $(ARGS)
+	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load
 data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x"; or --file dump.sql[.gz])
-	$(TSX) scripts/data-load.ts $(ARGS)
+	$(RUN) data-load $(ARGS)
 
 .PHONY: data_list
 data_list: node_modules/.package-lock.json ## List snapshots, newest first (ARGS="--json")
-	$(TSX) scripts/data-list.ts $(ARGS)
+	$(RUN) data-list $(ARGS)
 
 .PHONY: data_verify
 data_verify: node_modules/.package-lock.json ## Check a snapshot's files (ARGS="--name x [--deep]": also load and compare)
-	$(TSX) scripts/data-verify.ts $(ARGS)
+	$(RUN) data-verify $(ARGS)
 
 .PHONY: data_prune
 data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N (ARGS="--keep N --yes")
-	$(TSX) scripts/data-prune.ts $(ARGS)
+	$(RUN) data-prune $(ARGS)
 
 .PHONY: undo
 undo: node_modules/.package-lock.json ## Restore the newest safety snapshot (the current state is kept, so undo can be undone)
-	$(TSX) scripts/undo.ts $(ARGS)
+	$(RUN) undo $(ARGS)
 
 .PHONY: check
 check: node_modules/.package-lock.json ## Deploy check: server, volume, database, rows per table, newest snapshot (ARGS="--json")
-	$(TSX) scripts/check.ts $(ARGS)
+	$(RUN) check $(ARGS)
 
 .PHONY: predeploy
 predeploy: node_modules/.package-lock.json ## Snapshot predeploy-<time> and record the row counts
-	$(TSX) scripts/predeploy.ts $(ARGS)
+	$(RUN) predeploy $(ARGS)
 
 .PHONY: postdeploy
 postdeploy: node_modules/.package-lock.json ## Compare row counts with the latest predeploy; exit 1 on loss
-	$(TSX) scripts/postdeploy.ts $(ARGS)
+	$(RUN) postdeploy $(ARGS)
 
 .PHONY: bench
 bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (about 10 min; ARGS="--sizes 100000 --runs 1")
@@ -115,11 +117,11 @@ bench: node_modules/.package-lock.json ## Race data_dump/data_load against maria
 
 .PHONY: reliability_report
 reliability_report: node_modules/.package-lock.json ## Write docs/reliability.md from the fault suite's results (after make test)
-	$(TSX) scripts/reliability-report.ts $(ARGS)
+	$(RUN) reliability-report $(ARGS)
 
 .PHONY: env_example
 env_example: node_modules/.package-lock.json ## Rewrite .env.example from the config schema
-	$(TSX) scripts/env-example.ts
+	$(RUN) env-example
 
 .PHONY: test
 test: node_modules/.package-lock.json ## Run the test suite (starts its own MariaDB; installs it when missing and root)

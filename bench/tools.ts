@@ -7,7 +7,7 @@ import path from 'node:path'
 import { dirSize } from '../lib/fs-util.ts'
 import { SERVER_CNF } from '../lib/runtime/local.ts'
 import { HOST, run } from '../lib/run.ts'
-import { REPO, TSX_LOADER, type TestStack } from '../tests/support/stack.ts'
+import { LAUNCHER, type TestStack } from '../tests/support/stack.ts'
 
 const GNU_TIME = '/usr/bin/time'
 
@@ -74,7 +74,7 @@ export function optionsFile(stack: TestStack): string {
 // ---- argv builders (pure) ----
 
 export function datakeepArgv(script: 'data-dump' | 'data-load', name: string, extra: string[] = []): string[] {
-  return [process.execPath, '--import', TSX_LOADER, path.join(REPO, 'scripts', `${script}.ts`), '--name', name,
+  return [process.execPath, LAUNCHER, script, '--name', name,
     ...(script === 'data-dump' ? ['--force'] : []), ...extra]
 }
 

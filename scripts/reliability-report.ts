@@ -4,14 +4,14 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseFlags } from '../lib/args.ts'
 import { UserError, failure, main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
+import { toolPath } from '../lib/paths.ts'
 
 const USAGE = 'make reliability_report [ARGS="--results <file.json> --out <file.md>"]'
 const DEFAULT_RESULTS = path.join(os.tmpdir(), 'datakeep-reliability.json')
-const DEFAULT_OUT = fileURLToPath(new URL('../docs/reliability.md', import.meta.url))
+const DEFAULT_OUT = toolPath('docs/reliability.md')
 
 interface Case {
   name: string; operation: string; fault: string; point: string; expected: string; outcome: string

@@ -43,6 +43,20 @@ export function initSnapshot(cfg: Config): { exists: boolean; seedHash: string |
   } catch { return { exists: false, seedHash: null } }
 }
 
+/**
+ * A seeder module. A TypeScript one needs tsx: already loaded when this code runs from source (under
+ * tsx), not in the bundle make runs (lib/launch.mjs), where tsx imports it.
+ */
+type Seeder = (ctx: { db: Db; log: (msg: string) => void }) => Promise<void>
+async function importSeeder(file: string): Promise<Seeder | null> {
+  const url = pathToFileURL(file).href
+  const ts = /\.[cm]?ts$/.test(file) && !import.meta.url.endsWith('.ts')
+  const mod = await (ts ? import('tsx/esm/api').then(({ tsImport }) => tsImport(url, import.meta.url)) : import(url)) as { default?: unknown }
+  // a seeder outside an ES module package comes back as CommonJS: its exports object is `default`
+  const fn = typeof mod.default === 'object' && mod.default !== null ? (mod.default as { default?: unknown }).default : mod.default
+  return typeof fn === 'function' ? fn as Seeder : null
+}
+
 /** Runs the seeders against the runtime's database (a scratch one when building _init). */
 export async function runSeeders(cfg: Config, rt: Runtime): Promise<number> {
   if (cfg.SEED_COMMAND) { await runHook(cfg, rt, 'SEED_COMMAND'); return 1 }
@@ -54,10 +68,10 @@ export async function runSeeders(cfg: Config, rt: Runtime): Promise<number> {
         .catch((e) => { throw failure(`seed ${path.basename(file)} failed: ${(e as Error).message}`) })
       continue
     }
-    const mod = await import(pathToFileURL(file).href) as { default?: (ctx: { db: Db; log: (msg: string) => void }) => Promise<void> }
-    if (typeof mod.default !== 'function') throw failure(`seed ${path.basename(file)} has no default export (export default async ({ db, log }) => { ... })`)
+    const seeder = await importSeeder(file)
+    if (!seeder) throw failure(`seed ${path.basename(file)} has no default export (export default async ({ db, log }) => { ... })`)
     await withDb(rt.admin, async (db) => {
-      try { await mod.default!({ db, log: info }) } catch (e) { throw failure(`seed ${path.basename(file)} failed: ${(e as Error).message}`) }
+      try { await seeder({ db, log: info }) } catch (e) { throw failure(`seed ${path.basename(file)} failed: ${(e as Error).message}`) }
     })
   }
   return files.length

@@ -5,20 +5,20 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
 import { projectPath, type Config } from '../config.ts'
 import { connect, ident, withDb, type Connection } from '../db.ts'
 import { UserError, failure } from '../errors.ts'
 import { dirSize, isDirEmpty, isProcessAlive, removeDir, tailFile } from '../fs-util.ts'
 import { step, warn } from '../log.ts'
+import { toolPath } from '../paths.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
 import { settleDataDir, unsettledAdvice } from '../snapshot/physical-swap.ts'
 import { runInitFolder } from './initdb.ts'
 import type { DataLocation, Runtime, ServerState } from './types.ts'
 
 /** The server config both runtimes share (the docker runtime mounts its folder). */
-export const SERVER_CNF = fileURLToPath(new URL('../../docker/mysql/conf.d/datakeep.cnf', import.meta.url))
+export const SERVER_CNF = toolPath('docker/mysql/conf.d/datakeep.cnf')
 
 export interface LocalPaths { dataDir: string; runDir: string; socket: string; pidFile: string; logFile: string }
 

@@ -7,6 +7,7 @@ import { projectPath, type Config } from '../config.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
+import { toolPath } from '../paths.ts'
 import { startProgress } from '../progress.ts'
 import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
@@ -38,7 +39,7 @@ export interface DumpOptions {
 export interface DumpResult { dir: string; manifest: Manifest }
 
 export function datakeepVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  const pkg = JSON.parse(fs.readFileSync(toolPath('package.json'), 'utf8'))
   return pkg.version
 }
 

@@ -14,6 +14,8 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 /** Scripts run as one node process (tsx as a loader), so a signal reaches the script itself. */
 /** tsx as node's loader: `node --import <this> script.ts`, as `make` runs the scripts. */
 export const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
+/** What make runs a script with (the bundle of scripts/<name>.ts): tests run the scripts as users do. */
+export const LAUNCHER = path.join(REPO, 'lib/launch.mjs')
 export const DATASETS = path.resolve(REPO, '../shared/datasets')
 
 export async function freePort(): Promise<number> {
@@ -72,7 +74,7 @@ export interface ScriptResult { code: number; stdout: string; stderr: string }
 /** Starts a real script (scripts/<name>.ts) in the stack's project folder. */
 export function spawnScript(stack: { dir: string; env: Record<string, string> }, name: string, args: string[] = [],
   extraEnv: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO, 'scripts', `${name}.ts`), ...args], {
+  return spawn(process.execPath, [LAUNCHER, name, ...args], {
     cwd: stack.dir, env: { ...stack.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
   })
 }

@@ -1,0 +1,72 @@
+// The entry every make target goes through: `node lib/launch.mjs <script> [args]` runs
+// scripts/<script>.ts from an esbuild bundle (esbuild comes with tsx), built on first use and again
+// whenever a source changed, into .build/<key>/. Loading ~90 TypeScript files through tsx costs about
+// 0.6 s on every command; a bundle starts in 0.3 s. Plain JavaScript: it runs before any TypeScript
+// loader could. `node --import tsx scripts/<script>.ts` still runs the sources themselves.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BUILD = path.join(ROOT, '.build')
+/** Bundles of other sources older than this are removed (a command started earlier may still read one). */
+const KEEP_OLD_MS = 60 * 60 * 1000
+
+/** Every .ts file under `dir`, relative to ROOT, sorted. */
+function sources(dir) {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => path.relative(ROOT, path.join(e.parentPath ?? e.path, e.name)))
+    .sort()
+}
+
+/** One key for the sources and the installed packages: any edit, new or removed file gives another. */
+export function sourceKey() {
+  const h = crypto.createHash('sha256')
+  for (const rel of [...sources('lib'), ...sources('scripts'), 'package-lock.json']) {
+    h.update(`${rel}\0`).update(fs.readFileSync(path.join(ROOT, rel))).update('\0')
+  }
+  return h.digest('hex').slice(0, 16)
+}
+
+/** Builds every script into .build/<key>: written beside it, renamed in whole (two builders at once are fine). */
+export async function buildBundles(key = sourceKey()) {
+  const out = path.join(BUILD, key)
+  if (fs.existsSync(out)) return out
+  const { build } = await import('esbuild')
+  const tmp = `${out}.tmp-${process.pid}`
+  try {
+    await build({
+      entryPoints: fs.readdirSync(path.join(ROOT, 'scripts')).filter((f) => f.endsWith('.ts')).map((f) => path.join(ROOT, 'scripts', f)),
+      bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', outdir: tmp,
+      outExtension: { '.js': '.mjs' }, logLevel: 'error',
+      // tsx stays outside: seed.ts registers it only to import a TypeScript seeder
+      external: ['tsx', 'tsx/*', 'esbuild'],
+      // CommonJS packages inside an ES module bundle call require()
+      banner: { js: "import { createRequire as __datakeepRequire } from 'node:module'; const require = __datakeepRequire(import.meta.url);" },
+    })
+    fs.renameSync(tmp, out)
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    if (!fs.existsSync(out)) throw e // else another command built the same sources first
+  }
+  for (const old of fs.readdirSync(BUILD)) {
+    const p = path.join(BUILD, old)
+    if (old !== key && Date.now() - fs.statSync(p).mtimeMs > KEEP_OLD_MS) fs.rmSync(p, { recursive: true, force: true })
+  }
+  return out
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const script = process.argv[2] ?? ''
+  const source = path.join(ROOT, 'scripts', `${script}.ts`)
+  if (!/^[a-z][a-z0-9-]*$/.test(script) || !fs.existsSync(source)) {
+    console.error(`datakeep: no script "${script}" in scripts/; to see the targets: make help`)
+    process.exit(2)
+  }
+  const dir = await buildBundles()
+  // the script sees the argv it would under tsx: [node, scripts/<script>.ts, ...its arguments]
+  process.argv.splice(1, 2, source)
+  await import(pathToFileURL(path.join(dir, `${script}.mjs`)).href)
+}
