@@ -2,6 +2,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 
 /** Total size of the files under `dir` (0 when it does not exist). */
 export function dirSize(dir: string): number {
@@ -46,6 +47,24 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** Size and sha256 of a file, streamed (a file known to be small, by `size`, is read whole). */
+/**
+ * crc32 (zlib's, hex) and size of a file, read in 4 MiB blocks: several GB/s, where sha256 runs at
+ * about 0.5 GB/s here; for tablespace files, whose every page InnoDB checks again on import.
+ */
+export async function crc32File(file: string): Promise<{ bytes: number; crc32: string }> {
+  const fd = await fs.promises.open(file, 'r')
+  const buf = Buffer.allocUnsafe(4 << 20)
+  let crc = 0
+  let bytes = 0
+  try {
+    for (let n; (n = (await fd.read(buf, 0, buf.length, null)).bytesRead) > 0;) {
+      crc = zlib.crc32(buf.subarray(0, n), crc)
+      bytes += n
+    }
+  } finally { await fd.close() }
+  return { bytes, crc32: crc.toString(16).padStart(8, '0') }
+}
+
 export async function sha256File(file: string, size = Infinity): Promise<{ bytes: number; sha256: string }> {
   const h = crypto.createHash('sha256')
   let bytes = 0

@@ -13,19 +13,19 @@ const BUILD = path.join(ROOT, '.build')
 /** Bundles of other sources older than this are removed (a command started earlier may still read one). */
 const KEEP_OLD_MS = 60 * 60 * 1000
 
-/** Every .ts file under `dir`, relative to ROOT, sorted. */
-function sources(dir) {
-  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })
+/** Every .ts file under `dir` of `root`, relative to `root`, sorted. */
+function sources(root, dir) {
+  return fs.readdirSync(path.join(root, dir), { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => path.relative(ROOT, path.join(e.parentPath ?? e.path, e.name)))
+    .map((e) => path.relative(root, path.join(e.parentPath ?? e.path, e.name)))
     .sort()
 }
 
 /** One key for the sources and the installed packages: any edit, new or removed file gives another. */
-export function sourceKey() {
+export function sourceKey(root = ROOT) {
   const h = crypto.createHash('sha256')
-  for (const rel of [...sources('lib'), ...sources('scripts'), 'package-lock.json']) {
-    h.update(`${rel}\0`).update(fs.readFileSync(path.join(ROOT, rel))).update('\0')
+  for (const rel of [...sources(root, 'lib'), ...sources(root, 'scripts'), 'package-lock.json']) {
+    h.update(`${rel}\0`).update(fs.readFileSync(path.join(root, rel))).update('\0')
   }
   return h.digest('hex').slice(0, 16)
 }

@@ -1,10 +1,11 @@
 // data_dump: snapshot the database + uploaded files as one named, verified unit.
-// usage: make data_dump [ARGS="--name x --force"]  (--format sql [--gzip]: one plain SQL file)
+// usage: make data_dump [ARGS="--name x --force"]  (--physical: InnoDB tables as their files;
+//   --physical --whole-server: mariadb-backup of the server; --format sql [--gzip]: one plain SQL file)
 // needs: the server running (make up).
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
-import { done, formatBytes, formatSeconds, result } from '../lib/log.ts'
+import { done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { dumpSnapshot } from '../lib/snapshot/dump.ts'
 import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
@@ -12,12 +13,14 @@ import { defaultName } from '../lib/snapshot/names.ts'
 import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
-const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--physical | --format sql [--gzip]]"]'
+const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--physical [--whole-server] | --format sql [--gzip]]"]'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     name: { type: 'string' }, force: { type: 'boolean' }, format: { type: 'string' }, gzip: { type: 'boolean' }, physical: { type: 'boolean' },
+    'whole-server': { type: 'boolean' },
   }, USAGE)
+  if (values['whole-server'] && !values.physical) throw new UserError('--whole-server goes with --physical', { hint: `usage: ${USAGE}` })
   if (values.physical && values.format === 'sql') throw new UserError('--physical and --format sql do not go together', { hint: `usage: ${USAGE}` })
   const format = values.format ?? 'snapshot'
   if (!['snapshot', 'sql'].includes(format)) throw new UserError(`unknown --format ${JSON.stringify(format)}: snapshot or sql`, { hint: `usage: ${USAGE}` })
@@ -32,9 +35,13 @@ main(async () => {
     result(file)
     return
   }
-  const { dir, manifest: m } = values.physical
+  // --physical: the database's InnoDB tables as their files; --whole-server: mariadb-backup of every database
+  const { dir, manifest: m } = values['whole-server']
     ? await dumpPhysical(cfg, rt, { name, force: !!values.force })
-    : await dumpSnapshot(cfg, rt, { name, force: !!values.force })
+    : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical })
+  if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
+  const asFiles = m.tables.filter((t) => 'tablespace' in t && t.tablespace).length
+  if (m.kind === 'tablespace' && asFiles < m.tables.length) info(`${asFiles} of ${m.tables.length} tables copied as their files, the others as rows`)
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
   done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)

@@ -1,4 +1,4 @@
-// data_list: the snapshots, newest first (name, created, size, tables, rows, server version).
+// data_list: the snapshots, newest first (name, created, size, tables, rows, server version, kind).
 // usage: make data_list [ARGS="--json"]
 // needs: nothing running.
 import { parseFlags } from '../lib/args.ts'
@@ -8,6 +8,8 @@ import { formatBytes, info, result, table } from '../lib/log.ts'
 import { listSnapshots } from '../lib/snapshot/catalog.ts'
 import { backupRoot } from '../lib/snapshot/names.ts'
 
+const KIND = { logical: 'logical', tablespace: 'physical (tables)', physical: 'physical (server)' }
+
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make data_list [ARGS="--json"]')
   const cfg = loadConfig()
@@ -16,9 +18,9 @@ main(async () => {
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
   const rows = (l: typeof list) => l.map((s) => [
     s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes),
-    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''),
+    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''), s.kind ? KIND[s.kind] : '',
   ])
-  const headers = ['name', 'created', 'size', 'tables', 'rows', 'server']
+  const headers = ['name', 'created', 'size', 'tables', 'rows', 'server', 'kind']
   const own = list.filter((s) => !s.safety)
   const safety = list.filter((s) => s.safety)
   const parts = [own.length ? table(headers, rows(own)) : 'no snapshots yet']

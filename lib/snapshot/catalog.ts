@@ -21,6 +21,8 @@ export interface SnapshotEntry {
   tables: number | null
   rows: number | null
   serverVersion: string | null
+  /** logical, tablespace (data_dump --physical) or physical (--physical --whole-server); null when unreadable. */
+  kind: 'logical' | 'tablespace' | 'physical' | null
   init: boolean
   /** A safety snapshot (_safety/...), taken before a destructive operation. */
   safety: boolean
@@ -36,9 +38,9 @@ export function listSnapshots(cfg: Config): SnapshotEntry[] {
     const base = { name, bytes: dirSize(dir), init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
     try {
       const m = readManifest(dir)
-      return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, error: null }
+      return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, kind: m.kind, error: null }
     } catch (e) {
-      return { ...base, created: null, tables: null, rows: null, serverVersion: null, error: (e as Error).message }
+      return { ...base, created: null, tables: null, rows: null, serverVersion: null, kind: null, error: (e as Error).message }
     }
   })
   return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.name.localeCompare(b.name))
@@ -60,7 +62,7 @@ export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: stri
   })
   try {
     return await withDb(rt.admin, async (db) => {
-      const { sameVersion } = checkEngine(m, await serverVersion(db))
+      const { sameVersion } = checkEngine(m, await serverVersion(db), rt)
       try {
         await db.query(`CREATE DATABASE ${ident(scratch)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
         await createTables(db, scratch, schema)

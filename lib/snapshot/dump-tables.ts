@@ -10,7 +10,13 @@ import { keyRanges } from './ranges.ts'
 import { streamRows, tableDumpOf, tableQuery, type TableQuery } from './table-data.ts'
 import { DEFAULT_CHUNK_ROWS, type DataFile } from './tsv.ts'
 
-export interface TableInfo { name: string; versioned: boolean; estimate: number }
+export interface TableInfo {
+  name: string
+  versioned: boolean
+  estimate: number
+  /** Copied as tablespace files elsewhere (tablespace.ts): here only counted, in the readers' snapshot. */
+  tablespace?: boolean
+}
 
 export interface DumpTablesOptions {
   /** The server writes the data files itself (it shares this machine's files). */
@@ -55,6 +61,14 @@ export async function dumpTables(workers: Db[], database: string, tables: TableI
       job.where === null ? { chunkRows, onProgress } : { chunkRows: Infinity, firstChunk: job.chunk, onProgress })
   }
 
+  /** A tablespace table's row count, as of the snapshot its copied files hold. */
+  const count = async (db: Db, t: TableInfo): Promise<void> => {
+    const bar = opts.progress.item(t.name, t.estimate)
+    const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}`)
+    bar.done()
+    results.push({ name: t.name, rows: Number(c.n), checksum: null, bytes: 0, files: [], columns: [], loadColumns: '' })
+  }
+
   /** The first job of a table reads its definition and queues its other key ranges for any reader. */
   const start = async (db: Db, job: Job): Promise<TableState> => {
     const t = job.table
@@ -87,6 +101,7 @@ export async function dumpTables(workers: Db[], database: string, tables: TableI
         await Promise.race(starting).catch(() => undefined)
         continue
       }
+      if (job.table.tablespace) { await count(db, job.table); continue }
       let st = job.state
       if (!st) {
         const p = start(db, job)

@@ -15,12 +15,13 @@ import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { quietMark } from './counters.ts'
 import { cleanDebris } from './debris.ts'
-import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
+import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable, type TablespaceFile } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
 import { readSchema, schemaHash, schemaSql, type SchemaSnapshot } from './schema.ts'
 import { archiveStorage } from './storage.ts'
 import { dumpTables } from './dump-tables.ts'
+import { copyTablespaces, freezeTables, tablespaceDataDir, transportable } from './tablespace.ts'
 import { baseTables } from './table-states.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
@@ -35,6 +36,8 @@ export interface DumpOptions {
   storageDir?: string
   /** For _init: the hash of migrations + seeders it was built from. */
   seedHash?: string
+  /** data_dump --physical: InnoDB tables as their own files (tablespace.ts); the local runtime only. */
+  physical?: boolean
 }
 export interface DumpResult { dir: string; manifest: Manifest }
 
@@ -67,14 +70,15 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
     throw new UserError(`snapshot "${name}" already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --force"` })
   }
   const database = rt.admin.database
+  const dataDir = opts.physical ? tablespaceDataDir(cfg, rt) : null
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
   // a dump never races a load or another dump (inside a locked operation the lock is already ours)
-  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database }))
+  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, dataDir }))
 }
 
 async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
-  { t0, name, final, database }: { t0: number; name: string; final: string; database: string }): Promise<DumpResult> {
+  { t0, name, final, database, dataDir }: { t0: number; name: string; final: string; database: string; dataDir: string | null }): Promise<DumpResult> {
   await cleanDebris(cfg, rt)
   fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
@@ -88,15 +92,20 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     const threads = Math.max(1, opts.threads ?? (cfg.DUMP_THREADS || Math.min(4, perCore * os.availableParallelism())))
     const { readers, locked } = await openReaders(rt.admin, threads, async (db, isLocked) => {
       const tables = await baseTables(db, database)
-      return {
-        schema: await readSchema(db, database),
-        tables,
-        version: (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v,
-        // the counters of this moment prove later that nothing changed (only under the lock)
-        quiet: isLocked ? await quietMark(db, tables) : null,
-      }
+      const schema = await readSchema(db, database)
+      const version = (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v
+      // the counters of this moment prove later that nothing changed (only under the lock)
+      const quiet = isLocked ? await quietMark(db, tables) : null
+      // held from inside the global lock: the copied files show the readers' moment
+      const ts = dataDir && isLocked ? await transportable(db, dataDir, database, tables) : new Set<string>()
+      const frozen = ts.size ? await freezeTables(rt.admin, database, [...ts]) : null
+      return { schema, tables: tables.map((t) => ({ ...t, tablespace: ts.has(t.name) })), version, quiet, frozen }
     })
-    const { schema, tables, version, quiet } = locked
+    const { schema, tables, version, quiet, frozen } = locked
+    const copying = frozen
+      ? copyTablespaces(dataDir!, database, frozen.tables, partial, 2).finally(() => frozen.release())
+      : Promise.resolve(new Map<string, TablespaceFile[]>())
+    copying.catch(() => undefined) // awaited below, also when the rows failed first
     const storageDir = opts.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR)
     const storagePromise = archiveStorage(storageDir, path.join(partial, STORAGE_ARCHIVE))
     storagePromise.catch(() => undefined)
@@ -107,12 +116,19 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     } finally {
       progress.stop()
       await readers.close()
+      await Promise.allSettled([copying]) // no file is removed while it is being copied
+    }
+    const copied = await copying
+    for (const t of results) {
+      const files = copied.get(t.name)
+      if (files) Object.assign(t, { bytes: files.reduce((a, f) => a + f.bytes, 0), tablespace: { files } })
     }
     const storage = await storagePromise
     writeSchemaFiles(partial, schema, results)
 
     const files: Manifest['files'] = {}
     for (const t of results) for (const f of t.files) files[f.file] = { bytes: f.bytes, sha256: f.sha256 }
+    for (const t of results) for (const f of t.tablespace?.files ?? []) files[f.file] = { bytes: f.bytes, crc32: f.crc32 }
     files[STORAGE_ARCHIVE] = { bytes: storage.archiveBytes, sha256: storage.archiveSha256 }
     for (const rel of ['schema/schema.json', 'schema/tables.sql', 'schema/post.sql', 'restore.sql']) {
       files[rel] = await sha256File(path.join(partial, rel))
@@ -121,7 +137,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       format: FORMAT,
       formatVersion: FORMAT_VERSION,
       name,
-      kind: 'logical',
+      kind: copied.size ? 'tablespace' : 'logical',
       created: new Date(t0).toISOString(),
       datakeepVersion: datakeepVersion(),
       engine: { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version },

@@ -19,6 +19,8 @@ import { restoreStorage } from './storage.ts'
 import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
 import { loadTableData } from './table-load.ts'
+import { importTablespace } from './tablespace.ts'
+import { localPaths } from '../runtime/local.ts'
 
 export interface LoadResult { name: string; tables: number; rows: number; files: number; ms: number }
 
@@ -39,8 +41,11 @@ export async function openSnapshot(cfg: Config, name: string | undefined, verb: 
   return { dir, manifest, schema }
 }
 
-/** Refuses a snapshot the running server cannot take (another engine). */
-export function checkEngine(m: Manifest, version: string): { sameVersion: boolean } {
+/**
+ * Refuses a snapshot the running server cannot take: another engine; for a tablespace snapshot,
+ * another major.minor (InnoDB's files are not portable) or a server whose files are not ours.
+ */
+export function checkEngine(m: Manifest, version: string, rt?: Runtime): { sameVersion: boolean } {
   const flavor = /mariadb/i.test(version) ? 'mariadb' : 'mysql'
   if (m.engine.flavor !== flavor) {
     throw new UserError(`snapshot "${m.name}" is from ${m.engine.flavor} ${m.engine.version}; this server is ${flavor} ${version}`, {
@@ -48,7 +53,15 @@ export function checkEngine(m: Manifest, version: string): { sameVersion: boolea
     })
   }
   const minor = (v: string) => v.split('.').slice(0, 2).join('.')
-  return { sameVersion: minor(m.engine.version) === minor(version) }
+  const sameVersion = minor(m.engine.version) === minor(version)
+  const logical = `on the server it came from, take a logical one (make data_dump ARGS="--name ${m.name}-logical") and load that`
+  if (m.kind === 'tablespace' && !sameVersion) {
+    throw new UserError(`snapshot "${m.name}" is a physical (tablespace) snapshot of ${flavor} ${m.engine.version}; this server is ${version}, and InnoDB files load only into the same major.minor`, { hint: logical })
+  }
+  if (m.kind === 'tablespace' && rt && !rt.sharesFiles) {
+    throw new UserError(`snapshot "${m.name}" is a physical (tablespace) snapshot; loading one needs the server's data directory, which the ${rt.name} runtime does not share`, { hint: logical })
+  }
+  return { sameVersion }
 }
 
 /**
@@ -56,6 +69,7 @@ export function checkEngine(m: Manifest, version: string): { sameVersion: boolea
  * verified by the connection that loaded it right after its load. Returns the differences found.
  */
 export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string, compareChecksums: boolean): Promise<string[]> {
+  const dataDir = m.kind === 'tablespace' ? localPaths(cfg).dataDir : null
   const threads = Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), m.tables.length || 1))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
   const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
@@ -69,8 +83,11 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
       await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
       for (let t = queue.shift(); t; t = queue.shift()) {
         const bar = progress.item(t.name, t.rows)
-        await withStatsPaused(db, target, t.name, () => loadTableData(db, target, tableDump(t), dir,
-          { onProgress: (r) => bar.update(r) }))
+        if (t.tablespace) await importTablespace(db, dataDir!, target, t, dir)
+        else {
+          await withStatsPaused(db, target, t.name, () => loadTableData(db, target, tableDump(t), dir,
+            { onProgress: (r) => bar.update(r) }))
+        }
         const problem = await verifyTable(db, target, t, compareChecksums)
         if (problem) problems.push(problem)
         bar.done()
@@ -111,7 +128,7 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
   await cleanDebris(cfg, rt)
   const stage = tempDbName('stage')
   return withDb(rt.admin, async (db) => {
-    const { sameVersion } = checkEngine(m, await serverVersion(db))
+    const { sameVersion } = checkEngine(m, await serverVersion(db), rt)
     const dropStage = () => db.query(`DROP DATABASE IF EXISTS ${ident(stage)}`).then(() => undefined)
     // Ctrl-C never cuts the swap in half: once begun, it completes (or puts everything back)
     // before the cleanup goes on; once interrupted, no swap begins.

@@ -3,7 +3,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { UserError, failure } from '../errors.ts'
-import { sha256File } from '../fs-util.ts'
+import { crc32File, sha256File } from '../fs-util.ts'
 
 export { sha256File }
 import type { QuietMark } from './counters.ts'
@@ -24,7 +24,17 @@ export interface ManifestTable {
   loadColumns: string
   /** The rows include a system-versioned table's history (row counts count them too). */
   history?: boolean
+  /**
+   * Tablespace snapshots: the table's InnoDB files (.ibd, and the .cfg FLUSH TABLES ... FOR EXPORT
+   * wrote), imported instead of loading rows; `files` is then empty (tablespace.ts).
+   */
+  tablespace?: { files: TablespaceFile[] }
 }
+
+export interface TablespaceFile { file: string; bytes: number; crc32: string }
+
+/** A file's size and its hash: sha256, or crc32 for tablespace files (hashing them at copy speed). */
+export type FileSum = { bytes: number; sha256: string } | { bytes: number; crc32: string }
 
 /** The table-data view of a manifest entry. */
 export function tableDump(t: ManifestTable): TableDump {
@@ -35,8 +45,11 @@ export interface Manifest {
   format: typeof FORMAT
   formatVersion: number
   name: string
-  /** logical: schema + per-table data; physical: a mariadb-backup copy of the whole server (docs/snapshot-format.md). */
-  kind: 'logical' | 'physical'
+  /**
+   * logical: schema + per-table data; tablespace: the same, with InnoDB tables as their own files
+   * (data_dump --physical); physical: a mariadb-backup copy of the whole server (docs/snapshot-format.md).
+   */
+  kind: 'logical' | 'tablespace' | 'physical'
   created: string
   datakeepVersion: string
   engine: { flavor: 'mariadb' | 'mysql'; version: string }
@@ -46,8 +59,8 @@ export interface Manifest {
   durationMs: number
   tables: ManifestTable[]
   storage: { files: number; bytes: number; treeHash: string; archive: string }
-  /** Every file of the snapshot but manifest.json: size and sha256. */
-  files: Record<string, { bytes: number; sha256: string }>
+  /** Every file of the snapshot but manifest.json: size and sha256 (crc32 for tablespace files). */
+  files: Record<string, FileSum>
   /** The server's write counters when it was taken (counters.ts): equal later, nothing changed since. */
   quiet?: QuietMark
   /** _init only: sha256 of the migrations and seeders it was built from (initialize rebuilds it when they change). */
@@ -99,7 +112,9 @@ export function readManifest(dir: string): Manifest {
 export async function checkFiles(dir: string, m: Manifest): Promise<string[]> {
   const problems: string[] = []
   const listed = new Set(Object.keys(m.files))
-  for (const t of m.tables) for (const f of t.files) if (!listed.has(f.file)) problems.push(`${f.file}: not in the manifest's file list`)
+  for (const t of m.tables) {
+    for (const f of [...t.files, ...t.tablespace?.files ?? []]) if (!listed.has(f.file)) problems.push(`${f.file}: not in the manifest's file list`)
+  }
   if (m.storage.archive && !listed.has(m.storage.archive)) problems.push(`${m.storage.archive}: not in the manifest's file list`)
   for (const [rel, want] of Object.entries(m.files)) {
     const p = path.join(dir, rel)
@@ -107,8 +122,9 @@ export async function checkFiles(dir: string, m: Manifest): Promise<string[]> {
     let size: number
     try { size = fs.statSync(p).size } catch { problems.push(`${rel}: missing`); continue }
     if (size !== want.bytes) { problems.push(`${rel}: ${size} bytes, the manifest says ${want.bytes} (truncated or altered)`); continue }
-    const got = await sha256File(p)
-    if (got.sha256 !== want.sha256) problems.push(`${rel}: sha256 differs from the manifest (altered)`)
+    if ('crc32' in want) {
+      if ((await crc32File(p)).crc32 !== want.crc32) problems.push(`${rel}: crc32 differs from the manifest (altered)`)
+    } else if ((await sha256File(p)).sha256 !== want.sha256) problems.push(`${rel}: sha256 differs from the manifest (altered)`)
   }
   return problems
 }

@@ -14,6 +14,7 @@ import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
+import { checkpointNow } from './checkpoint.ts'
 import { openReaders } from './consistent.ts'
 import { quietMark, unchangedSince } from './counters.ts'
 import { baseTables, readStates, type TableState } from './table-states.ts'
@@ -117,6 +118,11 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     writeOptionsFile(optionsFile, cfg.MYSQL_ROOT_PASSWORD)
     const storage = archiveStorage(projectPath(cfg, cfg.STORAGE_DIR), path.join(partial, STORAGE_ARCHIVE))
     storage.catch(() => undefined)
+    // tables imported since the last checkpoint (a tablespace snapshot's load) would be skipped
+    if (!await withDb(rt.admin, (db) => checkpointNow(db), { database: null })) {
+      throw failure('InnoDB did not reach a checkpoint within 60 s, so the copy could miss recently imported tables; nothing was written',
+        'try again when the server is less busy, or restart it first (make down && make up)')
+    }
     const before = await readTables(rt, database, threads)
     step(`physical backup of the server (mariadb-backup, ${threads} thread${threads === 1 ? '' : 's'})`)
     // the tables are counted and checksummed (as of just before) while the files are copied

@@ -1,5 +1,6 @@
 // restore.sql: the way back for a user without datakeep. From inside the snapshot folder:
 //   zstd -dqkf data/*.zst && mariadb --local-infile=1 --default-character-set=utf8mb4 <database> < restore.sql; rm -f data/*.tsv
+import { ident } from '../db.ts'
 import { loadDataStatement } from './table-load.ts'
 import { tableDump, type ManifestTable } from './manifest.ts'
 
@@ -15,6 +16,12 @@ export function restoreSql(tables: ManifestTable[]): string {
     'SOURCE schema/tables.sql;',
   ]
   for (const t of tables) {
+    if (t.tablespace) {
+      // no LOAD DATA can read these: the stock client leaves the table empty, the steps below fill it
+      out.push(`-- ${t.name}: its rows are the tablespace ${t.tablespace.files.map((f) => f.file).join(' + ')} (same server version only):`,
+        `--   ALTER TABLE ${ident(t.name)} DISCARD TABLESPACE; copy both files into the database's folder of the`,
+        `--   data directory (owned by the server's user); ALTER TABLE ${ident(t.name)} IMPORT TABLESPACE;`)
+    }
     for (const f of t.files) {
       const tsv = f.file.replace(/\.zst$/, '')
       out.push(loadDataStatement(t.name, tableDump(t), tsv) + ';')
