@@ -40,7 +40,7 @@ main(async () => {
     ? await dumpPhysical(cfg, rt, { name, force: !!values.force })
     : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical })
   if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
-  const asFiles = m.tables.filter((t) => 'tablespace' in t && t.tablespace).length
+  const asFiles = m.tables.filter((t) => t.tablespace).length
   if (m.kind === 'tablespace' && asFiles < m.tables.length) info(`${asFiles} of ${m.tables.length} tables copied as their files, the others as rows`)
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
