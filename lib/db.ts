@@ -52,6 +52,14 @@ export async function withDb<T>(conn: Connection, fn: (db: Db) => Promise<T>, op
   try { return await fn(db) } finally { await db.end().catch(() => db.destroy()) }
 }
 
+/**
+ * A comment that names this process, put before statements the server goes on running after a
+ * client is killed (INTO OUTFILE writes its file to the end): the next run finds and stops them.
+ */
+export function ownerTag(pid = process.pid): string {
+  return `/* datakeep pid=${pid} */ `
+}
+
 /** Backtick-quotes an identifier. */
 export function ident(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`'

@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
-import { ident, query, withDb } from '../db.ts'
+import { ident, query, withDb, type Db } from '../db.ts'
 import { isProcessAlive } from '../fs-util.ts'
 import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
@@ -43,6 +43,29 @@ async function databaseDebris(rt: Runtime): Promise<string[]> {
 }
 
 /**
+ * Statements a killed run left running on the server (tagged by ownerTag): INTO OUTFILE goes on
+ * writing into the dead run's snapshot folder, so they are stopped, and waited for, before the
+ * folder is removed. Returns how many were stopped.
+ */
+async function stopOrphanQueries(db: Db): Promise<number> {
+  const orphans = async () => (await query<{ id: number; info: string }>(db,
+    "SELECT ID AS id, INFO AS info FROM information_schema.PROCESSLIST WHERE INFO LIKE '/* datakeep pid=%' AND ID <> CONNECTION_ID()"))
+    .filter((r) => !isProcessAlive(Number(/^\/\* datakeep pid=(\d+)/.exec(r.info)?.[1] ?? process.pid)))
+  const found = await orphans()
+  for (const r of found) await db.query(`KILL CONNECTION ${Number(r.id)}`).catch(() => undefined) // gone already
+  const ids = new Set(found.map((r) => r.id))
+  for (let i = 0; i < 200 && (await orphans()).some((r) => ids.has(r.id)); i++) await new Promise((r) => setTimeout(r, 50))
+  return found.length
+}
+
+/** Removes a debris folder: renamed aside first (a late writer can no longer reach it), then deleted. */
+function removeDebris(p: string): void {
+  const aside = `${p}.removing-${process.pid}-${Date.now()}`
+  try { fs.renameSync(p, aside) } catch { fs.rmSync(p, { recursive: true, force: true, maxRetries: 5 }); return }
+  fs.rmSync(aside, { recursive: true, force: true, maxRetries: 5 })
+}
+
+/**
  * A crash between the two renames of a replace (`--force`) leaves the snapshot only as
  * `<name>.old-*`: that is put back rather than removed. Returns the debris still to remove.
  */
@@ -62,7 +85,9 @@ function putBackReplaced(debris: string[]): string[] {
 /** Removes every leftover of a crashed run and says what it removed. */
 export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<string[]> {
   const removed: string[] = []
-  for (const p of putBackReplaced(snapshotDebris(cfg))) { fs.rmSync(p, { recursive: true, force: true }); removed.push(p) }
+  const stopped = rt ? await withDb(rt.admin, stopOrphanQueries, { database: null }) : 0
+  if (stopped) warn(`stopped ${stopped} statement${stopped === 1 ? '' : 's'} an interrupted run left running on the server`)
+  for (const p of putBackReplaced(snapshotDebris(cfg))) { removeDebris(p); removed.push(p) }
   removed.push(...cleanStorageDebris(projectPath(cfg, cfg.STORAGE_DIR)))
   if (rt) removed.push(...(await databaseDebris(rt)).map((n) => `database ${n}`))
   for (const r of removed) warn(`removed debris of an interrupted run: ${r}`)

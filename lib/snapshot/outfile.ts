@@ -5,7 +5,7 @@
 // value is written as a backslash and the byte itself, which LOAD DATA reads back the same).
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Db } from '../db.ts'
+import { ownerTag, type Db } from '../db.ts'
 import { sha256File } from '../fs-util.ts'
 import { HOST, run } from '../run.ts'
 import { inDumpSession, type TableQuery } from './table-data.ts'
@@ -30,7 +30,7 @@ export async function outfileRows(db: Db, q: TableQuery, where: string | null, s
   const abs = path.join(snapshotDir, file)
   const tsv = abs.replace(/\.zst$/, '')
   fs.mkdirSync(path.dirname(abs), { recursive: true })
-  const sql = `${q.select} INTO OUTFILE ${sqlString(tsv)} CHARACTER SET binary `
+  const sql = `${ownerTag()}${q.select} INTO OUTFILE ${sqlString(tsv)} CHARACTER SET binary `
     + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
     + `${q.from}${where ? ` WHERE ${where}` : ''}`
   let rows: number

@@ -1,9 +1,11 @@
 // Bad input and interruptions: a clear line, the right exit code, the live data and every existing
 // snapshot untouched.
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { ownerTag } from '../../lib/db.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
 import { loadSakila } from '../support/sakila.ts'
 import { lastLine, makeStack, runScript, spawnScript, type TestStack } from '../support/stack.ts'
@@ -126,6 +128,28 @@ t('kill -9 in the middle of a dump: no snapshot listed, the others verify', asyn
   assert.match(next.stderr, /removed debris of an interrupted run: .*mid\.partial-/)
   assert.equal(fs.readdirSync(snap(stack)).sort(), ['after-crash', 'good'])
   fs.rmSync(snap(stack, 'after-crash'), { recursive: true })
+})
+
+t('a statement a killed dump left running on the server is stopped before its folder is removed', async ({ stack }) => {
+  // a pid that was real and is gone: the dump process the statement belonged to
+  const dead = await new Promise<number>((resolve) => { const c = spawn('true'); c.on('close', () => resolve(c.pid!)) })
+  const partial = snap(stack, `late.partial-${dead}-${Date.now()}`)
+  fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
+  const tsv = path.join(partial, 'data', 'late.000.tsv')
+  // what a dump's reader sends: the server writes the file itself, and goes on when the client dies
+  const orphan = stack.db((db) => db.query(`${ownerTag(dead)}SELECT SLEEP(6), 'x' INTO OUTFILE '${tsv}'`), null)
+    .then(() => 'finished', (e: Error) => `stopped: ${e.message}`)
+  const running = async () => Number((await sql(stack, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '/* datakeep pid=%SLEEP(6)%'")).trim())
+  while (await running() === 0) await new Promise((r) => setTimeout(r, 20))
+  const r = await runScript(stack, 'data-dump', ['--name', 'after-orphan'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, 'stopped 1 statement an interrupted run left running on the server')
+  assert.match(r.stderr, /removed debris of an interrupted run: .*late\.partial-/)
+  assert.is(await running(), 0, 'the orphaned statement still runs')
+  assert.match(await orphan, /^stopped: /)
+  assert.not.ok(fs.existsSync(partial))
+  assert.equal(fs.readdirSync(snap(stack)).filter((n) => n.startsWith('late.')), [])
+  fs.rmSync(snap(stack, 'after-orphan'), { recursive: true })
 })
 
 t('kill -9 in the middle of a load: the live database is unchanged', async ({ stack, live }) => {
