@@ -8,10 +8,6 @@ import { step } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { listSnapshots, removeSnapshot } from '../snapshot/catalog.ts'
 import { dumpSnapshot } from '../snapshot/dump.ts'
-import { onPath } from '../host-tools.ts'
-import { MARKER_DB } from '../initialize/marker.ts'
-import { BACKUP_TOOL, physicalSupported, userDatabases } from '../snapshot/physical.ts'
-import { dumpPhysical } from '../snapshot/physical-dump.ts'
 import { unchangedSince } from '../snapshot/counters.ts'
 import { readManifest } from '../snapshot/manifest.ts'
 import { readSchema, schemaHash } from '../snapshot/schema.ts'
@@ -89,26 +85,19 @@ async function freshMatch(cfg: Config, rt: Runtime, live: () => Promise<LiveStat
 }
 
 /**
- * Why a safety snapshot is logical here, or null when it is physical. The physical path pays
- * off from SAFETY_PHYSICAL_MIN_MB up (measured: 4.2 s against 5.2 s at 640 MB, slower than a
- * logical dump below about 200 MB); it needs its tool already installed (a safety snapshot
- * installs nothing); and its copy is the whole server, so loading it back must change nothing
- * but this database (and datakeep's marker): no other database, no MEMORY table (a copy of
- * files holds none of its rows).
+ * Why a safety snapshot is logical here, or null when it is physical: the database's InnoDB tables
+ * copied as their files (a tablespace snapshot; the other tables go as rows), which needs the
+ * server's data directory (the local runtime). It is faster at every size (measured at 640 MB:
+ * 0.7 s against 3.7 s for the dump, 2.3 s against 7.9 s for the load) but not compressed (3 to 10
+ * times the disk of a logical one), so it starts at SAFETY_PHYSICAL_MIN_MB.
  */
 export async function physicalSafetyBlocker(cfg: Config, rt: Runtime): Promise<string | null> {
-  if (!onPath(BACKUP_TOOL.cmd, cfg.hostPath)) return `${BACKUP_TOOL.cmd} is not installed`
-  const support = await physicalSupported(cfg, rt)
-  if (!support.ok) return support.why ?? 'physical snapshots are not supported here'
+  if (!rt.sharesFiles) return `the ${rt.name} runtime does not share the server's data directory with datakeep`
   return withDb(rt.admin, async (db) => {
     const [size] = await query<{ b: string | null }>(db,
       'SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [rt.admin.database])
     const mb = Number(size?.b ?? 0) / 1048576
-    if (mb < cfg.SAFETY_PHYSICAL_MIN_MB) return `the database (${mb.toFixed(0)} MB) is smaller than SAFETY_PHYSICAL_MIN_MB (${cfg.SAFETY_PHYSICAL_MIN_MB})`
-    const others = (await userDatabases(db)).filter((d) => d !== rt.admin.database && d !== MARKER_DB)
-    if (others.length) return `the server holds other databases too (${others.join(', ')})`
-    const memory = await query<{ t: string }>(db, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND ENGINE = 'MEMORY'", [rt.admin.database])
-    return memory.length ? `MEMORY tables (${memory.map((m) => m.t).join(', ')}) would come back empty` : null
+    return mb < cfg.SAFETY_PHYSICAL_MIN_MB ? `the database (${mb.toFixed(0)} MB) is smaller than SAFETY_PHYSICAL_MIN_MB (${cfg.SAFETY_PHYSICAL_MIN_MB})` : null
   }, { database: null })
 }
 
@@ -127,8 +116,7 @@ export async function ensureSafetySnapshot(cfg: Config, rt: Runtime, operation: 
   for (let i = 2; fs.existsSync(snapshotPath(cfg, name)); i++) name = `${base}-${i}`
   const blocker = await physicalSafetyBlocker(cfg, rt)
   step(`taking ${blocker ? '' : 'physical '}safety snapshot ${name} before ${operation}`)
-  if (blocker) await dumpSnapshot(cfg, rt, { name, reservedOk: true })
-  else await dumpPhysical(cfg, rt, { name, reservedOk: true })
+  await dumpSnapshot(cfg, rt, { name, reservedOk: true, physical: blocker === null })
   pruneSafety(cfg)
   return { snapshot: name, reason: `safety snapshot ${name} taken` }
 }

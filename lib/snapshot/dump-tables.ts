@@ -65,6 +65,7 @@ export async function dumpTables(workers: Db[], database: string, tables: TableI
   const count = async (db: Db, t: TableInfo): Promise<void> => {
     const bar = opts.progress.item(t.name, t.estimate)
     const [c] = await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.name)}`)
+    bar.update(Number(c.n))
     bar.done()
     results.push({ name: t.name, rows: Number(c.n), checksum: null, bytes: 0, files: [], columns: [], loadColumns: '' })
   }

@@ -83,7 +83,7 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
       await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
       for (let t = queue.shift(); t; t = queue.shift()) {
         const bar = progress.item(t.name, t.rows)
-        if (t.tablespace) await importTablespace(db, dataDir!, target, t, dir)
+        if (t.tablespace) { await importTablespace(db, dataDir!, target, t, dir); bar.update(t.rows, t.bytes) }
         else {
           await withStatsPaused(db, target, t.name, () => loadTableData(db, target, tableDump(t), dir,
             { onProgress: (r) => bar.update(r) }))

@@ -1,6 +1,6 @@
-// Safety snapshots take the physical path where it applies: from SAFETY_PHYSICAL_MIN_MB up, with
-// mariadb-backup installed, the app database alone on the server and no MEMORY table. Undo of a
-// physical safety snapshot puts the data back.
+// Safety snapshots take the physical path where it applies: from SAFETY_PHYSICAL_MIN_MB up, on a
+// runtime that shares the server's data directory, the InnoDB tables copied as their files and the
+// others as rows. Undo of such a safety snapshot puts every table back.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
@@ -30,27 +30,46 @@ test('a small database gets a logical safety snapshot (the default threshold)', 
   assert.match(why ?? '', /smaller than SAFETY_PHYSICAL_MIN_MB \(256\)/)
 })
 
-test('from the threshold up: physical, and undo puts the data back', async () => {
+test('from the threshold up: the tables as their files, and undo puts the data back', async () => {
   const cfg = withMin('0')
   assert.is(await physicalSafetyBlocker(cfg, stack.rt), null)
   const r = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
   assert.ok(r.snapshot, r.reason)
-  assert.is(readManifest(snapshotPath(cfg, r.snapshot!)).kind, 'physical')
+  const m = readManifest(snapshotPath(cfg, r.snapshot!))
+  assert.is(m.kind, 'tablespace')
+  assert.ok(m.tables.find((t) => t.name === 't')?.tablespace, 'table t travels as its files')
   await stack.db((db) => db.query("UPDATE app.t SET v = 'changed'"), null)
   await undo(cfg, stack.rt, { noSafety: true })
   assert.is(await rows(), 'one,two')
 })
 
-test('another database or a MEMORY table keeps it logical', async () => {
+test('another database on the server, a MEMORY table: still physical, the MEMORY table as rows', async () => {
   const cfg = withMin('0')
-  await stack.db((db) => db.query('CREATE DATABASE other'), null)
-  assert.match(await physicalSafetyBlocker(cfg, stack.rt) ?? '', /other databases too \(other\)/)
-  await stack.db((db) => db.query('DROP DATABASE other'), null)
-  await stack.db((db) => db.query('CREATE TABLE app.m (id INT) ENGINE=MEMORY'), null)
-  assert.match(await physicalSafetyBlocker(cfg, stack.rt) ?? '', /MEMORY tables \(m\)/)
+  await stack.db((db) => db.query('CREATE DATABASE other').then(() => db.query('CREATE TABLE other.o (id INT PRIMARY KEY)'))
+    .then(() => db.query('INSERT INTO other.o VALUES (7)')), null)
+  await stack.db((db) => db.query('CREATE TABLE app.m (id INT) ENGINE=MEMORY').then(() => db.query('INSERT INTO app.m VALUES (1), (2), (3)')), null)
+  assert.is(await physicalSafetyBlocker(cfg, stack.rt), null)
   const r = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
-  assert.is(readManifest(snapshotPath(cfg, r.snapshot!)).kind, 'logical')
-  await stack.db((db) => db.query('DROP TABLE app.m'), null)
+  const m = readManifest(snapshotPath(cfg, r.snapshot!))
+  assert.is(m.kind, 'tablespace')
+  const mem = m.tables.find((t) => t.name === 'm')!
+  assert.is(mem.tablespace, undefined, 'a MEMORY table has no file to copy')
+  assert.is(mem.rows, 3)
+  await stack.db((db) => db.query('DELETE FROM app.m').then(() => db.query("UPDATE app.t SET v = 'changed'")).then(() => db.query('DELETE FROM other.o')), null)
+  await undo(cfg, stack.rt, { noSafety: true })
+  assert.is(await rows(), 'one,two')
+  const back = await stack.db(async (db) => (await query<{ n: string }>(db, 'SELECT COUNT(*) AS n FROM app.m'))[0].n, null)
+  assert.is(Number(back), 3)
+  // the other database is not this tool's to change: undo leaves it as it is now
+  const other = await stack.db(async (db) => (await query<{ n: string }>(db, 'SELECT COUNT(*) AS n FROM other.o'))[0].n, null)
+  assert.is(Number(other), 0)
+  await stack.db((db) => db.query('DROP TABLE app.m').then(() => db.query('DROP DATABASE other')), null)
+})
+
+test('a runtime that does not share the data directory keeps it logical', async () => {
+  const cfg = withMin('0')
+  const remote = Object.create(stack.rt, { sharesFiles: { value: false }, name: { value: 'external' } })
+  assert.is(await physicalSafetyBlocker(cfg, remote), 'the external runtime does not share the server\'s data directory with datakeep')
 })
 
 test('a fresh snapshot with nothing written since is reused without reading the tables', async () => {
