@@ -25,21 +25,19 @@ function snapshotDebris(cfg: Config): string[] {
 }
 
 /** `_dk_<kind>_<pid>_<time>` databases whose process is gone. */
-async function databaseDebris(rt: Runtime): Promise<string[]> {
-  return withDb(rt.admin, async (db) => {
-    const rows = await query<{ name: string }>(db, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${TEMP_DB_PREFIX.replace(/_/g, '\\_')}%`])
-    const dead = rows.map((r) => r.name).filter((n) => {
-      const m = /^_dk_[a-z]+_(\d+)_/.exec(n)
-      return m !== null && !isProcessAlive(Number(m[1]))
-    }).sort() // _dk_old_ first: settling a swap may need its staging database
-    for (const n of dead) {
-      // an old database with a journal: the swap was cut short; the live database is made whole first
-      const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n) : null
-      if (settled) warn(`${settled} (database ${n})`)
-      await db.query(`DROP DATABASE IF EXISTS ${ident(n)}`)
-    }
-    return dead
-  }, { database: null })
+async function databaseDebris(db: Db): Promise<string[]> {
+  const rows = await query<{ name: string }>(db, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${TEMP_DB_PREFIX.replace(/_/g, '\\_')}%`])
+  const dead = rows.map((r) => r.name).filter((n) => {
+    const m = /^_dk_[a-z]+_(\d+)_/.exec(n)
+    return m !== null && !isProcessAlive(Number(m[1]))
+  }).sort() // _dk_old_ first: settling a swap may need its staging database
+  for (const n of dead) {
+    // an old database with a journal: the swap was cut short; the live database is made whole first
+    const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n) : null
+    if (settled) warn(`${settled} (database ${n})`)
+    await db.query(`DROP DATABASE IF EXISTS ${ident(n)}`)
+  }
+  return dead
 }
 
 /**
@@ -84,12 +82,17 @@ function putBackReplaced(debris: string[]): string[] {
 
 /** Removes every leftover of a crashed run and says what it removed. */
 export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<string[]> {
-  const removed: string[] = []
-  const stopped = rt ? await withDb(rt.admin, stopOrphanQueries, { database: null }) : 0
-  if (stopped) warn(`stopped ${stopped} statement${stopped === 1 ? '' : 's'} an interrupted run left running on the server`)
-  for (const p of putBackReplaced(snapshotDebris(cfg))) { removeDebris(p); removed.push(p) }
-  removed.push(...cleanStorageDebris(projectPath(cfg, cfg.STORAGE_DIR)))
-  if (rt) removed.push(...(await databaseDebris(rt)).map((n) => `database ${n}`))
+  const files = async () => {
+    const out: string[] = []
+    for (const p of putBackReplaced(snapshotDebris(cfg))) { removeDebris(p); out.push(p) }
+    return [...out, ...cleanStorageDebris(projectPath(cfg, cfg.STORAGE_DIR))]
+  }
+  const removed = rt ? await withDb(rt.admin, async (db) => {
+    // the statements first: they may still be writing into the folders
+    const stopped = await stopOrphanQueries(db)
+    if (stopped) warn(`stopped ${stopped} statement${stopped === 1 ? '' : 's'} an interrupted run left running on the server`)
+    return [...await files(), ...(await databaseDebris(db)).map((n) => `database ${n}`)]
+  }, { database: null }) : await files()
   for (const r of removed) warn(`removed debris of an interrupted run: ${r}`)
   return removed
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { crc32File } from '../../lib/fs-util.ts'
 import { fingerprint, sql, treeDigest } from '../support/fingerprint.ts'
 import { createAdversarial } from '../support/adversarial.ts'
 import { loadSakila, loadSakilaGeo } from '../support/sakila.ts'
@@ -173,6 +174,29 @@ for (const database of DATABASES) {
     assert.is(leftovers.trim(), '')
   })
 }
+
+p('sakila: each copied file\'s crc32 is the copy\'s; a file altered after the dump is refused, the live data untouched', async ({ stack }) => {
+  const dir = path.join(stack.dir, 'data/backups/t-sakila')
+  const m = manifestOf(stack, 't-sakila')
+  const copied = Object.keys(m.files).filter((f) => /\.(ibd|cfg)$/.test(f))
+  assert.ok(copied.length > 2)
+  for (const f of copied) assert.equal(await crc32File(path.join(dir, f)), { bytes: m.files[f].bytes, crc32: m.files[f].crc32 }, f)
+  const before = await stack.db((db) => fingerprint(db, 'sakila'))
+  const ibd = path.join(dir, 'data/payment.ibd')
+  const fd = fs.openSync(ibd, 'r+')
+  const byte = Buffer.alloc(1)
+  fs.readSync(fd, byte, 0, 1, 20000)
+  fs.writeSync(fd, Buffer.from([byte[0] ^ 0xff]), 0, 1, 20000)
+  try {
+    const load = await runScript(stack, 'data-load', ['--name', 't-sakila'], { MYSQL_DATABASE: 'sakila' })
+    assert.is(load.code, 1, load.stderr)
+    assert.match(lastLine(load.stderr), 'snapshot "t-sakila" is damaged: data/payment.ibd: crc32 differs from the manifest (altered)')
+    assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), before)
+  } finally {
+    fs.writeSync(fd, byte, 0, 1, 20000)
+    fs.closeSync(fd)
+  }
+})
 
 p('sakila: a FULLTEXT search works on the loaded data (the index was rebuilt from rows, not copied)', async ({ stack }) => {
   const r = await sql(stack, "SELECT COUNT(*) FROM film_text WHERE MATCH(title, description) AGAINST ('dinosaur')", 'sakila')
