@@ -126,9 +126,8 @@ function datakeepTool(name: string, snapshot: string, opts: { dumpArgs: string[]
 
 const datakeep = datakeepTool('datakeep', 'b', { dumpArgs: [], physical: false, missing: () => null })
 
-/** The physical fast path: data_dump --physical (mariadb-backup), and data_load of it (the whole server's files). */
-const datakeepPhysical = datakeepTool('datakeep --physical', 'p', { dumpArgs: ['--physical'], physical: true,
-  missing: () => (hasCommand('mariadb-backup') ? null : 'mariadb-backup is not installed (apt-get install mariadb-backup)') })
+/** The physical fast path: data_dump --physical (the tables as their files), and data_load of it into the source. */
+const datakeepPhysical = datakeepTool('datakeep --physical', 'p', { dumpArgs: ['--physical'], physical: true, missing: () => null })
 
 const mariadbDump: Tool = {
   name: 'mariadb-dump+zstd',
