@@ -61,6 +61,9 @@ ${failed.length ? `## Failures and missing tools\n\nA restore whose row counts o
 - **mariadb-backup**: \`--backup\` then \`--prepare\` (timed together as the dump), and
   \`--copy-back\` into an empty data directory with the server stopped (the restore).
 - Every restore is checked: row counts and CHECKSUM TABLE of every table equal to the source.
+- Before every step the harness waits until InnoDB has written its dirty pages, then reads every file of
+  the data directory once: InnoDB writes with O_DIRECT, so without that the first tool to read a table
+  just written paid for the disk reads the next ones were spared.
 ${physicalNotes(result).length ? `\nServer stop and start around the physical tools, and mariadb-backup's steps (medians, not in the table):\n\n${physicalNotes(result).join('\n')}\n` : ''}
 ## Where the dump's time goes
 
@@ -81,12 +84,16 @@ the total):
 The server's share alone exceeds mydumper's whole run. Loading is where users wait, and there the
 target is met: the statistics pause (docs/snapshot-format.md) halved the server's CPU per row.
 
-The physical dump copies the database's tables as their own files. At 3,000,000 rows it takes about
-0.5 s inside datakeep (0.12 s of it Node's start-up and the bundle's load) where \`cp -a\` of the
-whole data directory takes 0.25-0.3 s: the copy itself runs in the kernel as cp's does, but the
-manifest's row counts (\`COUNT(*)\` of every table, 0.2 s of server CPU) and the crc32 of 690 MB
-(0.1 s) share the same two cores. Measured alone, seven runs each: 0.48 s with the counts, 0.38 s
-without them, against 0.25 s for \`cp -a\`; the counts are what a load verifies, so they stay.
+The physical dump copies the database's tables as their own files. On a quiet server, at 3,000,000
+rows, it takes about 0.5 s inside datakeep (0.12 s of it Node's start-up and the bundle's load) where
+\`cp -a\` of the whole data directory takes 0.25 s: the copy itself runs in the kernel as cp's does,
+but the manifest's row counts (\`COUNT(*)\` of every table, 0.2 s of server CPU) and the crc32 of
+690 MB (0.1 s) share the same two cores. Measured alone, seven runs each: 0.48 s with the counts,
+0.38 s without them, against 0.25 s for \`cp -a\`. In this benchmark the step before it has filled
+InnoDB's 256 MB buffer pool with another database, so the counts read the tables from disk (InnoDB
+reads with O_DIRECT, past the page cache) and the dump takes 0.7-1.1 s: five runs of \`make bench\` on
+2026-12-01 put it at 1.6x to 3.9x the copy. The counts are what a load verifies, so they stay.
+
 ## Machine
 
 - ${m.nproc} CPUs (${m.cpu}), ${(m.memoryMb / 1024).toFixed(1)} GB memory, ${m.os}
