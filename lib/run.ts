@@ -10,10 +10,19 @@ import { debug } from './log.ts'
 $.verbose = false
 $.quiet = true
 
-/** Where a command runs: the host, or `docker compose exec -T <service>` with a compose base argv. */
+/**
+ * Where a command runs: the host, or `docker compose exec -T [-u user] <service>` with a compose
+ * base argv (`user`: another than the service's own, e.g. the database server's). `env` is the
+ * compose process's own environment (what docker-compose.yml interpolates), never passed inside.
+ */
 export type Target =
   | { kind: 'host' }
-  | { kind: 'compose'; compose: readonly string[]; service: string }
+  | { kind: 'compose'; compose: readonly string[]; service: string; user?: string; env?: Readonly<Record<string, string>> }
+
+/** The environment of the process that runs a command on `target`. */
+function processEnv(target: Target, env: Record<string, string> | undefined): Record<string, string | undefined> {
+  return { ...$.env, ...(target.kind === 'compose' ? target.env : {}), ...env }
+}
 
 export const HOST: Target = { kind: 'host' }
 
@@ -23,7 +32,7 @@ export const HOST: Target = { kind: 'host' }
  */
 export function targetArgv(target: Target, argv: readonly string[], envNames: readonly string[] = []): string[] {
   if (target.kind === 'host') return [...argv]
-  return [...target.compose, 'exec', '-T', ...envNames.flatMap((n) => ['-e', n]), target.service, ...argv]
+  return [...target.compose, 'exec', '-T', ...(target.user ? ['-u', target.user] : []), ...envNames.flatMap((n) => ['-e', n]), target.service, ...argv]
 }
 
 export interface RunOptions {
@@ -46,7 +55,7 @@ export async function run(target: Target, argv: readonly string[], opts: RunOpti
   debug(full.join(' '))
   const fd = opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : undefined
   const p = $({
-    env: { ...$.env, ...opts.env },
+    env: processEnv(target, opts.env),
     input: opts.input,
     nothrow: true,
     cwd: opts.cwd,
@@ -120,7 +129,7 @@ export function spawnPipe(target: Target, argv: readonly string[], opts: { env?:
   const full = targetArgv(target, argv, Object.keys(opts.env ?? {}))
   debug(full.join(' '))
   const fd = opts.stdoutFile ? fs.openSync(opts.stdoutFile, 'w') : undefined
-  const child = spawn(full[0], full.slice(1), { env: { ...$.env, ...opts.env }, stdio: ['pipe', fd ?? 'pipe', 'pipe'] })
+  const child = spawn(full[0], full.slice(1), { env: processEnv(target, opts.env), stdio: ['pipe', fd ?? 'pipe', 'pipe'] })
   if (fd !== undefined) fs.closeSync(fd)
   let stderr = ''
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000) })

@@ -6,9 +6,13 @@ import type { Config } from '../config.ts'
 import type { Connection } from '../db.ts'
 import { UserError } from '../errors.ts'
 import { HOST, run, type Target } from '../run.ts'
+import { composeServerFiles, type ServerFiles } from './server-files.ts'
 import type { DataLocation, Runtime, ServerState } from './types.ts'
 
 export const VOLUME_LABEL = 'com.datakeep.managed=true'
+/** Where the MariaDB and MySQL images keep the data (the volume's mount point), and the server's user there. */
+export const CONTAINER_DATA_DIR = '/var/lib/mysql'
+export const CONTAINER_SERVER_USER = 'mysql'
 
 /** `docker compose` with this project's file, project name and profiles. */
 export function composeBase(cfg: Config): string[] {
@@ -53,9 +57,12 @@ export const dockerArgv = {
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const
   readonly sharesFiles = false // the server sees the container's files, not these
-  readonly target: Target
+  readonly target: Target & { kind: 'compose' }
+  readonly serverFiles: ServerFiles
   constructor(private readonly cfg: Config) {
-    this.target = { kind: 'compose', compose: composeBase(cfg), service: cfg.MYSQL_SERVICE }
+    // compose interpolates docker-compose.yml on every exec too: its variables go with the target
+    this.target = { kind: 'compose', compose: composeBase(cfg), service: cfg.MYSQL_SERVICE, env: composeEnv(cfg) }
+    this.serverFiles = composeServerFiles(this.target, CONTAINER_DATA_DIR, CONTAINER_SERVER_USER)
   }
 
   get admin(): Connection {

@@ -22,6 +22,7 @@ export function parseDatabaseUrl(url: string): Connection {
 export class ExternalRuntime implements Runtime {
   readonly name = 'external' as const
   readonly sharesFiles = false // the server may be on another machine
+  readonly serverFiles = null
   readonly target = HOST
   readonly admin: Connection
   constructor(cfg: Config) { this.admin = parseDatabaseUrl(cfg.DATABASE_URL) }

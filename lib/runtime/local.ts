@@ -15,6 +15,7 @@ import { toolPath } from '../paths.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
 import { settleDataDir, unsettledAdvice } from '../snapshot/physical-swap.ts'
 import { runInitFolder } from './initdb.ts'
+import { localServerFiles, type ServerFiles } from './server-files.ts'
 import type { DataLocation, Runtime, ServerState } from './types.ts'
 
 /** The server config both runtimes share (the docker runtime mounts its folder). */
@@ -94,7 +95,11 @@ export class LocalRuntime implements Runtime {
   readonly sharesFiles = true // the private server runs here, as this user
   readonly target = HOST
   readonly paths: LocalPaths
-  constructor(private readonly cfg: Config) { this.paths = localPaths(cfg) }
+  readonly serverFiles: ServerFiles
+  constructor(private readonly cfg: Config) {
+    this.paths = localPaths(cfg)
+    this.serverFiles = localServerFiles(this.paths.dataDir)
+  }
 
   get admin(): Connection {
     return { socketPath: this.paths.socket, user: 'root', password: this.cfg.MYSQL_ROOT_PASSWORD, database: this.cfg.MYSQL_DATABASE }

@@ -1,6 +1,7 @@
 // The one interface every runtime implements: where the server lives and how to reach it.
 import type { Connection } from '../db.ts'
 import type { Target } from '../run.ts'
+import type { ServerFiles } from './server-files.ts'
 
 export type RuntimeName = 'docker' | 'local' | 'external'
 
@@ -25,6 +26,8 @@ export interface Runtime {
    * dump lets it write the data files itself (SELECT ... INTO OUTFILE).
    */
   readonly sharesFiles: boolean
+  /** The server's own data files (tables copied as their files); null where datakeep cannot reach them. */
+  readonly serverFiles: ServerFiles | null
   /** Where client tools (mariadb, mariadb-dump) run. */
   readonly target: Target
   /** How datakeep connects with mysql2 (admin rights where the runtime owns the server). */

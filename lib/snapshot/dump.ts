@@ -11,6 +11,7 @@ import { toolPath } from '../paths.ts'
 import { startProgress } from '../progress.ts'
 import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
+import type { ServerFiles } from '../runtime/server-files.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { quietMark } from './counters.ts'
@@ -21,7 +22,7 @@ import { restoreSql } from './restore-sql.ts'
 import { readSchema, schemaHash, schemaSql, type SchemaSnapshot } from './schema.ts'
 import { archiveStorage } from './storage.ts'
 import { dumpTables } from './dump-tables.ts'
-import { copyTablespaces, freezeTables, tablespaceDataDir, transportable } from './tablespace.ts'
+import { copyTablespaces, freezeTables, tablespaceAccess, transportable } from './tablespace.ts'
 import { baseTables } from './table-states.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
@@ -70,15 +71,15 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
     throw new UserError(`snapshot "${name}" already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --force"` })
   }
   const database = rt.admin.database
-  const dataDir = opts.physical ? tablespaceDataDir(cfg, rt) : null
+  const serverFiles = opts.physical ? tablespaceAccess(rt) : null
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
   // a dump never races a load or another dump (inside a locked operation the lock is already ours)
-  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, dataDir }))
+  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles }))
 }
 
 async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
-  { t0, name, final, database, dataDir }: { t0: number; name: string; final: string; database: string; dataDir: string | null }): Promise<DumpResult> {
+  { t0, name, final, database, serverFiles }: { t0: number; name: string; final: string; database: string; serverFiles: ServerFiles | null }): Promise<DumpResult> {
   await cleanDebris(cfg, rt)
   fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
@@ -97,13 +98,13 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       // the counters of this moment prove later that nothing changed (only under the lock)
       const quiet = isLocked ? await quietMark(db, tables) : null
       // held from inside the global lock: the copied files show the readers' moment
-      const ts = dataDir && isLocked ? await transportable(db, dataDir, database, tables) : new Set<string>()
+      const ts = serverFiles && isLocked ? await transportable(db, database, tables) : new Set<string>()
       const frozen = ts.size ? await freezeTables(rt.admin, database, [...ts]) : null
       return { schema, tables: tables.map((t) => ({ ...t, tablespace: ts.has(t.name) })), version, quiet, frozen }
     })
     const { schema, tables, version, quiet, frozen } = locked
     const copying = frozen
-      ? copyTablespaces(dataDir!, database, frozen.tables, partial, 2).finally(() => frozen.release())
+      ? copyTablespaces(serverFiles!, database, frozen.tables, partial, 2).finally(() => frozen.release())
       : Promise.resolve(new Map<string, TablespaceFile[]>())
     copying.catch(() => undefined) // awaited below, also when the rows failed first
     const storageDir = opts.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR)

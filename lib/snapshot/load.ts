@@ -19,8 +19,7 @@ import { restoreStorage } from './storage.ts'
 import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
 import { loadTableData } from './table-load.ts'
-import { importTablespace } from './tablespace.ts'
-import { localPaths } from '../runtime/local.ts'
+import { importTablespace, tablespaceAccess } from './tablespace.ts'
 
 export interface LoadResult { name: string; tables: number; rows: number; files: number; ms: number }
 
@@ -58,8 +57,8 @@ export function checkEngine(m: Manifest, version: string, rt?: Runtime): { sameV
   if (m.kind === 'tablespace' && !sameVersion) {
     throw new UserError(`snapshot "${m.name}" is a physical (tablespace) snapshot of ${flavor} ${m.engine.version}; this server is ${version}, and InnoDB files load only into the same major.minor`, { hint: logical })
   }
-  if (m.kind === 'tablespace' && rt && !rt.sharesFiles) {
-    throw new UserError(`snapshot "${m.name}" is a physical (tablespace) snapshot; loading one needs the server's data directory, which the ${rt.name} runtime does not share`, { hint: logical })
+  if (m.kind === 'tablespace' && rt && !rt.serverFiles) {
+    throw new UserError(`snapshot "${m.name}" is a physical (tablespace) snapshot; loading one needs the server's data files, which datakeep cannot reach on the ${rt.name} runtime`, { hint: logical })
   }
   return { sameVersion }
 }
@@ -69,7 +68,7 @@ export function checkEngine(m: Manifest, version: string, rt?: Runtime): { sameV
  * verified by the connection that loaded it right after its load. Returns the differences found.
  */
 export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string, compareChecksums: boolean): Promise<string[]> {
-  const dataDir = m.kind === 'tablespace' ? localPaths(cfg).dataDir : null
+  const files = m.kind === 'tablespace' ? tablespaceAccess(rt) : null
   const threads = Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), m.tables.length || 1))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
   const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
@@ -83,7 +82,7 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
       await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
       for (let t = queue.shift(); t; t = queue.shift()) {
         const bar = progress.item(t.name, t.rows)
-        if (t.tablespace) { await importTablespace(db, dataDir!, target, t, dir); bar.update(t.rows, t.bytes) }
+        if (t.tablespace) { await importTablespace(db, files!, target, t, dir); bar.update(t.rows, t.bytes) }
         else {
           await withStatsPaused(db, target, t.name, () => loadTableData(db, target, tableDump(t), dir,
             { onProgress: (r) => bar.update(r) }))

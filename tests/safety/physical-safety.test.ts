@@ -66,10 +66,10 @@ test('another database on the server, a MEMORY table: still physical, the MEMORY
   await stack.db((db) => db.query('DROP TABLE app.m').then(() => db.query('DROP DATABASE other')), null)
 })
 
-test('a runtime that does not share the data directory keeps it logical', async () => {
+test('a runtime whose data files datakeep cannot reach keeps it logical', async () => {
   const cfg = withMin('0')
-  const remote = Object.create(stack.rt, { sharesFiles: { value: false }, name: { value: 'external' } })
-  assert.is(await physicalSafetyBlocker(cfg, remote), 'the external runtime does not share the server\'s data directory with datakeep')
+  const remote = Object.create(stack.rt, { serverFiles: { value: null }, name: { value: 'external' } })
+  assert.is(await physicalSafetyBlocker(cfg, remote), 'datakeep cannot reach the server\'s data files on the external runtime')
 })
 
 test('a fresh snapshot with nothing written since is reused without reading the tables', async () => {

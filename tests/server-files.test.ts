@@ -1,0 +1,119 @@
+// The server's data files, reached on the host (local runtime) or through `docker compose exec`
+// (docker runtime). No Docker engine runs here: the docker path is checked as the argv it builds,
+// and its streaming runs for real through a stand-in for `docker compose` that runs the command in
+// the container's place (tests/support/compose-shim.sh), as far as a tablespace snapshot's round trip.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { loadConfig } from '../lib/config.ts'
+import { crc32File } from '../lib/fs-util.ts'
+import { targetArgv, type Target } from '../lib/run.ts'
+import { composeBase, composeEnv, CONTAINER_DATA_DIR, DockerRuntime } from '../lib/runtime/docker.ts'
+import { composeServerFiles, serverFileArgv } from '../lib/runtime/server-files.ts'
+import type { Runtime } from '../lib/runtime/index.ts'
+import { dumpSnapshot } from '../lib/snapshot/dump.ts'
+import { loadSnapshot } from '../lib/snapshot/load.ts'
+import { readManifest } from '../lib/snapshot/manifest.ts'
+import { snapshotPath } from '../lib/snapshot/names.ts'
+import { fingerprint, sql } from './support/fingerprint.ts'
+import { loadSakila } from './support/sakila.ts'
+import { makeStack, REPO, tempDir, type TestStack } from './support/stack.ts'
+
+const SHIM = path.join(REPO, 'tests/support/compose-shim.sh')
+
+/** The message a promise rejects with ('' when it resolves). */
+const errorOf = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message)
+
+const argvTest = suite('docker runtime: server files as argv')
+
+argvTest('files are read as the service runs, written and removed as the server\'s user', () => {
+  const cfg = loadConfig({ env: { DATAKEEP_RUNTIME: 'docker', MYSQL_ROOT_PASSWORD: 'pw', MYSQL_PASSWORD: 'apppw' }, projectDir: '/srv/app' })
+  const rt = new DockerRuntime(cfg)
+  const base = composeBase(cfg)
+  assert.equal(targetArgv(rt.target, serverFileArgv.read(`${CONTAINER_DATA_DIR}/app/t.ibd`)),
+    [...base, 'exec', '-T', 'mysqld', 'cat', '--', '/var/lib/mysql/app/t.ibd'])
+  assert.equal(targetArgv({ ...rt.target, user: 'mysql' }, serverFileArgv.write('/var/lib/mysql/_dk_stage_1_2/t.ibd')),
+    [...base, 'exec', '-T', '-u', 'mysql', 'mysqld', 'sh', '-c', 'cat > "$1"', 'sh', '/var/lib/mysql/_dk_stage_1_2/t.ibd'])
+  assert.equal(serverFileArgv.remove('/var/lib/mysql/x/t.cfg'), ['rm', '-f', '--', '/var/lib/mysql/x/t.cfg'])
+})
+
+argvTest('compose gets its interpolation variables in its own environment, never passed inside with -e', () => {
+  const cfg = loadConfig({ env: { DATAKEEP_RUNTIME: 'docker', MYSQL_ROOT_PASSWORD: 'pw', MYSQL_PASSWORD: 'apppw' }, projectDir: '/srv/app' })
+  const rt = new DockerRuntime(cfg)
+  assert.equal(rt.target.env, composeEnv(cfg))
+  const argv = targetArgv(rt.target, ['mariadb-dump', 'app'], ['MYSQL_PWD'])
+  assert.equal(argv.filter((a, i) => argv[i - 1] === '-e'), ['MYSQL_PWD'])
+  assert.not.ok(argv.some((a) => a.includes('pw')))
+})
+
+argvTest.run()
+
+/** A compose target whose "container" is this machine, logging every command it runs. */
+function shimTarget(log: string): Target & { kind: 'compose' } {
+  return { kind: 'compose', compose: ['bash', SHIM, 'compose'], service: 'mysqld', env: { SHIM_LOG: log, MYSQL_ROOT_PASSWORD: 'from-target' } }
+}
+
+const streamTest = suite('docker runtime: server files streamed through compose exec')
+
+streamTest('fetch, put and remove move the exact bytes and say where they ran', async () => {
+  const dir = tempDir()
+  try {
+    const data = path.join(dir, 'datadir')
+    fs.mkdirSync(path.join(data, 'app'), { recursive: true })
+    const bytes = crypto.randomBytes(5 << 20)
+    fs.writeFileSync(path.join(data, 'app/t.ibd'), bytes)
+    const log = path.join(dir, 'shim.log')
+    const files = composeServerFiles(shimTarget(log), data, 'mysql')
+    const got = await files.fetch('app/t.ibd', path.join(dir, 't.ibd'))
+    assert.ok(fs.readFileSync(path.join(dir, 't.ibd')).equals(bytes))
+    assert.equal(got, await crc32File(path.join(data, 'app/t.ibd')))
+    assert.match(await errorOf(files.fetch('app/t.ibd', path.join(dir, 't.ibd'))), /EEXIST/, 'an existing file is never overwritten')
+    await files.put(path.join(dir, 't.ibd'), 'app/copy.ibd')
+    assert.ok(fs.readFileSync(path.join(data, 'app/copy.ibd')).equals(bytes))
+    await files.remove('app/copy.ibd')
+    await files.remove('app/copy.ibd') // already gone: nothing to do
+    assert.not.ok(fs.existsSync(path.join(data, 'app/copy.ibd')))
+    assert.match(await errorOf(files.fetch('app/none.ibd', path.join(dir, 'none.ibd'))), /^cat failed \(exit 1\): cat: .*none\.ibd: No such file or directory/)
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n')
+    assert.ok(lines.includes(`compose exec -T mysqld cat -- ${data}/app/t.ibd`), lines.join('\n'))
+    assert.ok(lines.includes(`compose exec -T -u mysql mysqld sh -c cat > "$1" sh ${data}/app/copy.ibd`), lines.join('\n'))
+    assert.ok(lines.includes(`compose exec -T -u mysql mysqld rm -f -- ${data}/app/copy.ibd`), lines.join('\n'))
+    assert.ok(lines.filter((l) => l === 'env: MYSQL_ROOT_PASSWORD=from-target').length >= 4, 'compose ran with the target\'s environment')
+  } finally { fs.rmSync(dir, { recursive: true, force: true }) }
+})
+
+streamTest.run()
+
+const roundTrip = suite('tablespace snapshot through compose exec', { stack: null as unknown as TestStack })
+roundTrip.before(async (ctx) => {
+  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
+  await loadSakila(ctx.stack)
+})
+roundTrip.after(async (ctx) => { await ctx.stack?.destroy() })
+
+roundTrip('dump --physical and load with every file streamed through the stand-in: the data comes back equal', async ({ stack }) => {
+  const log = path.join(stack.dir, 'shim.log')
+  // the local server, with its files reached as the docker runtime reaches a container's
+  const rt: Runtime = Object.create(stack.rt, { serverFiles: { value: composeServerFiles(shimTarget(log), stack.rt.paths.dataDir, 'mysql') } })
+  const before = await stack.db((db) => fingerprint(db, 'sakila'))
+  const { manifest } = await dumpSnapshot(stack.cfg, rt, { name: 'via-exec', physical: true })
+  assert.is(manifest.kind, 'tablespace')
+  const copied = manifest.tables.filter((t) => t.tablespace).map((t) => t.name)
+  assert.ok(copied.includes('payment') && copied.includes('rental'))
+  for (const t of copied) {
+    const file = path.join(snapshotPath(stack.cfg, 'via-exec'), `data/${t}.ibd`)
+    assert.equal((await crc32File(file)).crc32, (readManifest(snapshotPath(stack.cfg, 'via-exec')).files[`data/${t}.ibd`] as { crc32: string }).crc32, t)
+  }
+  await sql(stack, 'DELETE FROM payment; UPDATE rental SET return_date = NULL', 'sakila')
+  assert.not.equal(await stack.db((db) => fingerprint(db, 'sakila')), before)
+  await loadSnapshot(stack.cfg, rt, 'via-exec')
+  assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), before)
+  const lines = fs.readFileSync(log, 'utf8').split('\n')
+  assert.ok(lines.some((l) => l.endsWith('/sakila/payment.ibd') && l.includes(' cat -- ')), 'payment.ibd was read through exec')
+  assert.ok(lines.some((l) => /-u mysql mysqld sh -c cat > "\$1" sh .*\/_dk_stage_[^/]+\/payment\.ibd$/.test(l)), 'and written into the staging database through exec')
+  assert.ok(lines.some((l) => /-u mysql mysqld rm -f -- .*\/_dk_stage_[^/]+\/payment\.cfg$/.test(l)), 'its .cfg removed after the import')
+})
+
+roundTrip.run()
