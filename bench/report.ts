@@ -11,7 +11,19 @@ export interface ToolResult {
   restore: Measure[]
 }
 
-export interface SizeResult { rows: number; tables: number; dataBytes: number; generateMs: number; tools: Record<string, ToolResult> }
+export interface SizeResult {
+  /** A shared dataset's name (sakila); absent for generated data. */
+  dataset?: string
+  rows: number; tables: number; dataBytes: number
+  /** How long generating (or loading) the data took. */
+  generateMs: number
+  tools: Record<string, ToolResult>
+}
+
+/** How a size is named in the tables: its rows, or the dataset and its rows. */
+export function sizeLabel(size: SizeResult): string {
+  return size.dataset ? `${size.dataset} (${size.rows.toLocaleString('en-US')})` : size.rows.toLocaleString('en-US')
+}
 
 export interface Machine {
   nproc: number; memoryMb: number; cpu: string; os: string; mariadb: string; node: string; mydumper: string | null
@@ -19,7 +31,13 @@ export interface Machine {
   loadAverage: { start: number; end: number }
 }
 
-export interface BenchResult { date: string; seed: string; runs: number; command: string; machine: Machine; totalMs: number; sizes: SizeResult[] }
+export interface BenchResult {
+  date: string; seed: string; runs: number; command: string; machine: Machine; totalMs: number
+  /** The generated sizes: the series the targets and the plot are read from. */
+  sizes: SizeResult[]
+  /** Shared datasets (sakila), measured the same way. */
+  datasets?: SizeResult[]
+}
 
 /** The targets of the issue, as ratios of datakeep's median to the other tool's. */
 export const TARGETS = { dumpVsMydumper: 1.0, loadVsMyloader: 0.7, rssMb: 200, physicalVsCopy: 2.0 }
@@ -70,12 +88,12 @@ function statusText(s: Summary): string {
   return `${s.status.toUpperCase()}: ${s.reason ?? ''}`.trim()
 }
 
-/** Rows of the medians table: one per size and tool. */
-export function mediansRows(result: BenchResult): string[][] {
-  return result.sizes.flatMap((size) => Object.entries(size.tools).map(([tool, r]) => {
+/** Rows of the medians table: one per size and tool (the generated sizes, or `sizes`). */
+export function mediansRows(result: BenchResult, sizes = result.sizes): string[][] {
+  return sizes.flatMap((size) => Object.entries(size.tools).map(([tool, r]) => {
     const s = summarize(tool, r)
     const rss = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-')
-    return [size.rows.toLocaleString('en-US'), tool, sec(s.dumpMs), sec(s.restoreMs), sec(s.dumpCpuMs), sec(s.restoreCpuMs),
+    return [sizeLabel(size), tool, sec(s.dumpMs), sec(s.restoreMs), sec(s.dumpCpuMs), sec(s.restoreCpuMs),
       rss(s.dumpRssMb), rss(s.restoreRssMb), mb(s.bytes), statusText(s)]
   }))
 }
@@ -83,8 +101,8 @@ export function mediansRows(result: BenchResult): string[][] {
 export const MEDIANS_HEADERS = ['rows', 'tool', 'dump s', 'restore s', 'dump CPU s', 'restore CPU s', 'dump RSS MB', 'restore RSS MB', 'output MB', 'status']
 
 /** datakeep against the others, per size: the ratios the issue sets targets for, and the rest. */
-export function ratioRows(result: BenchResult): string[][] {
-  return result.sizes.map((size) => {
+export function ratioRows(result: BenchResult, sizes = result.sizes): string[][] {
+  return sizes.map((size) => {
     const get = (name: string) => (size.tools[name] && size.tools[name].status === 'ok' ? summarize(name, size.tools[name]) : null)
     const dk = get('datakeep')
     const my = get('mydumper -t 2')
@@ -92,7 +110,7 @@ export function ratioRows(result: BenchResult): string[][] {
     const cp = get('cp -a datadir')
     const d = dk?.dumpMs ?? NaN
     const l = dk?.restoreMs ?? NaN
-    return [size.rows.toLocaleString('en-US'),
+    return [sizeLabel(size),
       ratio(d, my?.dumpMs ?? NaN), ratio(l, my?.restoreMs ?? NaN),
       ratio(dk?.dumpCpuMs ?? NaN, my?.dumpCpuMs ?? NaN), ratio(dk?.restoreCpuMs ?? NaN, my?.restoreCpuMs ?? NaN), ratio(d, md?.dumpMs ?? NaN), ratio(l, md?.restoreMs ?? NaN),
       ratio(d, cp?.dumpMs ?? NaN), ratio(l, cp?.restoreMs ?? NaN),
@@ -143,8 +161,9 @@ export const TARGET_HEADERS = ['target', 'measured', 'goal', '']
 
 /** The stdout report: medians, ratios, targets. */
 export function textReport(result: BenchResult): string {
-  return [table(MEDIANS_HEADERS, mediansRows(result)), '', table(RATIO_HEADERS, ratioRows(result)), '',
-    table(TARGET_HEADERS, targetRows(result))].join('\n')
+  const data = result.datasets ?? []
+  return [table(MEDIANS_HEADERS, mediansRows(result, [...data, ...result.sizes])), '',
+    table(RATIO_HEADERS, ratioRows(result, [...data, ...result.sizes])), '', table(TARGET_HEADERS, targetRows(result))].join('\n')
 }
 
 export function markdownTable(headers: string[], rows: string[][]): string {
@@ -156,7 +175,7 @@ export function markdownTable(headers: string[], rows: string[][]): string {
 /** Stop and start of the server around the physical tools, and mariadb-backup's two steps. */
 export function physicalNotes(result: BenchResult): string[] {
   const out: string[] = []
-  for (const size of result.sizes) {
+  for (const size of [...result.datasets ?? [], ...result.sizes]) {
     const parts: string[] = []
     for (const [tool, r] of Object.entries(size.tools)) {
       const all = [...r.dump, ...r.restore].map((m) => m.extra ?? {})
@@ -165,7 +184,7 @@ export function physicalNotes(result: BenchResult): string[] {
         .map((k) => `${k.replace('Ms', '')} ${sec(pick(k))} s`)
       if (bits.length) parts.push(`${tool}: ${bits.join(', ')}`)
     }
-    if (parts.length) out.push(`- ${size.rows.toLocaleString('en-US')} rows: ${parts.join('; ')}`)
+    if (parts.length) out.push(`- ${sizeLabel(size)} rows: ${parts.join('; ')}`)
   }
   return out
 }

@@ -1,6 +1,6 @@
 // make bench: races datakeep's dump and load against mariadb-dump, mydumper/myloader, mariadb-backup
-// and a raw copy of the data directory, on generated data of several sizes; every restore verified.
-// usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-docs]
+// and a raw copy of the data directory, on the shared sakila dataset and generated data of several sizes;
+// every restore verified. usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-docs]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,6 +9,7 @@ import { ident, query, withDb } from '../lib/db.ts'
 import { UserError, main, onInterrupt } from '../lib/errors.ts'
 import { result as printResult, step, warn } from '../lib/log.ts'
 import { HOST, run } from '../lib/run.ts'
+import { loadSakila } from '../tests/support/sakila.ts'
 import { makeStack, REPO } from '../tests/support/stack.ts'
 import { renderMarkdown } from './docs.ts'
 import { checksumTables, DEFAULT_SEED, generateDatabase, type TableCheck } from './generate.ts'
@@ -16,7 +17,7 @@ import { renderSvg } from './plot.ts'
 import { textReport, type BenchResult, type Machine, type SizeResult, type ToolResult } from './report.ts'
 import { optionsFile, TOOLS, type BenchEnv, type Measure, type Tool } from './tools.ts'
 
-const USAGE = 'tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools datakeep,mydumper] [--seed s] [--no-docs]'
+const USAGE = 'tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools datakeep,mydumper] [--seed s] [--no-sakila] [--no-docs]'
 const DEFAULT_SIZES = [100_000, 1_000_000, 3_000_000]
 const SOURCE = 'bench'
 const RESTORE = 'bench_restore'
@@ -131,13 +132,33 @@ function compareTables(want: Record<string, TableCheck>, got: Record<string, Tab
 async function benchSize(env: BenchEnv, rows: number, runs: number, tools: Tool[], seed: string): Promise<SizeResult> {
   step(`generating ${rows.toLocaleString('en-US')} rows`)
   const t0 = performance.now()
-  const counts = await generateDatabase(env.stack.rt.admin, env.source, { rows, seed })
-  const generateMs = performance.now() - t0
+  await generateDatabase(env.stack.rt.admin, env.source, { rows, seed })
+  return raceTools(env, { generateMs: performance.now() - t0 }, runs, tools)
+}
+
+/** The shared sakila dataset (views, triggers, routines, FULLTEXT, spatial-free): a real schema, not a generated one. */
+async function benchSakila(env: BenchEnv, runs: number, tools: Tool[]): Promise<SizeResult> {
+  step('loading sakila from ../shared/datasets')
+  const t0 = performance.now()
+  await loadSakila(env.stack)
+  const sakila = { ...env, source: 'sakila' }
+  try {
+    return await raceTools(sakila, { dataset: 'sakila', generateMs: performance.now() - t0 }, runs, tools)
+  } finally {
+    // the generated sizes that follow copy the whole data directory: sakila must not be in it
+    await withDb(env.stack.rt.admin, (db) => db.query('DROP DATABASE IF EXISTS sakila'), { database: null })
+  }
+}
+
+/** Every tool, dump and restore, `runs` times on the source database as it is; every restore verified. */
+async function raceTools(env: BenchEnv, meta: { dataset?: string; generateMs: number }, runs: number, tools: Tool[]): Promise<SizeResult> {
   const { reference, dataBytes } = await withDb(env.stack.rt.admin, async (db) => {
     const reference = await checksumTables(db, env.source)
     const [b] = await query<{ b: string }>(db, 'SELECT SUM(DATA_LENGTH + INDEX_LENGTH) AS b FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [env.source])
     return { reference, dataBytes: Number(b.b) }
   }, { database: null })
+  const rows = Object.values(reference).reduce((a, t) => a + t.rows, 0)
+  const label = meta.dataset ? `${meta.dataset} (${rows.toLocaleString('en-US')} rows)` : `${rows.toLocaleString('en-US')} rows`
   const results: Record<string, ToolResult> = {}
   for (const t of tools) {
     const reason = t.missing()
@@ -160,16 +181,16 @@ async function benchSize(env: BenchEnv, rows: number, runs: number, tools: Tool[
         if (problems.length) throw new Error(`restored data differs from the source: ${problems.slice(0, 3).join('; ')}`)
         r.dump.push(d)
         r.restore.push(l)
-        step(`${rows.toLocaleString('en-US')} rows, run ${i + 1}/${runs}, ${tool.name}: dump ${(d.ms / 1000).toFixed(2)} s, restore ${(l.ms / 1000).toFixed(2)} s, verified`)
+        step(`${label}, run ${i + 1}/${runs}, ${tool.name}: dump ${(d.ms / 1000).toFixed(2)} s, restore ${(l.ms / 1000).toFixed(2)} s, verified`)
       } catch (e) {
         r.status = 'failed'
         r.reason = (e as Error).message.split('\n')[0].slice(0, 300)
-        warn(`${tool.name} failed at ${rows} rows: ${r.reason}`)
+        warn(`${tool.name} failed at ${label}: ${r.reason}`)
       }
     }
   }
   await withDb(env.stack.rt.admin, (db) => db.query(`DROP DATABASE IF EXISTS ${ident(env.restore)}`), { database: null })
-  return { rows, tables: Object.keys(counts).length, dataBytes, generateMs, tools: results }
+  return { ...(meta.dataset ? { dataset: meta.dataset } : {}), rows, tables: Object.keys(reference).length, dataBytes, generateMs: meta.generateMs, tools: results }
 }
 
 function parseSizes(text: string | undefined): number[] {
@@ -182,6 +203,7 @@ function parseSizes(text: string | undefined): number[] {
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     sizes: { type: 'string' }, runs: { type: 'string' }, tools: { type: 'string' }, seed: { type: 'string' }, 'no-docs': { type: 'boolean' },
+    'no-sakila': { type: 'boolean' },
   }, USAGE)
   const sizes = parseSizes(values.sizes)
   const runs = Number(values.runs ?? 3)
@@ -201,11 +223,12 @@ main(async () => {
     const cnf = path.join(work, 'client.cnf')
     fs.writeFileSync(cnf, optionsFile(stack), { mode: 0o600 })
     const env: BenchEnv = { stack, source: SOURCE, restore: RESTORE, work, cnf }
+    const datasets = values['no-sakila'] ? [] : [await benchSakila(env, runs, tools)]
     const out: SizeResult[] = []
     for (const rows of sizes) out.push(await benchSize(env, rows, runs, tools, seed))
     const date = new Date().toISOString().slice(0, 10)
     const result: BenchResult = { date, seed, runs, command: `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: await machine(env, loadAtStart), totalMs: performance.now() - t0, sizes: out }
+      machine: await machine(env, loadAtStart), totalMs: performance.now() - t0, sizes: out, ...(datasets.length ? { datasets } : {}) }
     // a trial (--no-docs) leaves the day's results alone
     const resultsFile = values['no-docs'] ? path.join(os.tmpdir(), `datakeep-bench-${date}.json`) : `bench/results/${date}.json`
     writeAtomic(path.resolve(REPO, resultsFile), JSON.stringify(result, null, 2) + '\n')
