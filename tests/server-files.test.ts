@@ -28,15 +28,15 @@ const errorOf = (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.messag
 
 const argvTest = suite('docker runtime: server files as argv')
 
-argvTest('files are read as the service runs, written and removed as the server\'s user', () => {
+argvTest('files leave as the service runs and come in as the server\'s user, one tar stream each way', () => {
   const cfg = loadConfig({ env: { DATAKEEP_RUNTIME: 'docker', MYSQL_ROOT_PASSWORD: 'pw', MYSQL_PASSWORD: 'apppw' }, projectDir: '/srv/app' })
   const rt = new DockerRuntime(cfg)
   const base = composeBase(cfg)
-  assert.equal(targetArgv(rt.target, serverFileArgv.read(`${CONTAINER_DATA_DIR}/app/t.ibd`)),
-    [...base, 'exec', '-T', 'mysqld', 'cat', '--', '/var/lib/mysql/app/t.ibd'])
-  assert.equal(targetArgv({ ...rt.target, user: 'mysql' }, serverFileArgv.write('/var/lib/mysql/_dk_stage_1_2/t.ibd')),
-    [...base, 'exec', '-T', '-u', 'mysql', 'mysqld', 'sh', '-c', 'cat > "$1"', 'sh', '/var/lib/mysql/_dk_stage_1_2/t.ibd'])
-  assert.equal(serverFileArgv.remove('/var/lib/mysql/x/t.cfg'), ['rm', '-f', '--', '/var/lib/mysql/x/t.cfg'])
+  assert.equal(targetArgv(rt.target, serverFileArgv.pack(`${CONTAINER_DATA_DIR}/app`, ['t.ibd', 't.cfg'])),
+    [...base, 'exec', '-T', 'mysqld', 'tar', '-C', '/var/lib/mysql/app', '-cf', '-', '--', 't.ibd', 't.cfg'])
+  assert.equal(targetArgv({ ...rt.target, user: 'mysql' }, serverFileArgv.unpack('/var/lib/mysql/_dk_stage_1_2')),
+    [...base, 'exec', '-T', '-u', 'mysql', 'mysqld', 'tar', '-C', '/var/lib/mysql/_dk_stage_1_2', '-xf', '-', '--no-same-owner'])
+  assert.equal(serverFileArgv.remove('/var/lib/mysql/x', ['t.cfg', '-odd.cfg']), ['rm', '-f', '--', '/var/lib/mysql/x/t.cfg', '/var/lib/mysql/x/-odd.cfg'])
 })
 
 argvTest('compose gets its interpolation variables in its own environment, never passed inside with -e', () => {
@@ -57,30 +57,40 @@ function shimTarget(log: string): Target & { kind: 'compose' } {
 
 const streamTest = suite('docker runtime: server files streamed through compose exec')
 
-streamTest('fetch, put and remove move the exact bytes and say where they ran', async () => {
+streamTest('fetch, put and remove move the exact bytes, in one exec each, and say where they ran', async () => {
   const dir = tempDir()
   try {
     const data = path.join(dir, 'datadir')
     fs.mkdirSync(path.join(data, 'app'), { recursive: true })
-    const bytes = crypto.randomBytes(5 << 20)
-    fs.writeFileSync(path.join(data, 'app/t.ibd'), bytes)
+    fs.mkdirSync(path.join(data, 'stage'), { recursive: true })
+    const a = crypto.randomBytes(5 << 20)
+    const b = crypto.randomBytes(1000)
+    fs.writeFileSync(path.join(data, 'app/t.ibd'), a)
+    fs.writeFileSync(path.join(data, 'app/t.cfg'), b)
     const log = path.join(dir, 'shim.log')
     const files = composeServerFiles(shimTarget(log), data, 'mysql')
-    const got = await files.fetch('app/t.ibd', path.join(dir, 't.ibd'))
-    assert.ok(fs.readFileSync(path.join(dir, 't.ibd')).equals(bytes))
-    assert.equal(got, await crc32File(path.join(data, 'app/t.ibd')))
-    assert.match(await errorOf(files.fetch('app/t.ibd', path.join(dir, 't.ibd'))), /EEXIST/, 'an existing file is never overwritten')
-    await files.put(path.join(dir, 't.ibd'), 'app/copy.ibd')
-    assert.ok(fs.readFileSync(path.join(data, 'app/copy.ibd')).equals(bytes))
-    await files.remove('app/copy.ibd')
-    await files.remove('app/copy.ibd') // already gone: nothing to do
-    assert.not.ok(fs.existsSync(path.join(data, 'app/copy.ibd')))
-    assert.match(await errorOf(files.fetch('app/none.ibd', path.join(dir, 'none.ibd'))), /^cat failed \(exit 1\): cat: .*none\.ibd: No such file or directory/)
+    const to = path.join(dir, 'snap')
+    fs.mkdirSync(to)
+    const got = await files.fetch('app', ['t.ibd', 't.cfg'], to)
+    assert.ok(fs.readFileSync(path.join(to, 't.ibd')).equals(a))
+    assert.ok(fs.readFileSync(path.join(to, 't.cfg')).equals(b))
+    assert.equal(got.get('t.ibd'), await crc32File(path.join(data, 'app/t.ibd')))
+    assert.equal(got.get('t.cfg'), await crc32File(path.join(data, 'app/t.cfg')))
+    await files.put(to, ['t.ibd', 't.cfg'], 'stage')
+    assert.ok(fs.readFileSync(path.join(data, 'stage/t.ibd')).equals(a))
+    assert.ok(fs.readFileSync(path.join(data, 'stage/t.cfg')).equals(b))
+    await files.remove('stage', ['t.ibd', 't.cfg', 'never-there.cfg'])
+    assert.equal(fs.readdirSync(path.join(data, 'stage')), [])
+    assert.match(await errorOf(files.fetch('app', ['none.ibd'], to)), /^tar failed \(exit 2\): .*none\.ibd/)
     const lines = fs.readFileSync(log, 'utf8').trim().split('\n')
-    assert.ok(lines.includes(`compose exec -T mysqld cat -- ${data}/app/t.ibd`), lines.join('\n'))
-    assert.ok(lines.includes(`compose exec -T -u mysql mysqld sh -c cat > "$1" sh ${data}/app/copy.ibd`), lines.join('\n'))
-    assert.ok(lines.includes(`compose exec -T -u mysql mysqld rm -f -- ${data}/app/copy.ibd`), lines.join('\n'))
-    assert.ok(lines.filter((l) => l === 'env: MYSQL_ROOT_PASSWORD=from-target').length >= 4, 'compose ran with the target\'s environment')
+    const calls = lines.filter((l) => l.startsWith('compose '))
+    assert.equal(calls, [
+      `compose exec -T mysqld tar -C ${data}/app -cf - -- t.ibd t.cfg`,
+      `compose exec -T -u mysql mysqld tar -C ${data}/stage -xf - --no-same-owner`,
+      `compose exec -T -u mysql mysqld rm -f -- ${data}/stage/t.ibd ${data}/stage/t.cfg ${data}/stage/never-there.cfg`,
+      `compose exec -T mysqld tar -C ${data}/app -cf - -- none.ibd`,
+    ])
+    assert.equal(lines.filter((l) => l.startsWith('env: ')), calls.map(() => 'env: MYSQL_ROOT_PASSWORD=from-target'), 'compose ran with the target\'s environment')
   } finally { fs.rmSync(dir, { recursive: true, force: true }) }
 })
 
@@ -110,10 +120,13 @@ roundTrip('dump --physical and load with every file streamed through the stand-i
   assert.not.equal(await stack.db((db) => fingerprint(db, 'sakila')), before)
   await loadSnapshot(stack.cfg, rt, 'via-exec')
   assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), before)
-  const lines = fs.readFileSync(log, 'utf8').split('\n')
-  assert.ok(lines.some((l) => l.endsWith('/sakila/payment.ibd') && l.includes(' cat -- ')), 'payment.ibd was read through exec')
-  assert.ok(lines.some((l) => /-u mysql mysqld sh -c cat > "\$1" sh .*\/_dk_stage_[^/]+\/payment\.ibd$/.test(l)), 'and written into the staging database through exec')
-  assert.ok(lines.some((l) => /-u mysql mysqld rm -f -- .*\/_dk_stage_[^/]+\/payment\.cfg$/.test(l)), 'its .cfg removed after the import')
+  const calls = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('compose '))
+  // one exec out for every copied file, one in, one to remove the .cfg files after the imports
+  assert.is(calls.length, 3, calls.join('\n'))
+  assert.match(calls[0], new RegExp(`^compose exec -T mysqld tar -C ${stack.rt.paths.dataDir}/sakila -cf - -- .*payment\\.ibd payment\\.cfg`))
+  assert.match(calls[1], /^compose exec -T -u mysql mysqld tar -C .*\/_dk_stage_[^ ]+ -xf - --no-same-owner$/)
+  assert.match(calls[2], /^compose exec -T -u mysql mysqld rm -f -- .*\/_dk_stage_[^/]+\/\w+\.cfg /)
+  assert.not.match(calls[2], /\.ibd/, 'an imported table keeps its file')
 })
 
 roundTrip.run()

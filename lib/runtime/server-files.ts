@@ -1,86 +1,102 @@
 // The server's own data files, for tables copied as their files (tablespace snapshots): the local
-// runtime reads and writes its private data directory; the docker runtime streams each file through
+// runtime reads and writes its private data directory; the docker runtime streams them as tar through
 // `docker compose exec` (no bind mount needed), writing as the server's user inside the container.
 import fs from 'node:fs'
 import path from 'node:path'
-import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import zlib from 'node:zlib'
+import * as tar from 'tar'
+import { failure } from '../errors.ts'
 import { crc32File } from '../fs-util.ts'
-import { run, spawnPipe, type Target } from '../run.ts'
+import { run, spawnPipe, type Pipe, type Target } from '../run.ts'
 
 export interface ServerFiles {
-  /** Copies `rel` (under the server's data directory) to the new host file `to`: its size and crc32, read on the way. */
-  fetch(rel: string, to: string): Promise<{ bytes: number; crc32: string }>
-  /** Puts the host file `from` at `rel`, owned by the server's user. */
-  put(from: string, rel: string): Promise<void>
-  /** Removes `rel`; nothing when it is not there. */
-  remove(rel: string): Promise<void>
+  /**
+   * Copies the files `names` of folder `dir` (under the server's data directory) into the host folder
+   * `to`, which holds none of them yet: each one's size and crc32, by name.
+   */
+  fetch(dir: string, names: string[], to: string): Promise<Map<string, FileSum>>
+  /** Puts the host files `names` of folder `from` into folder `dir` of the data directory, owned by the server's user. */
+  put(from: string, names: string[], dir: string): Promise<void>
+  /** Removes `names` from folder `dir`; one that is not there is no error. */
+  remove(dir: string, names: string[]): Promise<void>
+}
+
+export interface FileSum { bytes: number; crc32: string }
+
+/** Runs `fn` on every item, `n` at a time. */
+async function eachLimited<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items]
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, queue.length)) }, async () => {
+    for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x)
+  }))
 }
 
 /**
- * The local runtime's: the kernel copies (a reflink where the filesystem has them) while the
- * crc32 is read from the source, which the caller holds unchanged (FLUSH TABLES ... FOR EXPORT).
+ * The local runtime's: the kernel copies, two files at a time (a reflink where the filesystem has
+ * them), while each crc32 is read from the source, which the caller holds unchanged (FLUSH TABLES
+ * ... FOR EXPORT): hashing costs no pass after the copy.
  */
 export function localServerFiles(dataDir: string): ServerFiles {
+  const COPY = fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE
   return {
-    async fetch(rel, to) {
-      const from = path.join(dataDir, rel)
-      const [, sum] = await Promise.all([fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE), crc32File(from)])
-      return sum
+    async fetch(dir, names, to) {
+      const out = new Map<string, FileSum>()
+      await eachLimited(names, 2, async (name) => {
+        const from = path.join(dataDir, dir, name)
+        const [, sum] = await Promise.all([fs.promises.copyFile(from, path.join(to, name), COPY), crc32File(from)])
+        out.set(name, sum)
+      })
+      return out
     },
-    put: (from, rel) => fs.promises.copyFile(from, path.join(dataDir, rel)),
-    remove: (rel) => fs.promises.rm(path.join(dataDir, rel), { force: true }),
+    put: (from, names, dir) => eachLimited(names, 2, (name) => fs.promises.copyFile(path.join(from, name), path.join(dataDir, dir, name), COPY)),
+    remove: (dir, names) => eachLimited(names, 4, (name) => fs.promises.rm(path.join(dataDir, dir, name), { force: true })),
   }
 }
 
-/** What runs inside the container for each file operation (pure; tested as data). */
+/** What runs inside the container (pure; tested as data): one tar stream each way for all of a step's files. */
 export const serverFileArgv = {
-  read: (abs: string) => ['cat', '--', abs],
-  // sh's "$1", not a path pasted into the script: any name stays one argument
-  write: (abs: string) => ['sh', '-c', 'cat > "$1"', 'sh', abs],
-  remove: (abs: string) => ['rm', '-f', '--', abs],
-}
-
-/** crc32 and size of what streams through. */
-function crc32Tap(): Transform & { sum(): { bytes: number; crc32: string } } {
-  let crc = 0
-  let bytes = 0
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, done) { crc = zlib.crc32(chunk, crc); bytes += chunk.length; done(null, chunk) },
-  }) as Transform & { sum(): { bytes: number; crc32: string } }
-  t.sum = () => ({ bytes, crc32: crc.toString(16).padStart(8, '0') })
-  return t
+  pack: (absDir: string, names: string[]) => ['tar', '-C', absDir, '-cf', '-', '--', ...names],
+  unpack: (absDir: string) => ['tar', '-C', absDir, '-xf', '-', '--no-same-owner'],
+  remove: (absDir: string, names: string[]) => ['rm', '-f', '--', ...names.map((n) => path.posix.join(absDir, n))],
 }
 
 /**
- * A compose service's: `cat` of each file out of the container into this machine's file (its
- * crc32 taken as it streams), `cat >` into it as `user` (the server's, so it can import the file).
+ * Waits for a command and the stream between it and this machine's files. The error that says
+ * most wins: this machine's own (a file that exists, a full disk), else the command's (a file
+ * missing in the container), else the stream's (what the first two left it to notice).
+ */
+async function streamed(p: Pipe, flow: () => Promise<void>): Promise<void> {
+  const broke = await flow().then(() => null, (e: NodeJS.ErrnoException) => { p.kill(); return e })
+  const ran = await p.done.then(() => null, (e: Error) => e)
+  if (broke?.syscall) throw broke
+  if (ran) throw ran
+  if (broke) throw broke
+}
+
+/**
+ * A compose service's: the files travel as one tar stream per step through `docker compose exec`
+ * (each exec costs a compose start-up), out as the service runs, in as `user` (the server's, so it
+ * owns and can import them). The crc32 of a fetched file is read once it is on this machine.
  */
 export function composeServerFiles(target: Target & { kind: 'compose' }, dataDir: string, user: string): ServerFiles {
-  const inside = (rel: string) => path.posix.join(dataDir, rel)
+  const inside = (dir: string) => path.posix.join(dataDir, dir)
   const asServer: Target = { ...target, user }
   return {
-    async fetch(rel, to) {
-      const p = spawnPipe(target, serverFileArgv.read(inside(rel)))
-      const tap = crc32Tap()
-      try {
-        await Promise.all([pipeline(p.stdout, tap, fs.createWriteStream(to, { flags: 'wx' })), p.done])
-      } catch (e) {
-        p.kill()
-        throw e
-      }
-      return tap.sum()
+    async fetch(dir, names, to) {
+      const p = spawnPipe(target, serverFileArgv.pack(inside(dir), names))
+      const wanted = new Set(names)
+      const got: string[] = []
+      await streamed(p, () => pipeline(p.stdout, tar.x({ cwd: to, strict: true, filter: (f) => wanted.has(f) && (got.push(f), true) })))
+      const missing = names.filter((n) => !got.includes(n))
+      if (missing.length) throw failure(`the copy out of the ${target.service} container lacks ${missing.join(', ')}`)
+      const out = new Map<string, FileSum>()
+      for (const n of names) out.set(n, await crc32File(path.join(to, n)))
+      return out
     },
-    async put(from, rel) {
-      const p = spawnPipe(asServer, serverFileArgv.write(inside(rel)))
-      try {
-        await Promise.all([pipeline(fs.createReadStream(from), p.stdin), p.done])
-      } catch (e) {
-        p.kill()
-        throw e
-      }
+    async put(from, names, dir) {
+      const p = spawnPipe(asServer, serverFileArgv.unpack(inside(dir)))
+      await streamed(p, () => pipeline(tar.c({ cwd: from, portable: true }, names), p.stdin))
     },
-    remove: async (rel) => { await run(asServer, serverFileArgv.remove(inside(rel))) },
+    remove: async (dir, names) => { if (names.length) await run(asServer, serverFileArgv.remove(inside(dir), names)) },
   }
 }

@@ -104,7 +104,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     })
     const { schema, tables, version, quiet, frozen } = locked
     const copying = frozen
-      ? copyTablespaces(serverFiles!, database, frozen.tables, partial, 2).finally(() => frozen.release())
+      ? copyTablespaces(serverFiles!, database, frozen.tables, partial).finally(() => frozen.release())
       : Promise.resolve(new Map<string, TablespaceFile[]>())
     copying.catch(() => undefined) // awaited below, also when the rows failed first
     const storageDir = opts.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR)

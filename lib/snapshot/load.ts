@@ -19,7 +19,7 @@ import { restoreStorage } from './storage.ts'
 import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
 import { loadTableData } from './table-load.ts'
-import { importTablespace, tablespaceAccess } from './tablespace.ts'
+import { clearPlaced, importTablespace, placeTablespaces, tablespaceAccess, type Placed } from './tablespace.ts'
 
 export interface LoadResult { name: string; tables: number; rows: number; files: number; ms: number }
 
@@ -68,13 +68,17 @@ export function checkEngine(m: Manifest, version: string, rt?: Runtime): { sameV
  * verified by the connection that loaded it right after its load. Returns the differences found.
  */
 export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string, compareChecksums: boolean): Promise<string[]> {
-  const files = m.kind === 'tablespace' ? tablespaceAccess(rt) : null
   const threads = Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), m.tables.length || 1))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
   const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
   const conns: Db[] = []
   const problems: string[] = []
+  const copied = m.tables.filter((t) => t.tablespace)
+  let placed: Placed | null = null
+  let ok = false
   try {
+    // the copied tables' files go in first, in one transfer, in place of their empty tablespaces
+    if (copied.length) placed = await withDb(rt.admin, (db) => placeTablespaces(db, tablespaceAccess(rt), target, copied, dir), { database: null })
     await Promise.all(Array.from({ length: threads }, async () => {
       const db = await connect(rt.admin, { database: target })
       conns.push(db)
@@ -82,7 +86,7 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
       await db.query('SET SESSION sql_log_bin = 0').catch(() => undefined) // needs a privilege some servers withhold
       for (let t = queue.shift(); t; t = queue.shift()) {
         const bar = progress.item(t.name, t.rows)
-        if (t.tablespace) { await importTablespace(db, files!, target, t, dir); bar.update(t.rows, t.bytes) }
+        if (t.tablespace) { await importTablespace(db, placed!, t); bar.update(t.rows, t.bytes) }
         else {
           await withStatsPaused(db, target, t.name, () => loadTableData(db, target, tableDump(t), dir,
             { onProgress: (r) => bar.update(r) }))
@@ -92,9 +96,12 @@ export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manif
         bar.done()
       }
     }))
+    ok = true
   } finally {
     progress.stop()
     for (const c of conns) await c.end().catch(() => c.destroy())
+    // after a failure the staging database goes anyway: its first error is the one to report
+    if (placed) await clearPlaced(placed).catch((e: unknown) => { if (ok) throw e })
   }
   return problems.sort()
 }

@@ -69,43 +69,53 @@ export async function freezeTables(conn: Connection, database: string, tables: s
   }
 }
 
-/**
- * Copies each frozen table's .ibd and .cfg into `snapshotDir`, `n` files at a time, the biggest
- * tables first; each file's crc32 is read on the way (ServerFiles.fetch).
- */
-export async function copyTablespaces(files: ServerFiles, database: string, tables: string[], snapshotDir: string,
-  n: number): Promise<Map<string, TablespaceFile[]>> {
-  const jobs = tables.flatMap((t) => Object.entries(tablespaceFiles(t)).map(([ext, file]) => ({ t, file, rel: `${database}/${t}.${ext}` })))
-  const out = new Map<string, TablespaceFile[]>(tables.map((t) => [t, []]))
-  fs.mkdirSync(path.join(snapshotDir, 'data'), { recursive: true })
-  await Promise.all(Array.from({ length: Math.max(1, n) }, async () => {
-    for (let j = jobs.shift(); j; j = jobs.shift()) out.get(j.t)!.push({ file: j.file, ...await files.fetch(j.rel, path.join(snapshotDir, j.file)) })
-  }))
-  for (const f of out.values()) f.sort((a, b) => a.file.localeCompare(b.file))
-  return out
+/** A table's two files in the server's folder of its database. */
+const fileNames = (table: string) => [`${table}.ibd`, `${table}.cfg`]
+
+/** Copies each frozen table's .ibd and .cfg into `snapshotDir`, each file's crc32 read on the way (ServerFiles.fetch). */
+export async function copyTablespaces(files: ServerFiles, database: string, tables: string[], snapshotDir: string): Promise<Map<string, TablespaceFile[]>> {
+  const to = path.join(snapshotDir, 'data')
+  fs.mkdirSync(to, { recursive: true })
+  const sums = await files.fetch(database, tables.flatMap(fileNames), to) // the biggest tables first, as listed
+  return new Map(tables.map((t) => [t, fileNames(t).map((n) => ({ file: `data/${n}`, ...sums.get(n)! })).sort((a, b) => a.file.localeCompare(b.file))]))
 }
 
 /**
- * Puts a tablespace snapshot's copy of table `t` in place of the empty one `stage` has: DISCARD,
- * the files beside the database's own, IMPORT (which checks every page). The .cfg is removed after.
+ * Swaps the empty tablespaces `stage` has for the snapshot's copies of `tables`: DISCARD each, then
+ * their files beside the database's own, all in one transfer. Returns what was placed, for cleanup.
  */
-export async function importTablespace(db: Db, files: ServerFiles, stage: string, t: ManifestTable, snapshotDir: string): Promise<void> {
-  const q = `${ident(stage)}.${ident(t.name)}`
-  const placed = (f: TablespaceFile) => `${stage}/${t.name}${path.extname(f.file)}`
-  await db.query(`ALTER TABLE ${q} DISCARD TABLESPACE`)
+export async function placeTablespaces(db: Db, files: ServerFiles, stage: string, tables: ManifestTable[], snapshotDir: string): Promise<Placed> {
+  await db.query('SET SESSION foreign_key_checks = 0') // a referenced table's tablespace may go too
+  for (const t of tables) await db.query(`ALTER TABLE ${ident(stage)}.${ident(t.name)} DISCARD TABLESPACE`)
+  const names = tables.flatMap((t) => t.tablespace!.files.map((f) => path.basename(f.file)))
+  const placed: Placed = { stage, files, pending: new Map(tables.map((t) => [t.name, t.tablespace!.files.map((f) => path.basename(f.file))])) }
   try {
-    for (const f of t.tablespace!.files) await files.put(path.join(snapshotDir, f.file), placed(f))
-    try {
-      await db.query(`ALTER TABLE ${q} IMPORT TABLESPACE`)
-    } catch (e) {
-      // still discarded: the copy is no table's file, and would keep the staging folder from going
-      for (const f of t.tablespace!.files) await files.remove(placed(f)).catch(() => undefined)
-      throw e
-    }
-    const warnings = await query<{ Level: string; Code: number; Message: string }>(db, 'SHOW WARNINGS')
-    const bad = warnings.filter((w) => w.Level !== 'Note')
-    if (bad.length) throw failure(`importing table ${t.name}: ${bad.map((w) => w.Message).join('; ')}`)
-  } finally {
-    for (const f of t.tablespace!.files) if (f.file.endsWith('.cfg')) await files.remove(placed(f)).catch(() => undefined)
+    await files.put(path.join(snapshotDir, 'data'), names, stage)
+  } catch (e) {
+    await clearPlaced(placed).catch(() => undefined)
+    throw e
   }
+  return placed
+}
+
+/** Files put beside a staging database's own: by table, those not imported yet. */
+export interface Placed { stage: string; files: ServerFiles; pending: Map<string, string[]> }
+
+/** Imports table `t` from its placed files (IMPORT TABLESPACE checks every page). */
+export async function importTablespace(db: Db, placed: Placed, t: ManifestTable): Promise<void> {
+  await db.query(`ALTER TABLE ${ident(placed.stage)}.${ident(t.name)} IMPORT TABLESPACE`)
+  // imported: its .ibd is the table's own now, only the .cfg is left to remove
+  placed.pending.set(t.name, (placed.pending.get(t.name) ?? []).filter((n) => n.endsWith('.cfg')))
+  const warnings = await query<{ Level: string; Code: number; Message: string }>(db, 'SHOW WARNINGS')
+  const bad = warnings.filter((w) => w.Level !== 'Note')
+  if (bad.length) throw failure(`importing table ${t.name}: ${bad.map((w) => w.Message).join('; ')}`)
+}
+
+/**
+ * Removes what no table owns: the .cfg files, and the files of tables not imported (a discarded
+ * table's stray copy would keep the staging folder from going). One call for all.
+ */
+export async function clearPlaced(placed: Placed): Promise<void> {
+  await placed.files.remove(placed.stage, [...placed.pending.values()].flat())
+  placed.pending.clear()
 }
