@@ -96,7 +96,7 @@ but the manifest's row counts (\`COUNT(*)\` of every table, 0.2 s of server CPU)
 690 MB (0.1 s) share the same two cores. Measured alone, seven runs each: 0.48 s with the counts,
 0.38 s without them, against 0.25 s for \`cp -a\`. In this benchmark the step before it has filled
 InnoDB's 256 MB buffer pool with another database, so the counts read the tables from disk (InnoDB
-reads with O_DIRECT, past the page cache) and the dump takes 0.7-1.1 s: five runs of \`make bench\` on
+reads with O_DIRECT, past the page cache) and the dump takes 0.7-1.1 s: the runs of \`make bench\` on
 2026-12-01 put it at 1.6x to 3.9x the copy. The counts are what a load verifies, so they stay.
 
 ## Machine
