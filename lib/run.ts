@@ -19,9 +19,14 @@ export type Target =
   | { kind: 'host' }
   | { kind: 'compose'; compose: readonly string[]; service: string; user?: string; env?: Readonly<Record<string, string>> }
 
-/** The environment of the process that runs a command on `target`. */
+/**
+ * The environment of the process that runs a command on `target`. zx runs each command through
+ * bash, and a bash whose stdin is a socket (node's pipes are) and whose SHLVL is unset takes itself
+ * for an ssh session's shell and reads ~/.bashrc: 80 ms per command here (a cron job, CI or a
+ * script that builds its own environment), and whatever that file prints or changes.
+ */
 function processEnv(target: Target, env: Record<string, string> | undefined): Record<string, string | undefined> {
-  return { ...$.env, ...(target.kind === 'compose' ? target.env : {}), ...env }
+  return { SHLVL: '1', ...$.env, ...(target.kind === 'compose' ? target.env : {}), ...env }
 }
 
 export const HOST: Target = { kind: 'host' }

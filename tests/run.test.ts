@@ -27,6 +27,26 @@ test('arguments are quoted, never interpreted by a shell', async () => {
   assert.is(r.stdout, 'a b; echo $HOME `id`')
 })
 
+test('a command runs without the user\'s ~/.bashrc, even from an environment with no SHLVL', async () => {
+  const home = tempDir()
+  const marker = path.join(home, 'bashrc-was-read')
+  fs.writeFileSync(path.join(home, '.bashrc'), `touch ${JSON.stringify(marker)}\necho from-bashrc\n`)
+  const saved = { HOME: process.env.HOME, SHLVL: process.env.SHLVL }
+  // what a cron job, a CI runner or the test stacks hand on: their own HOME, no SHLVL
+  process.env.HOME = home
+  delete process.env.SHLVL
+  try {
+    const r = await run(HOST, ['echo', 'ok'], { input: 'x' })
+    assert.is(r.stdout, 'ok\n')
+    assert.not.ok(fs.existsSync(marker), '~/.bashrc was read')
+  } finally {
+    process.env.HOME = saved.HOME
+    if (saved.SHLVL === undefined) delete process.env.SHLVL
+    else process.env.SHLVL = saved.SHLVL
+    fs.rmSync(home, { recursive: true, force: true })
+  }
+})
+
 test('a non-zero exit throws with the tail of stderr; nothrow returns it', async () => {
   try {
     await run(HOST, ['sh', '-c', 'echo first >&2; echo boom >&2; exit 3'])
