@@ -50,11 +50,11 @@ export function onInterrupt(fn: Cleanup): () => void {
   return () => cleanups.delete(fn)
 }
 
-/** Runs the cleanups, newest first; returns how many failed. */
-async function runCleanups(): Promise<number> {
-  let failed = 0
+/** Runs the cleanups, newest first; returns what failed (best effort: the next run reports the debris). */
+async function runCleanups(): Promise<string[]> {
+  const failed: string[] = []
   for (const fn of [...cleanups].reverse()) {
-    try { await fn() } catch { failed++ /* best effort: the next run reports debris */ }
+    try { await fn() } catch (e) { failed.push(redact(String((e as Error)?.message ?? e)).split('\n')[0]) }
   }
   cleanups.clear()
   return failed
@@ -72,8 +72,8 @@ export function main(fn: () => Promise<void>): void {
     process.stderr.write(`\ndatakeep: interrupted (${sig}); cleaning up\n`)
     // the work goes on while the cleanups run and may print: the last line says how it ended
     void runCleanups().then((failed) => {
-      process.stderr.write(failed === 0 ? `datakeep: interrupted (${sig}); cleaned up\n`
-        : `datakeep: interrupted (${sig}); ${failed} cleanup step${failed === 1 ? '' : 's'} failed: the next data operation removes what is left\n`)
+      process.stderr.write(failed.length === 0 ? `datakeep: interrupted (${sig}); cleaned up\n`
+        : `datakeep: interrupted (${sig}); ${failed.length} cleanup step${failed.length === 1 ? '' : 's'} failed (${failed[0]}): the next data operation removes what is left\n`)
       process.exit(EXIT.interrupted)
     })
   }

@@ -67,7 +67,8 @@ export async function run(target: Target, argv: readonly string[], opts: RunOpti
     timeout: opts.timeoutMs,
     stdio: ['pipe', fd ?? 'pipe', 'pipe'],
   })`${full}`
-  const off = onInterrupt(() => p.kill('SIGTERM'))
+  // a command that ended just before the signal cannot be killed (zx throws): nothing to stop then
+  const off = onInterrupt(async () => { try { await p.kill('SIGTERM') } catch { /* it had ended */ } })
   let out: ProcessOutput
   try {
     out = await p

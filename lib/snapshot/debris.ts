@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
-import { ident, query, withDb, type Db } from '../db.ts'
+import { ident, query, withDb, type Connection, type Db } from '../db.ts'
 import { isProcessAlive } from '../fs-util.ts'
 import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
@@ -41,26 +41,42 @@ async function databaseDebris(db: Db): Promise<string[]> {
 }
 
 /**
- * Statements a killed run left running on the server (tagged by ownerTag): INTO OUTFILE goes on
- * writing into the dead run's snapshot folder, so they are stopped, and waited for, before the
- * folder is removed. Returns how many were stopped.
+ * Stops the tagged statements (ownerTag) whose process `stop` picks, and waits until they end:
+ * INTO OUTFILE goes on writing into its snapshot folder after its client is gone or interrupted,
+ * so a folder is removed only after them. Returns how many were stopped.
  */
-async function stopOrphanQueries(db: Db): Promise<number> {
-  const orphans = async () => (await query<{ id: number; info: string }>(db,
+async function stopTagged(db: Db, stop: (pid: number) => boolean): Promise<number> {
+  const tagged = async () => (await query<{ id: number; info: string }>(db,
     "SELECT ID AS id, INFO AS info FROM information_schema.PROCESSLIST WHERE INFO LIKE '/* datakeep pid=%' AND ID <> CONNECTION_ID()"))
-    .filter((r) => !isProcessAlive(Number(/^\/\* datakeep pid=(\d+)/.exec(r.info)?.[1] ?? process.pid)))
-  const found = await orphans()
-  for (const r of found) await db.query(`KILL CONNECTION ${Number(r.id)}`).catch(() => undefined) // gone already
+    .filter((r) => stop(Number(/^\/\* datakeep pid=(\d+)/.exec(r.info)?.[1] ?? 0)))
+  const found = await tagged()
+  for (const r of found) await db.query(`KILL QUERY ${Number(r.id)}`).catch(() => undefined) // ended meanwhile
   const ids = new Set(found.map((r) => r.id))
-  for (let i = 0; i < 200 && (await orphans()).some((r) => ids.has(r.id)); i++) await new Promise((r) => setTimeout(r, 50))
+  for (let i = 0; i < 200 && (await tagged()).some((r) => ids.has(r.id)); i++) await new Promise((r) => setTimeout(r, 50))
   return found.length
 }
 
-/** Removes a debris folder: renamed aside first (a late writer can no longer reach it), then deleted. */
-function removeDebris(p: string): void {
+/** The statements of dead runs (kill -9, power loss). */
+const stopOrphanQueries = (db: Db) => stopTagged(db, (pid) => pid !== process.pid && !isProcessAlive(pid))
+
+/** This process's own, when it is interrupted in the middle of a dump: before its partial folder goes. */
+export async function stopOwnStatements(conn: Connection): Promise<void> {
+  await withDb(conn, (db) => stopTagged(db, (pid) => pid === process.pid), { database: null })
+}
+
+/**
+ * Removes a folder a late writer may still reach: renamed aside at once (nothing can be written to,
+ * or renamed from, its name after that), then deleted once `settle` (the writers stopping) is done.
+ */
+export function removeFolder(p: string): void
+export function removeFolder(p: string, settle: () => Promise<void>): Promise<void>
+export function removeFolder(p: string, settle?: () => Promise<void>): void | Promise<void> {
   const aside = `${p}.removing-${process.pid}-${Date.now()}`
-  try { fs.renameSync(p, aside) } catch { fs.rmSync(p, { recursive: true, force: true, maxRetries: 5 }); return }
-  fs.rmSync(aside, { recursive: true, force: true, maxRetries: 5 })
+  let gone = p
+  try { fs.renameSync(p, aside); gone = aside } catch { /* not there, or not movable: deleted in place */ }
+  const rm = () => fs.rmSync(gone, { recursive: true, force: true, maxRetries: 5 })
+  if (!settle) return rm()
+  return settle().catch(() => undefined).then(rm)
 }
 
 /**
@@ -84,7 +100,7 @@ function putBackReplaced(debris: string[]): string[] {
 export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<string[]> {
   const files = async () => {
     const out: string[] = []
-    for (const p of putBackReplaced(snapshotDebris(cfg))) { removeDebris(p); out.push(p) }
+    for (const p of putBackReplaced(snapshotDebris(cfg))) { removeFolder(p); out.push(p) }
     return [...out, ...cleanStorageDebris(projectPath(cfg, cfg.STORAGE_DIR))]
   }
   const removed = rt ? await withDb(rt.admin, async (db) => {

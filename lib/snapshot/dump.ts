@@ -15,7 +15,7 @@ import type { ServerFiles } from '../runtime/server-files.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { quietMark } from './counters.ts'
-import { cleanDebris } from './debris.ts'
+import { cleanDebris, removeFolder, stopOwnStatements } from './debris.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable, type TablespaceFile } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
@@ -84,8 +84,10 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
   fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
-  const removePartial = () => fs.rmSync(partial, { recursive: true, force: true })
-  const offInterrupt = onInterrupt(removePartial)
+  const removePartial = () => removeFolder(partial)
+  // Ctrl-C: the folder leaves its name at once (no rename into place can follow), and is deleted
+  // once the statements writing its data files (INTO OUTFILE) have ended
+  const offInterrupt = onInterrupt(() => removeFolder(partial, () => stopOwnStatements(rt.admin)))
   try {
     // a reader whose files the server writes alternates between the server's work and zstd's:
     // two per core keep both busy (measured at 3M rows on 2 cores: 4.6 s with 4, 5.0 s with 2)
