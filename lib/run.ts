@@ -21,12 +21,13 @@ export type Target =
 
 /**
  * The environment of the process that runs a command on `target`. zx runs each command through
- * bash, and a bash whose stdin is a socket (node's pipes are) and whose SHLVL is unset takes itself
- * for an ssh session's shell and reads ~/.bashrc: 80 ms per command here (a cron job, CI or a
- * script that builds its own environment), and whatever that file prints or changes.
+ * bash, and a bash whose stdin is a socket (node's pipes are) and whose SHLVL is unset or 0 takes
+ * itself for an ssh session's shell and reads ~/.bashrc: 80 ms per command here (a cron job, CI, a
+ * background job, a script that builds its own environment), and whatever that file prints or changes.
  */
 function processEnv(target: Target, env: Record<string, string> | undefined): Record<string, string | undefined> {
-  return { SHLVL: '1', ...$.env, ...(target.kind === 'compose' ? target.env : {}), ...env }
+  const all = { ...$.env, ...(target.kind === 'compose' ? target.env : {}), ...env }
+  return { ...all, SHLVL: String(Math.max(1, Number(all.SHLVL) || 0)) }
 }
 
 export const HOST: Target = { kind: 'host' }

@@ -27,7 +27,7 @@ test('arguments are quoted, never interpreted by a shell', async () => {
   assert.is(r.stdout, 'a b; echo $HOME `id`')
 })
 
-test('a command runs without the user\'s ~/.bashrc, even from an environment with no SHLVL', async () => {
+test('a command runs without the user\'s ~/.bashrc, even from an environment with SHLVL unset or 0', async () => {
   const home = tempDir()
   const marker = path.join(home, 'bashrc-was-read')
   fs.writeFileSync(path.join(home, '.bashrc'), `touch ${JSON.stringify(marker)}\necho from-bashrc\n`)
@@ -36,9 +36,13 @@ test('a command runs without the user\'s ~/.bashrc, even from an environment wit
   process.env.HOME = home
   delete process.env.SHLVL
   try {
-    const r = await run(HOST, ['cat'], { input: 'ok\n' }) // input: bash's stdin is node's socket
-    assert.is(r.stdout, 'ok\n')
-    assert.not.ok(fs.existsSync(marker), '~/.bashrc was read')
+    for (const level of [undefined, '0']) {
+      if (level === undefined) delete process.env.SHLVL
+      else process.env.SHLVL = level // a background job's
+      const r = await run(HOST, ['cat'], { input: 'ok\n' }) // input: bash's stdin is node's socket
+      assert.is(r.stdout, 'ok\n', `SHLVL ${level}`)
+      assert.not.ok(fs.existsSync(marker), `~/.bashrc was read (SHLVL ${level})`)
+    }
   } finally {
     process.env.HOME = saved.HOME
     if (saved.SHLVL === undefined) delete process.env.SHLVL
