@@ -21,12 +21,28 @@ export function isDirEmpty(dir: string): boolean {
   try { return fs.readdirSync(dir).length === 0 } catch { return true }
 }
 
-/** Removes a directory by renaming it aside first, so a crash never leaves it half-deleted in place. */
-export function removeDir(dir: string): void {
-  if (!fs.existsSync(dir)) return
+/**
+ * Removes a directory by renaming it aside first, so a crash never leaves it half-deleted in place
+ * and a late writer can no longer reach it by its name. With `settle` (the writers stopping), the
+ * copy aside is deleted once that is done.
+ */
+export function removeDir(dir: string): void
+export function removeDir(dir: string, settle: () => Promise<void>): Promise<void>
+export function removeDir(dir: string, settle?: () => Promise<void>): void | Promise<void> {
+  if (!fs.existsSync(dir)) return settle ? Promise.resolve() : undefined
   const aside = `${dir}.removing-${process.pid}-${Date.now()}`
   fs.renameSync(dir, aside)
-  fs.rmSync(aside, { recursive: true, force: true })
+  const rm = () => fs.rmSync(aside, { recursive: true, force: true, maxRetries: 5 })
+  if (!settle) return rm()
+  return settle().catch(() => undefined).then(rm)
+}
+
+/** Runs `fn` on every item, `n` at a time (file copies and hashes overlapping each other). */
+export async function eachLimited<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items]
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, queue.length)) }, async () => {
+    for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x)
+  }))
 }
 
 /** Last `n` lines of a text file ('' when unreadable). */

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import * as tar from 'tar'
 import { failure } from '../errors.ts'
-import { crc32File } from '../fs-util.ts'
+import { crc32File, eachLimited } from '../fs-util.ts'
 import { run, spawnPipe, type Pipe, type Target } from '../run.ts'
 
 export interface ServerFiles {
@@ -22,14 +22,6 @@ export interface ServerFiles {
 }
 
 export interface FileSum { bytes: number; crc32: string }
-
-/** Runs `fn` on every item, `n` at a time. */
-async function eachLimited<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items]
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, queue.length)) }, async () => {
-    for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x)
-  }))
-}
 
 /**
  * The local runtime's: the kernel copies, two files at a time (a reflink where the filesystem has

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { ident, query, withDb, type Connection, type Db } from '../db.ts'
-import { isProcessAlive } from '../fs-util.ts'
+import { isProcessAlive, removeDir } from '../fs-util.ts'
 import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { backupRoot, SAFETY_DIR, TEMP_DB_PREFIX } from './names.ts'
@@ -65,21 +65,6 @@ export async function stopOwnStatements(conn: Connection): Promise<void> {
 }
 
 /**
- * Removes a folder a late writer may still reach: renamed aside at once (nothing can be written to,
- * or renamed from, its name after that), then deleted once `settle` (the writers stopping) is done.
- */
-export function removeFolder(p: string): void
-export function removeFolder(p: string, settle: () => Promise<void>): Promise<void>
-export function removeFolder(p: string, settle?: () => Promise<void>): void | Promise<void> {
-  const aside = `${p}.removing-${process.pid}-${Date.now()}`
-  let gone = p
-  try { fs.renameSync(p, aside); gone = aside } catch { /* not there, or not movable: deleted in place */ }
-  const rm = () => fs.rmSync(gone, { recursive: true, force: true, maxRetries: 5 })
-  if (!settle) return rm()
-  return settle().catch(() => undefined).then(rm)
-}
-
-/**
  * A crash between the two renames of a replace (`--force`) leaves the snapshot only as
  * `<name>.old-*`: that is put back rather than removed. Returns the debris still to remove.
  */
@@ -100,7 +85,7 @@ function putBackReplaced(debris: string[]): string[] {
 export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<string[]> {
   const files = async () => {
     const out: string[] = []
-    for (const p of putBackReplaced(snapshotDebris(cfg))) { removeFolder(p); out.push(p) }
+    for (const p of putBackReplaced(snapshotDebris(cfg))) { removeDir(p); out.push(p) }
     return [...out, ...cleanStorageDebris(projectPath(cfg, cfg.STORAGE_DIR))]
   }
   const removed = rt ? await withDb(rt.admin, async (db) => {

@@ -7,6 +7,7 @@ import { projectPath, type Config } from '../config.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
+import { removeDir } from '../fs-util.ts'
 import { toolPath } from '../paths.ts'
 import { startProgress } from '../progress.ts'
 import { HOST, run } from '../run.ts'
@@ -15,7 +16,7 @@ import type { ServerFiles } from '../runtime/server-files.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
 import { openReaders } from './consistent.ts'
 import { quietMark } from './counters.ts'
-import { cleanDebris, removeFolder, stopOwnStatements } from './debris.ts'
+import { cleanDebris, stopOwnStatements } from './debris.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable, type TablespaceFile } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
 import { restoreSql } from './restore-sql.ts'
@@ -84,10 +85,10 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
   fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
-  const removePartial = () => removeFolder(partial)
+  const removePartial = () => removeDir(partial)
   // Ctrl-C: the folder leaves its name at once (no rename into place can follow), and is deleted
   // once the statements writing its data files (INTO OUTFILE) have ended
-  const offInterrupt = onInterrupt(() => removeFolder(partial, () => stopOwnStatements(rt.admin)))
+  const offInterrupt = onInterrupt(() => removeDir(partial, () => stopOwnStatements(rt.admin)))
   try {
     // a reader whose files the server writes alternates between the server's work and zstd's:
     // two per core keep both busy (measured at 3M rows on 2 cores: 4.6 s with 4, 5.0 s with 2)

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
+import { eachLimited } from '../fs-util.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
@@ -73,10 +74,7 @@ const sameStates = (a: TableState[], b: TableState[]) =>
 /** sha256 of every file, `n` at a time (reads overlap the hashing of other files). */
 async function hashFiles(root: string, rels: string[], n: number): Promise<Record<string, { bytes: number; sha256: string }>> {
   const out: Record<string, { bytes: number; sha256: string }> = {}
-  const queue = [...rels]
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let r = queue.shift(); r !== undefined; r = queue.shift()) out[r] = await sha256File(path.join(root, r))
-  }))
+  await eachLimited(rels, n, async (r) => { out[r] = await sha256File(path.join(root, r)) })
   return out
 }
 
