@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import type { Readable } from 'node:stream'
-import { $, ProcessOutput } from 'zx'
+// zx's core alone: the full package also loads its globbing, YAML and fetch helpers (60 ms a start)
+import { $, ProcessOutput } from 'zx/core'
 import { UserError, failure, onInterrupt } from './errors.ts'
 import { debug } from './log.ts'
 
