@@ -1,6 +1,20 @@
 // docs/performance.md, rewritten by every full benchmark run from its results.
 import { markdownTable, mediansRows, MEDIANS_HEADERS, physicalNotes, ratioRows, RATIO_HEADERS, sizeLabel, targetRows, TARGET_HEADERS, type BenchResult } from './report.ts'
 
+/** Which tools ran fewer times than the others, and where (a slow reference runs once at big sizes). */
+function onceNote(result: BenchResult): string {
+  const fewer = new Map<string, string[]>()
+  for (const s of [...result.datasets ?? [], ...result.sizes]) {
+    for (const [tool, r] of Object.entries(s.tools)) {
+      if (r.status === 'ok' && r.dump.length < result.runs) {
+        fewer.set(tool, [...fewer.get(tool) ?? [], `${sizeLabel(s)} rows${r.dump.length === 1 ? '' : ` (${r.dump.length} runs)`}`])
+      }
+    }
+  }
+  return [...fewer].map(([tool, where]) => `, except ${tool}: one run at ${where.join(' and ')} (its restore
+replays every INSERT on one connection, a minute a run at the biggest size, and no target is measured against it)`).join('')
+}
+
 export function renderMarkdown(result: BenchResult, resultsFile: string): string {
   const m = result.machine
   const all = [...result.datasets ?? [], ...result.sizes]
@@ -18,7 +32,7 @@ are in [${resultsFile}](../${resultsFile}).
 
 ## Medians
 
-Median of ${result.runs} run${result.runs === 1 ? '' : 's'} per tool and size, the tools alternating within each run. "restore"
+Median of ${result.runs} run${result.runs === 1 ? '' : 's'} per tool and size, the tools alternating within each run${onceNote(result)}. "restore"
 is the time until the data is back and usable: for datakeep that includes its own verification
 (row counts and CHECKSUM TABLE against the manifest) and the atomic swap; the other tools stop
 when their client exits. "CPU s" is the CPU time the command (with its child processes) and
@@ -89,15 +103,45 @@ the total):
 The server's share alone exceeds mydumper's whole run. Loading is where users wait, and there the
 target is met: the statistics pause (docs/snapshot-format.md) halved the server's CPU per row.
 
+What dropping each cost would buy, measured on 2026-12-01 on a second machine of the same kind (about
+1.7x slower that day: mydumper -t 2 took 3.9 s, datakeep 8.0 s, 2.05x), as five alternating pairs of
+whole \`data_dump\` runs at 3,000,000 rows, wall-time medians against today's dump:
+
+| variant (an experiment, not shipped) | wall time |
+|---|---|
+| the server writes raw text (\`ESCAPED BY ''\`, US/RS bytes as separators) and zstd runs at \`--fast=1\` | 0.87x |
+| no \`CHECKSUM TABLE\` (a restore could then check row counts only) | 0.90x |
+| InnoDB's buffer pool holding the whole database (2 GB instead of 256 MB; three single runs each): the server's CPU 7.4-7.8 s instead of 9.4-10.2 s | 0.75-0.8x |
+
+Even all three together would leave the dump near 1.25x mydumper, and the first two give up what the dump is
+for: raw text is only safe after a second pass proving that no value holds a separator byte (and NULLs
+need a column of their own), and the checksum is what makes a restore verified. They are not shipped.
+A bigger buffer pool is the user's to choose (docker/mysql/conf.d/datakeep.cnf); the benchmark keeps
+the shipped 256 MB.
+
+What the usual remedies gave here (each measured before and after; the first six are in use):
+
+| remedy | result |
+|---|---|
+| parallel readers sharing one consistent snapshot, big tables read in primary-key ranges | in use (dump-tables.ts, ranges.ts) |
+| rows as arrays, written in batches (the streaming path, where the server cannot write the files) | in use (tsv.ts) |
+| zstd through its CLI, at level 1 (gzip costs 3x) | in use |
+| parallel \`LOAD DATA LOCAL INFILE\` streams, one statement per table over all its files | in use (table-load.ts) |
+| \`unique_checks\`, \`foreign_key_checks\` and binary logging off in the loading sessions | in use |
+| the storage archive written while the tables are dumped | in use |
+| secondary indexes and foreign keys added after the data, as myloader does | no gain on MariaDB 10.11: its bulk insert into an empty table already builds every index by sorting |
+| checksums computed while reading | the tablespace path reads each file's crc32 while the kernel copies it; for rows the server has no such hook (\`CHECKSUM TABLE\` is its own pass: the 0.90x above) |
+
 The physical dump copies the database's tables as their own files. On a quiet server, at 3,000,000
-rows, it takes about 0.5 s inside datakeep (0.12 s of it Node's start-up and the bundle's load) where
-\`cp -a\` of the whole data directory takes 0.25 s: the copy itself runs in the kernel as cp's does,
-but the manifest's row counts (\`COUNT(*)\` of every table, 0.2 s of server CPU) and the crc32 of
-690 MB (0.1 s) share the same two cores. Measured alone, seven runs each: 0.48 s with the counts,
-0.38 s without them, against 0.25 s for \`cp -a\`. In this benchmark the step before it has filled
-InnoDB's 256 MB buffer pool with another database, so the counts read the tables from disk (InnoDB
-reads with O_DIRECT, past the page cache) and the dump takes 0.7-1.1 s: the runs of \`make bench\` on
-2026-12-01 put it at 1.6x to 3.9x the copy. The counts are what a load verifies, so they stay.
+rows, it takes about 0.5 s inside datakeep where \`cp -a\` of the whole data directory takes
+0.25-0.3 s. Node's start-up and the bundle's load alone take about 0.25 s of the 0.5-0.6 s that 2x the
+copy allows. The copy itself runs in the kernel as cp's does, but the crc32 of 690 MB (0.5 s of one core
+in zlib, 1.3 GB/s) and the manifest's row counts (\`COUNT(*)\` of every table, 0.2-0.7 s of server
+CPU) share the same two cores. Measured alone, seven runs each: 0.48 s with the counts, 0.38 s without
+them, against 0.25 s for \`cp -a\`. In this benchmark the step before it has filled InnoDB's 256 MB
+buffer pool with another database, so the counts read the tables from disk (InnoDB reads with
+O_DIRECT, past the page cache) and the dump takes 0.7-1.7 s: the runs of \`make bench\` on 2026-12-01
+put it at 1.6x to 5x the copy. The file hashes and the counts are what a load verifies, so they stay.
 
 ## Machine
 
