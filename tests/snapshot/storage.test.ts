@@ -65,6 +65,23 @@ test('round trip keeps content, modes, mtimes, symlinks, empty dirs and the tree
   assert.equal(debrisBeside(target), [])
 })
 
+test('a tree of many files (flushed with one syncfs rather than an fsync each) round-trips whole', async () => {
+  const root = scratch()
+  const src = path.join(root, 'many')
+  for (let d = 0; d < 6; d++) {
+    fs.mkdirSync(path.join(src, `d${d}`), { recursive: true })
+    for (let f = 0; f < 50; f++) fs.writeFileSync(path.join(src, `d${d}`, `f${f}.txt`), `${d}/${f}\n`)
+  }
+  const archive = path.join(root, 'many.tar.gz')
+  const made = await archiveStorage(src, archive)
+  assert.is(made.files, 300)
+  const target = path.join(root, 'many-restored')
+  const info = await restoreStorage(archive, target, made.treeHash)
+  assert.is(info.treeHash, made.treeHash)
+  assert.is(fs.readFileSync(path.join(target, 'd5/f49.txt'), 'utf8'), '5/49\n')
+  assert.equal(debrisBeside(target), [])
+})
+
 test('a restore removes files that are not in the archive', async () => {
   const root = scratch()
   const src = makeTree(root)
