@@ -112,7 +112,7 @@ postdeploy: node_modules/.package-lock.json ## Compare row counts with the lates
 	$(RUN) postdeploy $(ARGS)
 
 .PHONY: bench
-bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (about 10 min; ARGS="--sizes 100000 --runs 1")
+bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (10-13 min on 2 cores; ARGS="--sizes 100000 --runs 1")
 	$(TSX) bench/run.ts $(ARGS)
 
 .PHONY: reliability_report

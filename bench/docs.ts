@@ -119,7 +119,7 @@ need a column of their own), and the checksum is what makes a restore verified. 
 A bigger buffer pool is the user's to choose (docker/mysql/conf.d/datakeep.cnf); the benchmark keeps
 the shipped 256 MB.
 
-What the usual remedies gave here (each measured before and after; the first six are in use):
+What the usual remedies gave here (the first six are in use):
 
 | remedy | result |
 |---|---|
