@@ -69,6 +69,10 @@ export async function run(target: Target, argv: readonly string[], opts: RunOpti
     timeout: opts.timeoutMs,
     stdio: ['pipe', fd ?? 'pipe', 'pipe'],
   })`${full}`
+  // a command that exits without reading its input (a client refusing to connect) makes the write
+  // fail with EPIPE on its stdin, which nothing else listens to: it would end this process. Its
+  // exit code and stderr say what happened.
+  p.stdin?.on('error', () => undefined)
   // a command that ended just before the signal cannot be killed (zx throws): nothing to stop then
   const off = onInterrupt(async () => { try { await p.kill('SIGTERM') } catch { /* it had ended */ } })
   let out: ProcessOutput

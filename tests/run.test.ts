@@ -64,6 +64,18 @@ test('a non-zero exit throws with the tail of stderr; nothrow returns it', async
   assert.is(r.code, 4)
 })
 
+test('input a command never reads (it exits first): its exit is the answer, not a crash of this process', async () => {
+  const input = 'x'.repeat(4 << 20) // more than a pipe holds: the write is still going when the command is gone
+  const r = await run(HOST, ['true'], { input })
+  assert.is(r.code, 0)
+  try {
+    await run(HOST, ['sh', '-c', 'echo refused >&2; exit 3'], { input })
+    assert.unreachable('should throw')
+  } catch (e) {
+    assert.is((e as Error).message, 'sh failed (exit 3): refused')
+  }
+})
+
 test('a missing command is a misuse error with an install hint', async () => {
   try {
     await run(HOST, ['mariadb-no-such-tool-xyz'])
