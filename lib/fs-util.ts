@@ -63,8 +63,8 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * crc32 (zlib's, hex) and size of a file, read in 4 MiB blocks: several GB/s, where sha256 runs at
- * about 0.5 GB/s here; for tablespace files, whose every page InnoDB checks again on import.
+ * crc32 (zlib's, hex) and size of a file, read in 4 MiB blocks (1.3 GB/s on one core here); for
+ * tablespace files, whose every page InnoDB checks again on import.
  */
 export async function crc32File(file: string): Promise<{ bytes: number; crc32: string }> {
   const fd = await fs.promises.open(file, 'r')

@@ -1,8 +1,9 @@
 // The entry every make target goes through: `node lib/launch.mjs <script> [args]` runs
 // scripts/<script>.ts from an esbuild bundle (esbuild comes with tsx), built on first use and again
 // whenever a source changed, into .build/<key>/. Loading ~90 TypeScript files through tsx costs about
-// 0.6 s on every command; the bundle adds about 0.1 s to Node's own start (0.13 s on a 2-core machine).
-// Plain JavaScript: it runs before any TypeScript loader could. `node --import tsx scripts/<script>.ts` still runs the sources themselves.
+// 0.6 s on every command; the bundle adds about 0.1 s to Node's own start (0.13 s on a 2-core
+// machine). Plain JavaScript: it runs before any TypeScript loader could. `node --import tsx
+// scripts/<script>.ts` still runs the sources themselves.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'

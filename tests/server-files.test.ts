@@ -18,8 +18,8 @@ import { loadSnapshot } from '../lib/snapshot/load.ts'
 import { readManifest } from '../lib/snapshot/manifest.ts'
 import { snapshotPath } from '../lib/snapshot/names.ts'
 import { fingerprint, sql } from './support/fingerprint.ts'
-import { loadSakila } from './support/sakila.ts'
-import { makeStack, REPO, tempDir, type TestStack } from './support/stack.ts'
+import { sakilaStack } from './support/sakila.ts'
+import { REPO, tempDir, type TestStack } from './support/stack.ts'
 
 const SHIM = path.join(REPO, 'tests/support/compose-shim.sh')
 
@@ -98,8 +98,7 @@ streamTest.run()
 
 const roundTrip = suite('tablespace snapshot through compose exec', { stack: null as unknown as TestStack })
 roundTrip.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
 })
 roundTrip.after(async (ctx) => { await ctx.stack?.destroy() })
 

@@ -7,13 +7,12 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ownerTag } from '../../lib/db.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
-import { loadSakila } from '../support/sakila.ts'
-import { lastLine, makeStack, runScript, spawnScript, type TestStack } from '../support/stack.ts'
+import { sakilaStack } from '../support/sakila.ts'
+import { lastLine, runScript, spawnScript, type TestStack } from '../support/stack.ts'
 
 const t = suite('snapshot failures', { stack: null as unknown as TestStack, live: null as unknown as Fingerprint })
 t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
   // a bigger table so interruptions land mid-work
   await sql(ctx.stack, `CREATE TABLE big (id INT PRIMARY KEY AUTO_INCREMENT, pad VARCHAR(200));
     INSERT INTO big (pad) SELECT REPEAT(MD5(seq), 6) FROM seq_1_to_400000;`, 'sakila')

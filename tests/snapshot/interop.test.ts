@@ -7,13 +7,12 @@ import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { STOCK_RESTORE } from '../../lib/snapshot/restore-sql.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'
-import { loadSakila } from '../support/sakila.ts'
-import { lastLine, makeStack, runScript, tempDir, type TestStack } from '../support/stack.ts'
+import { sakilaStack } from '../support/sakila.ts'
+import { lastLine, runScript, tempDir, type TestStack } from '../support/stack.ts'
 
 const t = suite('snapshot interop', { stack: null as unknown as TestStack })
 t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
 })
 t.after(async (ctx) => { await ctx.stack?.destroy() })
 

@@ -3,13 +3,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fingerprint, sql } from '../support/fingerprint.ts'
-import { loadSakila } from '../support/sakila.ts'
-import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
+import { sakilaStack } from '../support/sakila.ts'
+import { lastLine, runScript, type TestStack } from '../support/stack.ts'
 
 const t = suite('physical snapshot scripts', { stack: null as unknown as TestStack })
 t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
 })
 t.after(async (ctx) => { await ctx.stack?.destroy() })
 

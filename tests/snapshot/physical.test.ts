@@ -19,13 +19,12 @@ import { dumpPhysical } from '../../lib/snapshot/physical-dump.ts'
 import { loadPhysical } from '../../lib/snapshot/physical-load.ts'
 import { settleDataDir } from '../../lib/snapshot/physical-swap.ts'
 import { fingerprint, sql, treeDigest } from '../support/fingerprint.ts'
-import { loadSakila } from '../support/sakila.ts'
-import { makeStack, tempDir, type TestStack } from '../support/stack.ts'
+import { sakilaStack } from '../support/sakila.ts'
+import { tempDir, type TestStack } from '../support/stack.ts'
 
 const t = suite('physical snapshot', { stack: null as unknown as TestStack })
 t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
 })
 t.after(async (ctx) => { await ctx.stack?.destroy() })
 

@@ -8,13 +8,12 @@ import * as assert from 'uvu/assert'
 import { crc32File } from '../../lib/fs-util.ts'
 import { fingerprint, sql, treeDigest } from '../support/fingerprint.ts'
 import { createAdversarial } from '../support/adversarial.ts'
-import { loadSakila, loadSakilaGeo } from '../support/sakila.ts'
-import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
+import { loadSakilaGeo, sakilaStack } from '../support/sakila.ts'
+import { lastLine, runScript, type TestStack } from '../support/stack.ts'
 
 const t = suite('snapshot round trip', { stack: null as unknown as TestStack })
 t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
   await loadSakilaGeo(ctx.stack)
 })
 t.after(async (ctx) => { await ctx.stack?.destroy() })
@@ -122,8 +121,7 @@ t.run()
 
 const p = suite('snapshot round trip, physical', { stack: null as unknown as TestStack })
 p.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
-  await loadSakila(ctx.stack)
+  ctx.stack = await sakilaStack()
   await loadSakilaGeo(ctx.stack)
   await sql(ctx.stack, 'CREATE DATABASE adv')
   await ctx.stack.db((db) => createAdversarial(db, 'adv'), null)

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { HOST, run } from '../../lib/run.ts'
 import { loadSqlFile } from './fingerprint.ts'
-import { DATASETS, tempDir, type TestStack } from './stack.ts'
+import { DATASETS, makeStack, tempDir, type TestStack } from './stack.ts'
 
 export const SAKILA = path.join(DATASETS, 'sakila')
 
@@ -11,6 +11,13 @@ export async function loadSakila(stack: TestStack): Promise<void> {
   if (!fs.existsSync(path.join(SAKILA, 'sakila-schema.sql'))) throw new Error(`the sakila dataset is missing at ${SAKILA}`)
   await loadSqlFile(stack, path.join(SAKILA, 'sakila-schema.sql'))
   await loadSqlFile(stack, path.join(SAKILA, 'sakila-data.sql'))
+}
+
+/** A stack whose application database is sakila, loaded: the fixture most snapshot suites start from. */
+export async function sakilaStack(): Promise<TestStack> {
+  const stack = await makeStack({ env: { MYSQL_DATABASE: 'sakila' } })
+  await loadSakila(stack)
+  return stack
 }
 
 /** The sakila_geo variant: the GEOMETRY column and SPATIAL index that MariaDB skips in the original. */
