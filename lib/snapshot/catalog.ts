@@ -5,19 +5,23 @@ import path from 'node:path'
 import type { Config } from '../config.ts'
 import { ident, serverVersion, withDb } from '../db.ts'
 import { onInterrupt } from '../errors.ts'
-import { dirSize, removeDir } from '../fs-util.ts'
+import { removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { checkFiles, readManifest } from './manifest.ts'
 import { isPhysical } from './physical.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName } from './load.ts'
 import { requireSnapshot, SAFETY_DIR, snapshotNames, snapshotPath } from './names.ts'
 import { createTables } from './schema.ts'
+import { snapshotUsage } from './share.ts'
 import { restoreStorage } from './storage.ts'
 
 export interface SnapshotEntry {
   name: string
   created: string | null
+  /** Every file's size, shared ones included: what the folder holds. */
   bytes: number
+  /** What it added: files no older snapshot shares with it (share.ts). */
+  added: number
   tables: number | null
   rows: number | null
   serverVersion: string | null
@@ -35,7 +39,7 @@ export interface SnapshotEntry {
 export function listSnapshots(cfg: Config): SnapshotEntry[] {
   const out = snapshotNames(cfg).map((name): SnapshotEntry => {
     const dir = snapshotPath(cfg, name)
-    const base = { name, bytes: dirSize(dir), init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
+    const base = { name, bytes: 0, added: 0, init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
     try {
       const m = readManifest(dir)
       return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, kind: m.kind, error: null }
@@ -43,7 +47,10 @@ export function listSnapshots(cfg: Config): SnapshotEntry[] {
       return { ...base, created: null, tables: null, rows: null, serverVersion: null, kind: null, error: (e as Error).message }
     }
   })
-  return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.name.localeCompare(b.name))
+  out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.name.localeCompare(b.name))
+  const oldestFirst = [...out].reverse()
+  snapshotUsage(oldestFirst.map((s) => snapshotPath(cfg, s.name))).forEach((u, i) => Object.assign(oldestFirst[i], u))
+  return out
 }
 
 /** Checks the manifest and every file; `deep` also loads it into a scratch database and compares. */

@@ -25,6 +25,7 @@ import { archiveStorage } from './storage.ts'
 import { dumpTables } from './dump-tables.ts'
 import { copyTablespaces, freezeTables, tablespaceAccess, transportable } from './tablespace.ts'
 import { baseTables } from './table-states.ts'
+import { linkShared, readShareFacts, shareCandidates } from './share.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
@@ -40,6 +41,8 @@ export interface DumpOptions {
   seedHash?: string
   /** data_dump --physical: InnoDB tables as their own files (tablespace.ts); the local runtime only. */
   physical?: boolean
+  /** data_dump --full: every table written anew, none shared with an existing snapshot (share.ts). */
+  full?: boolean
 }
 export interface DumpResult { dir: string; manifest: Manifest }
 
@@ -116,7 +119,27 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     const progress = startProgress(`dump ${name}`, tables.reduce((a, t) => a + t.estimate, 0))
     let results: ManifestTable[]
     try {
-      results = await dumpTables(readers.workers, database, tables, partial, { serverFiles: rt.sharesFiles, progress })
+      // unchanged tables first: links to an existing snapshot's files, decided in this snapshot
+      const candidates = opts.full ? new Map() : shareCandidates(cfg, { version, schema, tables: tables.filter((t) => !t.tablespace) })
+      const shared: ManifestTable[] = []
+      let checksums: Map<string, string> | undefined
+      if (candidates.size) {
+        const facts = await readShareFacts(readers.workers, database, [...candidates.keys()], candidates)
+        checksums = facts.checksums
+        for (const [table, c] of candidates) {
+          if (facts.checksums.get(table) !== c.table.checksum || facts.rows.get(table) !== c.table.rows) continue
+          const entry = await linkShared(c, partial)
+          if (!entry) continue
+          shared.push(entry)
+          const bar = progress.item(table, entry.rows)
+          bar.update(entry.rows, entry.bytes)
+          bar.done()
+        }
+      }
+      const sharedNames = new Set(shared.map((t) => t.name))
+      const written = await dumpTables(readers.workers, database, tables.filter((t) => !sharedNames.has(t.name)), partial,
+        { serverFiles: rt.sharesFiles, progress, checksums })
+      results = [...written, ...shared].sort((a, b) => a.name.localeCompare(b.name))
     } finally {
       progress.stop()
       await readers.close()

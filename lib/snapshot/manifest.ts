@@ -29,6 +29,11 @@ export interface ManifestTable {
    * wrote), imported instead of loading rows; `files` is then empty (tablespace.ts).
    */
   tablespace?: { files: TablespaceFile[] }
+  /**
+   * The table was unchanged since snapshot `from`: its data files are hard links to (or copies of)
+   * that snapshot's, not dumped again (share.ts). Absent: written by this dump.
+   */
+  shared?: { from: string }
 }
 
 export interface TablespaceFile { file: string; bytes: number; crc32: string }
