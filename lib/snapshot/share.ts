@@ -91,7 +91,7 @@ export async function linkShared(c: ShareCandidate, snapshotDir: string): Promis
     for (const f of c.table.files) {
       const from = path.join(c.dir, f.file)
       const to = path.join(snapshotDir, f.file)
-      fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 })
+      // data/ exists; never recreated here: after Ctrl-C took the folder away, nothing may bring it back
       try { fs.linkSync(from, to) } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e
         fs.copyFileSync(from, to, fs.constants.COPYFILE_FICLONE)
