@@ -80,8 +80,12 @@ data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP
 	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load
-data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x"; or --file dump.sql[.gz])
+data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x [--until '<time>']"; or --file dump.sql[.gz])
 	$(RUN) data-load $(ARGS)
+
+.PHONY: data_timeline
+data_timeline: node_modules/.package-lock.json ## What changed since a snapshot, from the binary logs (ARGS="--since x [--json]")
+	$(RUN) data-timeline $(ARGS)
 
 .PHONY: data_list
 data_list: node_modules/.package-lock.json ## List snapshots, newest first (ARGS="--json")

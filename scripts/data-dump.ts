@@ -7,6 +7,7 @@ import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
+import { copyBinlogs } from '../lib/pitr/archive.ts'
 import { dumpSnapshot } from '../lib/snapshot/dump.ts'
 import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
 import { defaultName } from '../lib/snapshot/names.ts'
@@ -43,6 +44,7 @@ main(async () => {
     ? await dumpPhysical(cfg, rt, { name, force: !!values.force })
     : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical, full: !!values.full })
   if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
+  await copyBinlogs(cfg, rt)
   const asFiles = m.tables.filter((t) => t.tablespace).length
   if (m.kind === 'tablespace' && asFiles < m.tables.length) info(`${asFiles} of ${m.tables.length} tables copied as their files, the others as rows`)
   if (!values['whole-server']) {

@@ -25,6 +25,7 @@ import { archiveStorage } from './storage.ts'
 import { dumpTables } from './dump-tables.ts'
 import { copyTablespaces, freezeTables, tablespaceAccess, transportable } from './tablespace.ts'
 import { baseTables } from './table-states.ts'
+import { binlogPosition } from '../pitr/position.ts'
 import { linkShared, readShareFacts, shareCandidates } from './share.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
@@ -103,12 +104,14 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       const version = (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v
       // the counters of this moment prove later that nothing changed (only under the lock)
       const quiet = isLocked ? await quietMark(db, tables) : null
+      // the binary log position of this moment: point-in-time recovery replays from here
+      const binlog = isLocked ? await binlogPosition(db) : null
       // held from inside the global lock: the copied files show the readers' moment
       const ts = serverFiles && isLocked ? await transportable(db, database, tables) : new Set<string>()
       const frozen = ts.size ? await freezeTables(rt.admin, database, [...ts]) : null
-      return { schema, tables: tables.map((t) => ({ ...t, tablespace: ts.has(t.name) })), version, quiet, frozen }
+      return { schema, tables: tables.map((t) => ({ ...t, tablespace: ts.has(t.name) })), version, quiet, frozen, binlog }
     })
-    const { schema, tables, version, quiet, frozen } = locked
+    const { schema, tables, version, quiet, frozen, binlog } = locked
     const copying = frozen
       ? copyTablespaces(serverFiles!, database, frozen.tables, partial).finally(() => frozen.release())
       : Promise.resolve(new Map<string, TablespaceFile[]>())
@@ -176,6 +179,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       storage: { files: storage.files, bytes: storage.bytes, treeHash: storage.treeHash, archive: STORAGE_ARCHIVE },
       files,
       ...(quiet ? { quiet } : {}),
+      ...(binlog ? { binlog } : {}),
       ...(opts.seedHash ? { seedHash: opts.seedHash } : {}),
     }
     writeManifest(partial, manifest)
