@@ -61,7 +61,7 @@ export async function gitState(dir: string): Promise<Manifest['git']> {
 
 /** Writes every file of the snapshot except the data and the archive, which stream in parallel. */
 function writeSchemaFiles(dir: string, schema: SchemaSnapshot, tables: ManifestTable[]): void {
-  fs.mkdirSync(path.join(dir, 'schema'), { recursive: true })
+  fs.mkdirSync(path.join(dir, 'schema')) // never recreates a folder Ctrl-C took away
   fs.writeFileSync(path.join(dir, 'schema/schema.json'), JSON.stringify(schema, null, 2) + '\n')
   fs.writeFileSync(path.join(dir, 'schema/tables.sql'), schemaSql(schema, 'tables'))
   fs.writeFileSync(path.join(dir, 'schema/post.sql'), schemaSql(schema, 'post'))
@@ -92,7 +92,8 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   const removePartial = () => removeDir(partial)
   // Ctrl-C: the folder leaves its name at once (no rename into place can follow), and is deleted
   // once the statements writing its data files (INTO OUTFILE) have ended
-  const offInterrupt = onInterrupt(() => removeDir(partial, () => stopOwnStatements(rt.admin)))
+  let interrupted = false
+  const offInterrupt = onInterrupt(() => { interrupted = true; return removeDir(partial, () => stopOwnStatements(rt.admin)) })
   try {
     // a reader whose files the server writes alternates between the server's work and zstd's:
     // two per core keep both busy (measured at 3M rows on 2 cores: 4.6 s with 4, 5.0 s with 2)
@@ -139,6 +140,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
           bar.done()
         }
       }
+      if (interrupted) throw failure('interrupted; the partial snapshot was removed')
       const sharedNames = new Set(shared.map((t) => t.name))
       const written = await dumpTables(readers.workers, database, tables.filter((t) => !sharedNames.has(t.name)), partial,
         { serverFiles: rt.sharesFiles, progress, checksums })
@@ -183,6 +185,8 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       ...(opts.seedHash ? { seedHash: opts.seedHash } : {}),
     }
     writeManifest(partial, manifest)
+    // the cleanup runs while this goes on: once interrupted, nothing moves into place
+    if (interrupted) throw failure('interrupted; the partial snapshot was removed')
     replaceDir(partial, final)
     giveTo(invokingOwner(cfg), final) // the invoking user's, also under sudo
     return { dir: final, manifest }
