@@ -117,4 +117,24 @@ t('an unknown GTID, and a gap in the archive, are refused before anything change
   for (const f of fs.readdirSync(aside)) fs.renameSync(path.join(aside, f), path.join(binlogArchive(ctx.stack.cfg), f))
 })
 
+t('down and volume removal copy the logs first: the timeline outlives the volume', async (ctx) => {
+  await sql(ctx.stack, "INSERT INTO customers VALUES (10, 'last')", 'shop')
+  const current = (await sql(ctx.stack, 'SHOW MASTER STATUS')).split('\t')[0]
+  const down = await runScript(ctx.stack, 'down')
+  assert.is(down.code, 0, down.stderr)
+  assert.ok(archivedLogs(ctx.stack.cfg).some((l) => l.file === current), `${current} copied by down`)
+  const index = fs.readFileSync(path.join(ctx.stack.rt.paths.dataDir, 'binlog.index'), 'utf8').split('\n').filter(Boolean).map((f) => path.basename(f))
+  const rm = await runScript(ctx.stack, 'volume-remove', ['--no-safety'])
+  assert.is(rm.code, 0, rm.stderr)
+  assert.not.ok(fs.existsSync(ctx.stack.rt.paths.dataDir))
+  const archived = archivedLogs(ctx.stack.cfg).map((l) => l.file)
+  for (const f of index) assert.ok(archived.includes(f), `${f} archived before the volume went`)
+  const r = await runScript(ctx.stack, 'data-timeline', ['--since', 's1', '--json'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, /reading the archive only/)
+  const events = JSON.parse(r.stdout).events as TimelineEvent[]
+  assert.ok(events.some((e) => e.statements.some((x) => /^DROP TABLE `orders`/.test(x))))
+  assert.ok(events.some((e) => e.statements.some((x) => x.includes("'last'"))))
+})
+
 t.run()
