@@ -14,15 +14,20 @@ import { defaultName } from '../lib/snapshot/names.ts'
 import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
-const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--full] [--physical [--whole-server] | --format sql [--gzip]]"]'
+const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--full] [--physical [--whole-server [--incremental | --differential] [--base <name>]] | --format sql [--gzip]]"]'
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     name: { type: 'string' }, force: { type: 'boolean' }, format: { type: 'string' }, gzip: { type: 'boolean' }, physical: { type: 'boolean' },
-    'whole-server': { type: 'boolean' }, full: { type: 'boolean' },
+    'whole-server': { type: 'boolean' }, full: { type: 'boolean' }, incremental: { type: 'boolean' }, differential: { type: 'boolean' },
+    base: { type: 'string' },
   }, USAGE)
+  if ((values.incremental || values.differential || values.base) && !values['whole-server']) throw new UserError('--incremental, --differential and --base go with --physical --whole-server', { hint: `usage: ${USAGE}` })
+  if (values.incremental && values.differential) throw new UserError('give --incremental or --differential, not both', { hint: `usage: ${USAGE}` })
+  if (values.base && !values.incremental && !values.differential) throw new UserError('--base goes with --incremental or --differential', { hint: `usage: ${USAGE}` })
+  const chain = values.incremental ? { type: 'incremental' as const, base: values.base } : values.differential ? { type: 'differential' as const, base: values.base } : undefined
   if (values.full && (values['whole-server'] || values.format === 'sql')) throw new UserError('--full goes with a snapshot of the database (a whole-server or SQL dump is always written whole)', { hint: `usage: ${USAGE}` })
   if (values['whole-server'] && !values.physical) throw new UserError('--whole-server goes with --physical', { hint: `usage: ${USAGE}` })
   if (values.physical && values.format === 'sql') throw new UserError('--physical and --format sql do not go together', { hint: `usage: ${USAGE}` })
@@ -41,7 +46,7 @@ main(async () => {
   }
   // --physical: the database's InnoDB tables as their files; --whole-server: mariadb-backup of every database
   const { dir, manifest: m } = values['whole-server']
-    ? await dumpPhysical(cfg, rt, { name, force: !!values.force })
+    ? await dumpPhysical(cfg, rt, { name, force: !!values.force, chain })
     : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical, full: !!values.full })
   if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
   await copyBinlogs(cfg, rt)

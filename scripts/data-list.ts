@@ -18,7 +18,7 @@ main(async () => {
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
   const rows = (l: typeof list) => l.map((s) => [
     s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes), formatBytes(s.added),
-    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''), s.kind ? KIND[s.kind] : '',
+    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''), s.kind ? KIND[s.kind] + (s.chain && s.chain.type !== 'full' ? `, ${s.chain.type} on ${s.chain.base}` : '') : '',
   ])
   const headers = ['name', 'created', 'size', 'added', 'tables', 'rows', 'server', 'kind']
   const own = list.filter((s) => !s.safety)
