@@ -8,6 +8,7 @@ import { query, withDb, type Db } from '../db.ts'
 import { sha256File } from '../fs-util.ts'
 import { debug, info, warn } from '../log.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
+import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { backupRoot } from '../snapshot/names.ts'
 import { readBinlogHeader } from './binlog-file.ts'
@@ -68,6 +69,16 @@ async function store(cfg: Config, from: string, file: string): Promise<string> {
   return name
 }
 
+/** argv that copies binary logs byte for byte over the client protocol (REPLICATION SLAVE), into folder `to`. */
+export function remoteFetchArgv(clientArgs: string[], names: string[], to: string): string[] {
+  return ['mariadb-binlog', '--read-from-remote-server', '--raw', `--result-file=${to.endsWith('/') ? to : `${to}/`}`,
+    ...clientArgs.filter((a) => !a.startsWith('--default-character-set')), ...names]
+}
+
+async function fetchRemote(rt: Runtime, names: string[], to: string): Promise<void> {
+  await run(HOST, remoteFetchArgv(rt.clientArgs(), names, to), { env: rt.clientEnv() })
+}
+
 /** The server's binary logs (SHOW BINARY LOGS), oldest first; [] when binary logging is off. */
 export async function serverLogs(db: Db): Promise<{ file: string; bytes: number }[]> {
   const [on] = await query<{ v: number }>(db, 'SELECT @@log_bin AS v')
@@ -77,12 +88,12 @@ export async function serverLogs(db: Db): Promise<{ file: string; bytes: number 
 
 /**
  * With the server running: closes the current log (FLUSH BINARY LOGS) and copies every closed one
- * not yet in the archive. Returns the names copied. A runtime whose files datakeep cannot reach
- * (external) copies nothing.
+ * not yet in the archive. Returns the names copied. On the external runtime they travel over the
+ * client protocol (`mariadb-binlog --read-from-remote-server --raw`, which needs REPLICATION SLAVE).
  */
 export async function archiveBinlogs(cfg: Config, rt: Runtime): Promise<string[]> {
-  if (!rt.serverFiles) return []
-  const files = rt.serverFiles
+  // the server's own files where datakeep reaches them; else (external) the replication protocol
+  const fetch = rt.serverFiles ? rt.serverFiles.fetch.bind(rt.serverFiles, '.') : (names: string[], to: string) => fetchRemote(rt, names, to)
   return withDb(rt.admin, async (db) => {
     if ((await serverLogs(db)).length === 0) return []
     await db.query('FLUSH BINARY LOGS')
@@ -92,7 +103,7 @@ export async function archiveBinlogs(cfg: Config, rt: Runtime): Promise<string[]
     if (wanted.length === 0) return []
     const tmp = fs.mkdtempSync(path.join(binlogArchiveParent(cfg), '.binlog-copy-'))
     try {
-      await files.fetch('.', wanted.map((l) => l.file), tmp)
+      await fetch(wanted.map((l) => l.file), tmp)
       const out: string[] = []
       for (const l of wanted) out.push(await store(cfg, path.join(tmp, l.file), l.file))
       return out

@@ -117,6 +117,18 @@ t('an unknown GTID, and a gap in the archive, are refused before anything change
   for (const f of fs.readdirSync(aside)) fs.renameSync(path.join(aside, f), path.join(binlogArchive(ctx.stack.cfg), f))
 })
 
+t('the external runtime copies the logs over the client protocol (mariadb-binlog --read-from-remote-server)', async (ctx) => {
+  // a staging server's account: what reading and closing its binary logs needs, over TCP
+  await sql(ctx.stack, "CREATE USER 'ops'@'127.0.0.1' IDENTIFIED BY 'ops-secret-pw'; GRANT SELECT, RELOAD, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'ops'@'127.0.0.1'")
+  await sql(ctx.stack, "INSERT INTO customers VALUES (11, 'remote')", 'shop')
+  const env = { DATAKEEP_RUNTIME: 'external', DATABASE_URL: `mysql://ops:ops-secret-pw@127.0.0.1:${ctx.stack.cfg.MYSQL_PORT}/shop` }
+  const r = await runScript(ctx.stack, 'data-timeline', ['--since', 's1', '--json'], env)
+  assert.is(r.code, 0, r.stderr)
+  assert.not.match(r.stderr, /archive only/, r.stderr)
+  assert.ok((JSON.parse(r.stdout).events as TimelineEvent[]).some((e) => e.statements.some((x) => x.includes("'remote'"))))
+  assert.not.match(JSON.stringify(r), /ops-secret-pw/) // the password travels in the environment only
+})
+
 t('down and volume removal copy the logs first: the timeline outlives the volume', async (ctx) => {
   await sql(ctx.stack, "INSERT INTO customers VALUES (10, 'last')", 'shop')
   const current = (await sql(ctx.stack, 'SHOW MASTER STATUS')).split('\t')[0]
