@@ -90,6 +90,8 @@ test('both runtimes keep the binary logs BINLOG_EXPIRE_DAYS days', () => {
   const cfg = loadConfig({ env: { BINLOG_EXPIRE_DAYS: '3' }, projectDir: '/p' })
   assert.ok(serverArgv('/usr/sbin/mariadbd', localPaths(cfg), 3999, null, cfg.BINLOG_EXPIRE_DAYS).includes('--expire-logs-days=3'))
   assert.is(binlogExpiryArg(0), '--expire-logs-days=0')
+  const off = loadConfig({ env: { BINARY_LOG: 'false' }, projectDir: '/p' })
+  assert.ok(serverArgv('/usr/sbin/mariadbd', localPaths(off), 3999, null, off.BINLOG_EXPIRE_DAYS, off.BINARY_LOG).includes('--skip-log-bin'))
 })
 
 test.run()

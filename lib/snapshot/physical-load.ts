@@ -13,6 +13,7 @@ import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
+import { archiveBinlogs } from '../pitr/archive.ts'
 import { cleanDebris } from './debris.ts'
 import { checkFiles, type Manifest } from './manifest.ts'
 import { backupArgv, isPhysical, listFiles, majorMinor, PHYSICAL_DIR, userDatabases, type PhysicalManifest } from './physical.ts'
@@ -109,6 +110,8 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
   const threads = Math.max(2, cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()))
   return withLock(cfg, commandSummary(), async () => {
     await cleanDebris(cfg, rt)
+    // the data directory goes, its binary logs with it: copied first (point-in-time recovery)
+    await archiveBinlogs(cfg, rt).catch((e: Error) => warn(`the binary logs were not copied before the data directory is replaced (${e.message.split('\n')[0]})`))
     const { dataDir } = localPaths(cfg)
     for (const old of settleDataDir(dataDir).unsettled) warn(unsettledAdvice(dataDir, old))
     const partial = `${dataDir}.partial-${process.pid}-${Date.now()}`

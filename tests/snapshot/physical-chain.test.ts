@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { archivedLogs } from '../../lib/pitr/archive.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'
 import { isPhysical } from '../../lib/snapshot/physical.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
@@ -55,6 +56,14 @@ t('each loads back to its moment, and the chain stays reusable', async ({ stack,
     assert.is(r.code, 0, r.stderr)
     assert.equal(await live(stack), at[name], name)
   }
+})
+
+t('a whole-server load copies the binary logs of the data directory it replaces', async ({ stack }) => {
+  await sql(stack, "INSERT INTO category (name) VALUES ('logged')", 'sakila')
+  const current = (await sql(stack, 'SHOW MASTER STATUS')).split('\t')[0]
+  const r = await runScript(stack, 'data-load', ['--name', 'full', '--no-safety'])
+  assert.is(r.code, 0, r.stderr)
+  assert.ok(archivedLogs(stack.cfg).some((l) => l.file === current), `${current} archived before the swap`)
 })
 
 t('a missing member is refused by name before anything changes', async ({ stack }) => {
