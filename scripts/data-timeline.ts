@@ -15,7 +15,7 @@ import { requireSnapshot } from '../lib/snapshot/names.ts'
 const USAGE = 'make data_timeline ARGS="--since <snapshot> [--json]"'
 
 /** This machine's local time, as --until takes it. */
-export function localTime(iso: string): string {
+function localTime(iso: string): string {
   const d = new Date(iso)
   const p = (n: number) => String(n).padStart(2, '0')
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
