@@ -49,6 +49,20 @@ t('full, incremental, incremental, differential: each records its chain', async 
   assert.match(list.stdout, /^diff .*physical \(server\), differential on full$/m)
 })
 
+t('misuse: chains are whole-server; a base must exist; a differential builds on a full one', async ({ stack }) => {
+  const run = (args: string[]) => runScript(stack, 'data-dump', ['--name', 'bad', ...args])
+  const notWhole = await run(['--physical', '--incremental'])
+  assert.is(notWhole.code, 2)
+  assert.match(lastLine(notWhole.stderr), /--incremental, --differential and --base go with --physical --whole-server/)
+  const noBase = await run(['--physical', '--whole-server', '--incremental', '--base', 'nope'])
+  assert.is(noBase.code, 2)
+  assert.match(lastLine(noBase.stderr), /--base nope: no whole-server \(physical\) snapshot of that name; the whole-server snapshots: diff, inc2, inc1, full$/)
+  const diffOnInc = await run(['--physical', '--whole-server', '--differential', '--base', 'inc1'])
+  assert.is(diffOnInc.code, 2)
+  assert.match(lastLine(diffOnInc.stderr), /--base inc1 is incremental; a differential snapshot builds on a full one/)
+  assert.not.ok(fs.existsSync(snap(stack, 'bad')))
+})
+
 t('each loads back to its moment, and the chain stays reusable', async ({ stack, at }) => {
   for (const name of ['inc2', 'diff', 'inc1', 'full', 'inc2']) {
     await sql(stack, 'DELETE FROM payment WHERE payment_id < 100', 'sakila')
