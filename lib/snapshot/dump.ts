@@ -26,7 +26,7 @@ import { dumpTables } from './dump-tables.ts'
 import { copyTablespaces, freezeTables, tablespaceAccess, transportable } from './tablespace.ts'
 import { baseTables } from './table-states.ts'
 import { binlogPosition } from '../pitr/position.ts'
-import { linkShared, readShareFacts, shareCandidates } from './share.ts'
+import { shareUnchanged } from './share.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
@@ -124,22 +124,8 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     let results: ManifestTable[]
     try {
       // unchanged tables first: links to an existing snapshot's files, decided in this snapshot
-      const candidates = opts.full ? new Map() : shareCandidates(cfg, { version, schema, tables: tables.filter((t) => !t.tablespace) })
-      const shared: ManifestTable[] = []
-      let checksums: Map<string, string> | undefined
-      if (candidates.size) {
-        const facts = await readShareFacts(readers.workers, database, [...candidates.keys()], candidates)
-        checksums = facts.checksums
-        for (const [table, c] of candidates) {
-          if (facts.checksums.get(table) !== c.table.checksum || facts.rows.get(table) !== c.table.rows) continue
-          const entry = await linkShared(c, partial)
-          if (!entry) continue
-          shared.push(entry)
-          const bar = progress.item(table, entry.rows)
-          bar.update(entry.rows, entry.bytes)
-          bar.done()
-        }
-      }
+      const { shared, checksums } = opts.full ? { shared: [], checksums: undefined }
+        : await shareUnchanged(cfg, readers.workers, { database, version, schema, tables, snapshotDir: partial, progress })
       if (interrupted) throw failure('interrupted; the partial snapshot was removed')
       const sharedNames = new Set(shared.map((t) => t.name))
       const written = await dumpTables(readers.workers, database, tables.filter((t) => !sharedNames.has(t.name)), partial,

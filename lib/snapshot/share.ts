@@ -8,6 +8,7 @@ import path from 'node:path'
 import type { Config } from '../config.ts'
 import { ident, query, type Db } from '../db.ts'
 import { debug } from '../log.ts'
+import type { Progress } from '../progress.ts'
 import { readManifest, sha256File, type Manifest, type ManifestTable } from './manifest.ts'
 import { snapshotNames, snapshotPath } from './names.ts'
 import type { SchemaSnapshot } from './schema.ts'
@@ -106,6 +107,29 @@ export async function linkShared(c: ShareCandidate, snapshotDir: string): Promis
     return null
   }
   return { ...c.table, shared: { from: c.from } }
+}
+
+/**
+ * The sharing step of a dump, on its readers: the tables unchanged since an existing snapshot get
+ * that snapshot's files; returns their manifest entries, and the checksums read (a table dumped
+ * after all needs no second CHECKSUM TABLE).
+ */
+export async function shareUnchanged(cfg: Config, workers: Db[], o: { database: string; version: string; schema: SchemaSnapshot;
+  tables: { name: string; versioned: boolean; tablespace?: boolean }[]; snapshotDir: string; progress: Progress }): Promise<{ shared: ManifestTable[]; checksums?: Map<string, string> }> {
+  const candidates = shareCandidates(cfg, { version: o.version, schema: o.schema, tables: o.tables.filter((t) => !t.tablespace) })
+  if (candidates.size === 0) return { shared: [] }
+  const facts = await readShareFacts(workers, o.database, [...candidates.keys()], candidates)
+  const shared: ManifestTable[] = []
+  for (const [table, c] of candidates) {
+    if (facts.checksums.get(table) !== c.table.checksum || facts.rows.get(table) !== c.table.rows) continue
+    const entry = await linkShared(c, o.snapshotDir)
+    if (!entry) continue
+    shared.push(entry)
+    const bar = o.progress.item(table, entry.rows)
+    bar.update(entry.rows, entry.bytes)
+    bar.done()
+  }
+  return { shared, checksums: facts.checksums }
 }
 
 /** Total bytes of each snapshot folder and the bytes it added: files whose inode no older snapshot holds. */
