@@ -24,17 +24,18 @@ export function tableDefinition(schema: SchemaSnapshot, table: string): string |
 }
 
 /**
- * For each table of the new snapshot, the newest existing snapshot holding it with the same
- * definition on the same server version, dumped as rows with a checksum: what it could share.
- * Unreadable or damaged snapshots are passed over.
+ * For each table of the new snapshot, the existing snapshots holding it with the same definition on
+ * the same server version, dumped as rows with a checksum, newest first: what it could share (the
+ * newest may hold other rows than an older one, e.g. after a load put older data back). Unreadable
+ * or damaged snapshots are passed over.
  */
-export function shareCandidates(cfg: Config, opts: { version: string; schema: SchemaSnapshot; tables: { name: string; versioned: boolean }[] }): Map<string, ShareCandidate> {
+export function shareCandidates(cfg: Config, opts: { version: string; schema: SchemaSnapshot; tables: { name: string; versioned: boolean }[] }): Map<string, ShareCandidate[]> {
   const wanted = new Map<string, string>()
   for (const t of opts.tables) {
     const def = tableDefinition(opts.schema, t.name)
     if (def && !t.versioned) wanted.set(t.name, def)
   }
-  const found = new Map<string, ShareCandidate>()
+  const found = new Map<string, ShareCandidate[]>()
   if (wanted.size === 0) return found
   const snapshots: { name: string; dir: string; m: Manifest; schema: SchemaSnapshot }[] = []
   for (const name of snapshotNames(cfg)) {
@@ -51,8 +52,10 @@ export function shareCandidates(cfg: Config, opts: { version: string; schema: Sc
       const t = s.m.tables.find((x) => x.name === table)
       if (!t || t.checksum === null || t.tablespace || t.history || t.files.some((f) => !s.m.files[f.file])) continue
       if (tableDefinition(s.schema, table) !== def) continue
-      found.set(table, { from: s.name, dir: s.dir, table: t })
-      break
+      // one per distinct content is enough: the newest holding it
+      const list = found.get(table) ?? []
+      if (!list.some((c) => c.table.checksum === t.checksum && c.table.rows === t.rows)) list.push({ from: s.name, dir: s.dir, table: t })
+      found.set(table, list)
     }
   }
   return found
@@ -62,7 +65,7 @@ export function shareCandidates(cfg: Config, opts: { version: string; schema: Sc
  * CHECKSUM TABLE of `tables` on the readers (each inside the dump's consistent snapshot), and the
  * row count of those whose checksum equals their candidate's: the facts that decide sharing.
  */
-export async function readShareFacts(workers: Db[], database: string, tables: string[], candidates: Map<string, ShareCandidate>): Promise<{ checksums: Map<string, string>; rows: Map<string, number> }> {
+export async function readShareFacts(workers: Db[], database: string, tables: string[], candidates: Map<string, ShareCandidate[]>): Promise<{ checksums: Map<string, string>; rows: Map<string, number> }> {
   const checksums = new Map<string, string>()
   const rows = new Map<string, number>()
   const queue = tables.map((t) => ({ t, count: false }))
@@ -74,7 +77,7 @@ export async function readShareFacts(workers: Db[], database: string, tables: st
       if (k.Checksum === null) continue
       checksums.set(job.t, String(k.Checksum))
       // the count only where the checksum already matches: a changed table costs one read, not two
-      if (String(k.Checksum) === candidates.get(job.t)?.table.checksum) queue.push({ t: job.t, count: true })
+      if (candidates.get(job.t)?.some((c) => c.table.checksum === String(k.Checksum))) queue.push({ t: job.t, count: true })
     }
   }))
   return { checksums, rows }
@@ -120,9 +123,9 @@ export async function shareUnchanged(cfg: Config, workers: Db[], o: { database: 
   if (candidates.size === 0) return { shared: [] }
   const facts = await readShareFacts(workers, o.database, [...candidates.keys()], candidates)
   const shared: ManifestTable[] = []
-  for (const [table, c] of candidates) {
-    if (facts.checksums.get(table) !== c.table.checksum || facts.rows.get(table) !== c.table.rows) continue
-    const entry = await linkShared(c, o.snapshotDir)
+  for (const [table, list] of candidates) {
+    const c = list.find((x) => facts.checksums.get(table) === x.table.checksum && facts.rows.get(table) === x.table.rows)
+    const entry = c ? await linkShared(c, o.snapshotDir) : null
     if (!entry) continue
     shared.push(entry)
     const bar = o.progress.item(table, entry.rows)

@@ -89,4 +89,17 @@ t('a damaged file is never passed on: its table is dumped again', async ({ stack
   assert.is((await runScript(stack, 'data-verify', ['--name', 'd2'])).code, 0)
 })
 
+t('a table put back as it was is shared with an older snapshot holding that content, not only the newest', async ({ stack }) => {
+  // every sakila table has last_update ON UPDATE CURRENT_TIMESTAMP: it is put back too
+  const [name, updated] = (await sql(stack, 'SELECT first_name, last_update FROM actor WHERE actor_id = 3', 'sakila')).trim().split('\t')
+  await sql(stack, "UPDATE actor SET first_name = 'BRIEFLY' WHERE actor_id = 3", 'sakila')
+  assert.match(await dump(stack, ['--name', 'r2']), /1 table written, 15 shared/)
+  await sql(stack, `UPDATE actor SET first_name = '${name}', last_update = '${updated}' WHERE actor_id = 3`, 'sakila')
+  assert.match(await dump(stack, ['--name', 'r3']), /0 tables written, 16 shared/)
+  const actor = readManifest(snap(stack, 'r3')).tables.find((x) => x.name === 'actor')!
+  assert.ok(actor.shared && actor.shared.from !== 'r2', JSON.stringify(actor.shared))
+  const f = actor.files[0].file
+  assert.is(inode(path.join(snap(stack, 'r3'), f)), inode(path.join(snap(stack, actor.shared!.from), f)))
+})
+
 t.run()
