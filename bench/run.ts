@@ -215,7 +215,8 @@ main(async () => {
   const t0 = performance.now()
   const loadAtStart = os.loadavg()[1]
   await installMissing()
-  const stack = await makeStack()
+  // no binary log: the other tools' restores would write one (datakeep's loads do not), which is no race
+  const stack = await makeStack({ env: { BINARY_LOG: 'false' } })
   const off = onInterrupt(() => stack.destroy())
   try {
     const work = path.join(stack.dir, 'bench-work')
