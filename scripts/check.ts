@@ -5,19 +5,15 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { checkStack, formatAge } from '../lib/deploy.ts'
 import { failure, main } from '../lib/errors.ts'
-import { backupModes, looseSnapshotWarnings } from '../lib/file-modes.ts'
-import { done, formatBytes, result, table, warn } from '../lib/log.ts'
-import { backupRoot } from '../lib/snapshot/names.ts'
+import { done, formatBytes, result, table } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make check [ARGS="--json"]')
   const cfg = loadConfig()
   const r = await checkStack(cfg, await selectRuntime(cfg))
-  const loose = looseSnapshotWarnings(backupRoot(cfg), backupModes(cfg))
-  for (const line of loose) warn(line)
   if (values.json) {
-    result(JSON.stringify({ ok: r.problems.length === 0, ...r, readableByOthers: loose }, null, 2))
+    result(JSON.stringify({ ok: r.problems.length === 0, ...r }, null, 2))
   } else {
     const db = r.database
     const lines = [

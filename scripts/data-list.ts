@@ -4,8 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { backupModes, looseSnapshotWarnings } from '../lib/file-modes.ts'
-import { formatBytes, info, result, table, warn } from '../lib/log.ts'
+import { formatBytes, info, result, table } from '../lib/log.ts'
 import { listSnapshots } from '../lib/snapshot/catalog.ts'
 import { backupRoot } from '../lib/snapshot/names.ts'
 
@@ -15,7 +14,6 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make data_list [ARGS="--json"]')
   const cfg = loadConfig()
   const list = listSnapshots(cfg)
-  for (const line of looseSnapshotWarnings(backupRoot(cfg), backupModes(cfg))) warn(line)
   if (values.json) { result(JSON.stringify(list, null, 2)); return }
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
   const rows = (l: typeof list) => l.map((s) => [

@@ -1,7 +1,6 @@
 // The binary logs outlive the volume: the closed ones are copied into <DATA_BACKUP_DIRNAME>/_binlog/
 // (as WAL-G's binlog-push does), each with its sha256, before data_dump, down and volume removal.
 // Recovery reads them from there (docs/recovery.md).
-import { backupModes, mkdirPrivate } from '../file-modes.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../config.ts'
@@ -56,16 +55,16 @@ export function archivedLogs(cfg: Config): ArchivedLog[] {
 /** Copies `from` into the archive as `name`: a temporary name, the sha256 file, then the rename. */
 async function store(cfg: Config, from: string, file: string): Promise<string> {
   const dir = binlogArchive(cfg)
-  mkdirPrivate(dir, backupModes(cfg))
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   const name = archiveName(file, readBinlogHeader(from).created)
   const final = path.join(dir, name)
   if (fs.existsSync(`${final}.sha256`) && fs.statSync(final).size === fs.statSync(from).size) return name
   const tmp = `${final}.tmp-${process.pid}`
   fs.copyFileSync(from, tmp)
-  fs.chmodSync(tmp, backupModes(cfg).file) // inside a private folder: never readable by others
+  fs.chmodSync(tmp, 0o600)
   const sum = await sha256File(tmp)
   fs.renameSync(tmp, final)
-  fs.writeFileSync(`${final}.sha256.tmp-${process.pid}`, `${sum.sha256}  ${name}\n`, { mode: backupModes(cfg).file })
+  fs.writeFileSync(`${final}.sha256.tmp-${process.pid}`, `${sum.sha256}  ${name}\n`, { mode: 0o600 })
   fs.renameSync(`${final}.sha256.tmp-${process.pid}`, `${final}.sha256`)
   return name
 }
@@ -116,7 +115,7 @@ export async function archiveBinlogs(cfg: Config, rt: Runtime): Promise<string[]
 
 function binlogArchiveParent(cfg: Config): string {
   const dir = binlogArchive(cfg)
-  mkdirPrivate(dir, backupModes(cfg))
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   return dir
 }
 

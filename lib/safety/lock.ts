@@ -120,7 +120,7 @@ export async function acquireLock(cfg: Config, command: string): Promise<Release
   const mine: LockInfo = { pid: process.pid, host: os.hostname(), command, started: new Date().toISOString() }
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx', 0o600) // names the command line of the holder: owner-only
+      const fd = fs.openSync(file, 'wx')
       try { fs.writeSync(fd, JSON.stringify(mine) + '\n') } catch (e) {
         fs.rmSync(file, { force: true }) // an empty lock would stop everyone for nothing
         throw e

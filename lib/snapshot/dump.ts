@@ -4,7 +4,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
-import { backupModes, mkdirPrivate, tightenTree, withModes, type Modes } from '../file-modes.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
@@ -81,17 +80,15 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
   // a dump never races a load or another dump (inside a locked operation the lock is already ours)
-  // private from the first byte: folders and files created under the backup umask (issue 17)
-  const modes = backupModes(cfg)
-  return withLock(cfg, commandSummary(), () => withModes(modes, () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles, modes })))
+  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles }))
 }
 
 async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
-  { t0, name, final, database, serverFiles, modes }: { t0: number; name: string; final: string; database: string; serverFiles: ServerFiles | null; modes: Modes }): Promise<DumpResult> {
+  { t0, name, final, database, serverFiles }: { t0: number; name: string; final: string; database: string; serverFiles: ServerFiles | null }): Promise<DumpResult> {
   await cleanDebris(cfg, rt)
-  mkdirPrivate(path.dirname(final), modes)
+  fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
-  mkdirPrivate(path.join(partial, 'data'), modes)
+  fs.mkdirSync(path.join(partial, 'data'), { recursive: true })
   const removePartial = () => removeDir(partial)
   // Ctrl-C: the folder leaves its name at once (no rename into place can follow), and is deleted
   // once the statements writing its data files (INTO OUTFILE) have ended
@@ -176,7 +173,6 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     writeManifest(partial, manifest)
     // the cleanup runs while this goes on: once interrupted, nothing moves into place
     if (interrupted) throw failure('interrupted; the partial snapshot was removed')
-    tightenTree(partial, modes) // tablespace copies keep the server's modes; shared files their source's
     replaceDir(partial, final)
     giveTo(invokingOwner(cfg), final) // the invoking user's, also under sudo
     return { dir: final, manifest }

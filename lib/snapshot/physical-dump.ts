@@ -6,7 +6,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { eachLimited } from '../fs-util.ts'
-import { backupModes, mkdirPrivate, tightenTree, withModes, type Modes } from '../file-modes.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
 import { databaseExists, query, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
@@ -100,17 +99,16 @@ export async function dumpPhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpO
     const again = await physicalSupported(cfg, rt)
     if (!again.ok) throw new UserError(`cannot take a physical snapshot: ${again.why}`)
   }
-  const modes = backupModes(cfg) // private from the first byte (issue 17); mariadb-backup inherits the umask
-  return withLock(cfg, commandSummary(), () => withModes(modes, () => writePhysical(cfg, rt, opts, { t0, name, final, database, modes })))
+  return withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database }))
 }
 
 async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions,
-  { t0, name, final, database, modes }: { t0: number; name: string; final: string; database: string; modes: Modes }): Promise<{ dir: string; manifest: PhysicalManifest }> {
+  { t0, name, final, database }: { t0: number; name: string; final: string; database: string }): Promise<{ dir: string; manifest: PhysicalManifest }> {
   await cleanDebris(cfg, rt)
   const paths = localPaths(cfg)
-  mkdirPrivate(path.dirname(final), modes)
+  fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
-  fs.mkdirSync(partial, { mode: modes.dir })
+  fs.mkdirSync(partial)
   const target = path.join(partial, PHYSICAL_DIR)
   // beside the server's socket, readable by this user only; never inside the snapshot
   const optionsFile = path.join(paths.runDir, `backup-${process.pid}-${Date.now()}.cnf`)
@@ -187,7 +185,6 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     }
     // until manifest.ts widens `kind`, the writer takes the logical type; the hash covers every field
     writeManifest(partial, manifest as unknown as Manifest)
-    tightenTree(partial, modes) // mariadb-backup gives its copy the server's modes (0640/0660)
     replaceDir(partial, final)
     giveTo(invokingOwner(cfg), final) // the invoking user's, also under sudo
     return { dir: final, manifest }

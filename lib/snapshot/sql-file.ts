@@ -12,7 +12,6 @@ import { HOST, spawnPipe } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
 import { tempDbName } from './load.ts'
-import { backupModes, mkdirPrivate } from '../file-modes.ts'
 import { backupRoot, checkName } from './names.ts'
 import { dropPostData, readSchema } from './schema.ts'
 import { swapIn } from './swap.ts'
@@ -57,14 +56,13 @@ export async function dumpSqlFile(cfg: Config, rt: Runtime, opts: { name: string
   if (fs.existsSync(file) && !opts.force) {
     throw new UserError(`${file} already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --format sql${opts.gzip ? ' --gzip' : ''} --force"` })
   }
-  const modes = backupModes(cfg)
-  mkdirPrivate(path.dirname(file), modes)
+  fs.mkdirSync(path.dirname(file), { recursive: true })
   const tmp = `${file}.partial-${process.pid}`
   const off = onInterrupt(() => fs.rmSync(tmp, { force: true }))
   try {
     const dump = spawnPipe(rt.target, sqlDumpArgv(rt.clientArgs(), rt.admin.database), { env: rt.clientEnv() })
     dump.stdin.end()
-    const out = fs.createWriteStream(tmp, { mode: modes.file }) // private from the first byte (issue 17)
+    const out = fs.createWriteStream(tmp)
     const written = opts.gzip
       ? pipeline(dump.stdout, sqlLineFilter({ confine: false }), zlib.createGzip({ level: 6 }), out)
       : pipeline(dump.stdout, sqlLineFilter({ confine: false }), out)
