@@ -32,6 +32,7 @@ export const SCHEMA = {
   MYSQL_PORT: { section: 'Database', default: '3307', kind: { type: 'port' }, description: 'the port the server listens on (local) or is published on, bound to 127.0.0.1 (docker)' },
 
   DATA_BACKUP_DIRNAME: { section: 'Data on disk', default: 'data/backups', kind: str, description: 'folder of snapshots, one folder per snapshot name' },
+  BACKUP_GROUP_READ: { section: 'Data on disk', default: 'false', kind: bool, description: "snapshots readable by the owner's group too (folders 0750, files 0640); otherwise owner-only (0700/0600)" },
   STORAGE_DIR: { section: 'Data on disk', default: 'data/storage', kind: str, description: "the application's uploaded files, kept in step with the database by snapshots" },
   LOCAL_DATA_DIR: { section: 'Data on disk', default: 'data/mysqld', kind: str, description: "local runtime: the server's data directory (the local runtime's volume)" },
   LOCAL_RUN_DIR: { section: 'Data on disk', default: 'data/run', kind: str, description: "local runtime: the server's socket, pid file and error log" },

@@ -4,15 +4,18 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { formatBytes, info, result, table } from '../lib/log.ts'
+import { formatBytes, info, result, table, warn } from '../lib/log.ts'
 import { listSnapshots } from '../lib/snapshot/catalog.ts'
 import { backupRoot } from '../lib/snapshot/names.ts'
+import { looseSnapshots } from '../lib/snapshot/private.ts'
 
 const KIND = { logical: 'logical', tablespace: 'physical (tables)', physical: 'physical (server)' }
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make data_list [ARGS="--json"]')
   const cfg = loadConfig()
+  // a snapshot other accounts can read (an older version's, one copied in by hand): one line each
+  for (const w of looseSnapshots(cfg)) warn(w)
   const list = listSnapshots(cfg)
   if (values.json) { result(JSON.stringify(list, null, 2)); return }
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }

@@ -27,6 +27,7 @@ import { copyTablespaces, freezeTables, tablespaceAccess, transportable } from '
 import { baseTables } from './table-states.ts'
 import { binlogPosition } from '../pitr/position.ts'
 import { shareUnchanged } from './share.ts'
+import { withBackupUmask } from './private.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
@@ -80,7 +81,8 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
   // a dump never races a load or another dump (inside a locked operation the lock is already ours)
-  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles }))
+  // owner-only (or group-readable) from the first byte: the files, zstd's, and the folder the server writes into
+  return withBackupUmask(cfg, () => withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles })))
 }
 
 async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,

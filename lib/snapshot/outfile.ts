@@ -23,7 +23,10 @@ export class ServerCannotWrite extends Error {}
 /**
  * Writes the rows of `q` matching `where` as file number `chunk` of its table: the server writes
  * `<file>.tsv` beside the snapshot's data files, zstd compresses it, and the TSV is removed. No
- * file for no rows. Throws ServerCannotWrite when the server may not write there.
+ * file for no rows. Throws ServerCannotWrite when the server may not write there. The server's
+ * TSV is world-readable (it fchmods INTO OUTFILE files to 0644); it lives only inside the
+ * snapshot's partial folder, which is owner-only (0700) before the server writes, so no other
+ * account can reach it (a server running as another user cannot write there: rows then stream).
  */
 export async function outfileRows(db: Db, q: TableQuery, where: string | null, snapshotDir: string, chunk: number): Promise<DataFile[]> {
   const file = chunkFile(q.table, chunk)
@@ -45,7 +48,9 @@ export async function outfileRows(db: Db, q: TableQuery, where: string | null, s
   try {
     if (rows === 0) return []
     const tmp = `${abs}.partial`
-    await run(HOST, ['zstd', '-q', '-1', '-T1', '-f', '-o', tmp, '--', tsv])
+    // to stdout, into a file this process creates under the snapshot's umask: zstd -o would give the
+    // compressed copy the mode of the server's file, which the server makes 0644 whatever its umask
+    await run(HOST, ['zstd', '-q', '-1', '-T1', '-c', '--', tsv], { stdoutFile: tmp })
     const { bytes, sha256 } = await sha256File(tmp)
     fs.renameSync(tmp, abs)
     return [{ file, rows, bytes, sha256 }]

@@ -28,6 +28,7 @@ import { BACKUP_TOOL, backupArgv, hostToolVersion, listFiles, PHYSICAL_DIR, PHYS
 import { chooseBase, readCheckpoints, type ChainInfo } from './physical-chain.ts'
 import { readSchema, schemaHash } from './schema.ts'
 import { archiveStorage } from './storage.ts'
+import { withBackupUmask } from './private.ts'
 
 export interface PhysicalDumpOptions {
   name: string
@@ -99,7 +100,8 @@ export async function dumpPhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpO
     const again = await physicalSupported(cfg, rt)
     if (!again.ok) throw new UserError(`cannot take a physical snapshot: ${again.why}`)
   }
-  return withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database }))
+  // owner-only (or group-readable) from the first byte: mariadb-backup writes under this umask too
+  return withBackupUmask(cfg, () => withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database })))
 }
 
 async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions,
