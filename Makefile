@@ -100,7 +100,7 @@ data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyon
 	$(RUN) data-prune $(ARGS)
 
 .PHONY: undo
-undo: node_modules/.package-lock.json ## Restore the newest safety snapshot (the current state is kept, so undo can be undone)
+undo: node_modules/.package-lock.json ## Restore the state before the last destructive operation (the current state is kept: undo twice returns)
 	$(RUN) undo $(ARGS)
 
 .PHONY: check
