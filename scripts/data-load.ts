@@ -4,15 +4,10 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
-import { afterLoad } from '../lib/initialize/after-load.ts'
 import { done, formatSeconds } from '../lib/log.ts'
-import { refuseNewerSchema } from '../lib/migrate/index.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
-import { loadSnapshot } from '../lib/snapshot/load.ts'
 import { requireSnapshot } from '../lib/snapshot/names.ts'
-import { importSqlFile } from '../lib/snapshot/sql-file.ts'
 
 const USAGE = 'make data_load ARGS="--name <name>" or ARGS="--file dump.sql[.gz|.zst]" [--confirm=<database>] [--no-safety]'
 
@@ -22,18 +17,19 @@ main(async () => {
   }, USAGE)
   if (values.name && values.file) throw new UserError('give --name or --file, not both', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
   if (!values.file) requireSnapshot(cfg, values.name, 'data_load')
   await withLock(cfg, commandSummary(), async () => {
-    await beforeDestructive(cfg, rt, { name: 'data_load', kind: 'replace', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
+    await engine.protect({ op: { name: 'data_load', kind: 'replace', command: commandSummary() }, confirm: values.confirm, noSafety: values['no-safety'] })
     if (values.file) {
-      const r = await importSqlFile(cfg, rt, values.file)
-      await afterLoad(cfg, rt)
+      const r = await engine.importSql(values.file)
+      await engine.afterLoad()
       done(`imported ${values.file} into ${rt.admin.database}: ${r.tables} tables in ${formatSeconds(r.ms)}`)
       return
     }
-    const r = await loadSnapshot(cfg, rt, values.name, { beforeSwap: (stage) => refuseNewerSchema(cfg, rt, stage) })
-    await afterLoad(cfg, rt)
+    const r = await engine.load(values.name)
+    await engine.afterLoad()
     done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${r.tables} tables, ${r.rows} rows, ${r.files} files, verified, in ${formatSeconds(r.ms)}`)
   })
 })

@@ -5,12 +5,12 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { done, info } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 
 main(async () => {
   parseFlags(process.argv.slice(2), {}, 'make down')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const rt = (await selectEngine(cfg)).runtime
   if (rt.name === 'external') { info('external runtime: the server is not datakeep\'s to stop; nothing done'); return }
   const wasRunning = (await rt.state()).running
   await rt.stop()

@@ -1,0 +1,134 @@
+// data_load on PostgreSQL: the snapshot checked whole, loaded into a side database (pre-data schema,
+// COPY FROM of every table in parallel, sequences set, post-data schema, populated materialized
+// views refreshed), every table verified (rows and the hash of its COPY text), the files restored,
+// then swapped in (swap.ts). Until the swap the live database is untouched.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { projectPath, type Config } from '../../config.ts'
+import { UserError, failure, onInterrupt } from '../../errors.ts'
+import { invokingOwner } from '../../owner.ts'
+import { startProgress } from '../../progress.ts'
+import type { Runtime } from '../../runtime/types.ts'
+import { commandSummary, withLock } from '../../safety/lock.ts'
+import { tempDbName } from '../../snapshot/load.ts'
+import { checkFiles, readManifest, type Manifest } from '../../snapshot/manifest.ts'
+import { requireSnapshot } from '../../snapshot/names.ts'
+import { restoreStorage } from '../../snapshot/storage.ts'
+import type { LoadResult } from '../types.ts'
+import { copyDigest, copyInFromFile } from './copy.ts'
+import { PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
+import { cleanPgDebris } from './debris.ts'
+import type { PgSchemaInfo } from './dump.ts'
+import { swapDatabases } from './swap.ts'
+import { clientBinDir, psqlArgv, runClient } from './tools.ts'
+
+/** Refuses a snapshot PostgreSQL cannot take as one (another engine's), with the way that works. */
+export function checkPgEngine(m: Manifest): void {
+  if (m.engine.flavor !== 'postgres') {
+    throw new UserError(`snapshot "${m.name}" is from ${m.engine.flavor} ${m.engine.version}; this server is PostgreSQL`, {
+      hint: 'load it into a server of the same engine, or import a plain SQL dump with: make data_load ARGS="--file dump.sql"',
+    })
+  }
+}
+
+/** Creates an empty side database for a load, owned as the live one is (else by POSTGRES_USER). */
+export async function createSide(c: PgClient, live: string, side: string, fallbackOwner: string, encoding = 'UTF8'): Promise<void> {
+  const [cur] = await pgQuery<{ owner: string }>(c, 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [live])
+  const owner = cur?.owner ?? ((await pgQuery(c, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [fallbackOwner])).length ? fallbackOwner : null)
+  await c.query(`CREATE DATABASE ${qi(side)} TEMPLATE template0 ENCODING ${ql(encoding)}${owner ? ` OWNER ${qi(owner)}` : ''}`)
+}
+
+export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {
+  const t0 = Date.now()
+  const dir = requireSnapshot(cfg, name, 'data_load')
+  const m = readManifest(dir)
+  checkPgEngine(m)
+  const problems = await checkFiles(dir, m)
+  if (problems.length) throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
+  const info = JSON.parse(fs.readFileSync(path.join(dir, 'schema/postgres.json'), 'utf8')) as PgSchemaInfo
+  return withLock(cfg, commandSummary(), async () => {
+    await cleanPgDebris(cfg, rt)
+    const live = rt.admin.database
+    const side = tempDbName('stage')
+    const bin = clientBinDir(cfg)
+    let swapping: Promise<void> | null = null
+    const dropSide = () => withPg(rt.admin, async (c) => {
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [side])
+      await c.query(`DROP DATABASE IF EXISTS ${qi(side)}`)
+    }, { database: null })
+    let interrupted = false
+    const off = onInterrupt(async () => { interrupted = true; await swapping?.catch(() => undefined); await dropSide().catch(() => undefined) })
+    try {
+      await withPg(rt.admin, (c) => createSide(c, live, side, cfg.POSTGRES_USER, info.encoding), { database: null })
+      await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/pre-data.sql'), single: true }))
+      await loadTables(rt, cfg, dir, m, info, side)
+      await withPg(rt.admin, async (c) => {
+        for (const s of info.sequences) await c.query(`SELECT pg_catalog.setval(${ql(qname(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled})`)
+      }, { database: side })
+      await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/post-data.sql'), single: true }))
+      await withPg(rt.admin, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
+      const bad = await verifyTables(rt, cfg, m, info, side)
+      if (bad.length) throw failure(`the loaded data does not match snapshot "${m.name}": ${bad.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
+      if (interrupted) throw failure('interrupted before the swap; nothing was changed')
+      await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      if (interrupted) throw failure('interrupted before the swap; nothing was changed')
+      swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
+      await swapping
+      return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
+    } finally {
+      await dropSide().catch(() => undefined)
+      off()
+    }
+  })
+}
+
+function threadsFor(cfg: Config, n: number): number {
+  return Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), n || 1))
+}
+
+async function withWorkers(rt: Runtime, database: string, n: number, fn: (c: PgClient) => Promise<void>): Promise<void> {
+  const conns: PgClient[] = []
+  try {
+    await Promise.all(Array.from({ length: n }, async () => {
+      const c = await pgConnect(rt.admin, { database })
+      conns.push(c)
+      for (const s of PINNED_SETTINGS) await c.query(s)
+      await fn(c)
+    }))
+  } finally {
+    for (const c of conns) await c.end().catch(() => undefined)
+  }
+}
+
+async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, info: PgSchemaInfo, side: string): Promise<void> {
+  const specs = new Map(info.tables.map((t) => [t.name, t]))
+  const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
+  const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
+  try {
+    await withWorkers(rt, side, threadsFor(cfg, queue.length), async (c) => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const spec = specs.get(t.name)
+        if (!spec) throw failure(`snapshot "${m.name}" lists table ${t.name} that its schema/postgres.json does not describe`, 'the snapshot is damaged; load another one')
+        const bar = progress.item(t.name, t.rows)
+        for (const f of t.files) await copyInFromFile(c, spec, path.join(dir, f.file), (n) => bar.update(n))
+        bar.done()
+      }
+    })
+  } finally { progress.stop() }
+}
+
+/** Every table's rows and COPY-text hash in the side database against the manifest; the differences. */
+async function verifyTables(rt: Runtime, cfg: Config, m: Manifest, info: PgSchemaInfo, side: string): Promise<string[]> {
+  const specs = new Map(info.tables.map((t) => [t.name, t]))
+  const queue = [...m.tables]
+  const problems: string[] = []
+  await withWorkers(rt, side, threadsFor(cfg, queue.length), async (c) => {
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const d = await copyDigest(c, specs.get(t.name)!)
+      if (d.rows !== t.rows) problems.push(`${t.name}: ${d.rows} rows, the manifest says ${t.rows}`)
+      else if (t.checksum !== null && d.sha256 !== t.checksum) problems.push(`${t.name}: its rows hash to ${d.sha256.slice(0, 12)}, the manifest says ${t.checksum.slice(0, 12)}`)
+    }
+  })
+  return problems.sort()
+}

@@ -1,0 +1,103 @@
+// Plain SQL both ways, as seed 004 does it: `data_dump --format sql [--gzip]` writes pg_dump's plain
+// file that `psql db < file` restores; `data_load --file x.sql[.gz|.zst]` runs one through psql
+// (ON_ERROR_STOP, one transaction) into a side database, then swaps it in.
+import fs from 'node:fs'
+import path from 'node:path'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import zlib from 'node:zlib'
+import type { Config } from '../../config.ts'
+import { UserError, onInterrupt } from '../../errors.ts'
+import { HOST, spawnPipe } from '../../run.ts'
+import type { Runtime } from '../../runtime/types.ts'
+import { commandSummary, withLock } from '../../safety/lock.ts'
+import { tempDbName } from '../../snapshot/load.ts'
+import { backupRoot, checkName } from '../../snapshot/names.ts'
+import type { SqlDumpRequest, SqlDumpResult } from '../types.ts'
+import { qi, withPg } from './db.ts'
+import { cleanPgDebris } from './debris.ts'
+import { relations } from './inspect.ts'
+import { createSide } from './load.ts'
+import { swapDatabases } from './swap.ts'
+import { clientBinDir, plainDumpArgv, psqlArgv } from './tools.ts'
+
+export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpRequest): Promise<SqlDumpResult> {
+  const name = checkName(req.name)
+  const file = path.join(backupRoot(cfg), `${name}.sql${req.gzip ? '.gz' : ''}`)
+  if (fs.existsSync(file) && !req.force) {
+    throw new UserError(`${file} already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --format sql${req.gzip ? ' --gzip' : ''} --force"` })
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = `${file}.partial-${process.pid}`
+  const off = onInterrupt(() => fs.rmSync(tmp, { force: true }))
+  try {
+    const dump = spawnPipe(rt.target, plainDumpArgv(clientBinDir(cfg), rt.clientArgs(), rt.admin.database), { env: rt.clientEnv() })
+    dump.stdin.end()
+    const out = fs.createWriteStream(tmp)
+    await Promise.all([req.gzip ? pipeline(dump.stdout, zlib.createGzip({ level: 6 }), out) : pipeline(dump.stdout, out), dump.done])
+    fs.renameSync(tmp, file)
+    return { file, restoreCommand: req.gzip ? `gunzip -c ${file} | psql <database>` : `psql <database> < ${file}` }
+  } catch (e) {
+    fs.rmSync(tmp, { force: true })
+    throw e
+  } finally { off() }
+}
+
+/**
+ * Drops the lines of a plain dump that would leave the side database: `\connect` and CREATE/DROP
+ * DATABASE (a `pg_dump --create` file carries them). Byte-transparent otherwise.
+ */
+export function confineFilter(): Transform {
+  let rest = ''
+  const keep = (l: string) => !/^(\\connect\s|\\c\s|CREATE DATABASE\s|DROP DATABASE\s)/.test(l)
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      const lines = (rest + chunk.toString('latin1')).split('\n')
+      rest = lines.pop() ?? ''
+      const out = lines.filter(keep)
+      cb(null, out.length ? Buffer.from(out.join('\n') + '\n', 'latin1') : undefined)
+    },
+    flush(cb) { cb(null, rest && keep(rest) ? Buffer.from(rest, 'latin1') : undefined) },
+  })
+}
+
+function sqlSource(file: string): { stream: Readable; done: Promise<void> } {
+  if (file.endsWith('.zst')) {
+    const z = spawnPipe(HOST, ['zstd', '-dc', file])
+    z.stdin.end()
+    return { stream: z.stdout, done: z.done }
+  }
+  const raw = fs.createReadStream(file)
+  return { stream: file.endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw, done: Promise.resolve() }
+}
+
+export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): Promise<{ tables: number; ms: number }> {
+  const t0 = Date.now()
+  const abs = path.resolve(cfg.projectDir, file)
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+    throw new UserError(`no such SQL file: ${file}`, { hint: 'usage: make data_load ARGS="--file path/to/dump.sql[.gz|.zst]"' })
+  }
+  if (/\.(dump|backup)$/.test(abs) || fs.readFileSync(abs).subarray(0, 5).toString('latin1') === 'PGDMP') {
+    throw new UserError(`${file} is a pg_dump custom-format archive; --file takes plain SQL (.sql, .sql.gz, .sql.zst)`, { hint: `to convert it: pg_restore -f ${file}.sql ${file}, then make data_load ARGS="--file ${file}.sql"` })
+  }
+  return withLock(cfg, commandSummary(), async () => {
+    await cleanPgDebris(cfg, rt)
+    const live = rt.admin.database
+    const side = tempDbName('stage')
+    const drop = () => withPg(rt.admin, async (c) => { await c.query(`DROP DATABASE IF EXISTS ${qi(side)}`) }, { database: null })
+    const off = onInterrupt(() => drop().catch(() => undefined))
+    try {
+      await withPg(rt.admin, (c) => createSide(c, live, side, cfg.POSTGRES_USER), { database: null })
+      const src = sqlSource(abs)
+      const psql = spawnPipe(rt.target, psqlArgv(clientBinDir(cfg), rt.clientArgs(), side, { single: true }), { env: rt.clientEnv() })
+      psql.stdout.resume()
+      await Promise.all([pipeline(src.stream, confineFilter(), psql.stdin), psql.done, src.done])
+      const tables = await withPg(rt.admin, async (c) => (await relations(c)).filter((r) => r.kind === 'r' || r.kind === 'p').length, { database: side })
+      await withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
+      return { tables, ms: Date.now() - t0 }
+    } finally {
+      await drop().catch(() => undefined)
+      off()
+    }
+  })
+}
