@@ -10,6 +10,7 @@ import { pgQuery, type PgClient } from '../../lib/engines/postgres/db.ts'
 import { clientBinDir, plainDumpArgv, psqlArgv } from '../../lib/engines/postgres/tools.ts'
 import { UserError } from '../../lib/errors.ts'
 import { HOST, run } from '../../lib/run.ts'
+import { requiredExtensions, requiredRoles } from '../../lib/engines/postgres/preflight.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'
 import { snapshotPath } from '../../lib/snapshot/names.ts'
 import { PG_ADVERSARIAL, PG_ADVERSARIAL_ROWS } from '../support/pg-adversarial.ts'
@@ -21,9 +22,10 @@ let bin: string
 const psql = (database: string, sql: string) => run(HOST, psqlArgv(bin, s.engine.runtime.clientArgs(), database), { input: sql })
 
 /** pg_dump --schema-only, without its comments, blank lines and per-run \restrict keys. */
-async function schemaOf(database: string): Promise<string> {
+async function schemaOf(database: string, opts: { owners?: boolean } = {}): Promise<string> {
   const out = (await run(HOST, [path.join(bin, 'pg_dump'), ...s.engine.runtime.clientArgs(), '--schema-only', '-d', database])).stdout
-  return out.split('\n').filter((l) => l.trim() && !l.startsWith('--') && !/^\\(un)?restrict /.test(l)).join('\n')
+  return out.split('\n').filter((l) => l.trim() && !l.startsWith('--') && !/^\\(un)?restrict /.test(l)
+    && (opts.owners !== false || !/ OWNER TO /.test(l))).join('\n')
 }
 
 async function sequencesOf(c: PgClient): Promise<string[]> {
@@ -112,14 +114,16 @@ test('plain SQL out: data_dump --format sql --gzip restores with gunzip | psql',
 
 test('plain SQL in: data_load --file backup.sql.gz (stock pg_dump) through the side database and the swap', async () => {
   const before = await s.engine.tableStates()
-  const schema = await schemaOf('app')
+  const schema = await schemaOf('app', { owners: false })
   const dumped = await run(HOST, plainDumpArgv(bin, s.engine.runtime.clientArgs(), 'app'))
   const file = path.join(s.dir, 'backup.sql.gz')
   fs.writeFileSync(file, zlib.gzipSync(dumped.stdout))
   await psql('app', 'TRUNCATE shop.orders CASCADE; DROP TABLE scratch;')
   const r = await s.engine.importSql(file)
   assert.ok(r.tables >= 8)
-  assert.equal(await schemaOf('app'), schema)
+  // the file ran as a confined role: every object now belongs to the database's owner
+  assert.equal(await schemaOf('app', { owners: false }), schema)
+  assert.equal(await s.pg((c) => pgQuery(c, "SELECT DISTINCT pg_get_userbyid(relowner) AS o FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace WHERE nspname IN ('public', 'shop')")), [{ o: 'app' }])
   assert.equal(await s.engine.tableStates(), before)
 })
 
@@ -131,6 +135,59 @@ test('plain SQL in: a file that fails halfway changes nothing (ON_ERROR_STOP)', 
     assert.match((e as Error).message, /psql failed .*relation "nowhere" does not exist/)
   }
   assert.equal(await s.engine.tableStates(), before)
+})
+
+test('plain SQL in is confined: the file runs as a role that owns only the side database', async () => {
+  const before = await s.engine.tableStates()
+  const marker = path.join(s.dir, 'pwned')
+  const file = path.join(s.dir, 'evil.sql')
+  for (const evil of [`COPY (SELECT 1) TO PROGRAM 'touch ${marker}';`, 'ALTER ROLE app SUPERUSER;', 'CREATE ROLE intruder SUPERUSER;']) {
+    fs.writeFileSync(file, `CREATE TABLE t_ok (a int);\n${evil}\n`)
+    try { await s.engine.importSql(file); assert.unreachable(`imported: ${evil}`) } catch (e) {
+      assert.match((e as Error).message, /psql failed .*(permission denied|must be superuser|must have|Only roles)/i, evil)
+    }
+    assert.equal(await s.engine.tableStates(), before)
+  }
+  assert.not.ok(fs.existsSync(marker))
+  assert.equal(await s.pg((c) => pgQuery(c, "SELECT rolname, rolsuper FROM pg_roles WHERE rolname IN ('app', 'intruder') OR rolname LIKE '\\_dk\\_%'"), null),
+    [{ rolname: 'app', rolsuper: false }], 'no role gained rights; the import role is gone')
+  // a pg_dump --create file: its CREATE DATABASE and \connect lines are dropped, the rest lands in app
+  fs.writeFileSync(file, 'CREATE DATABASE elsewhere;\n\\connect elsewhere\nCREATE TABLE moved (a int);\nINSERT INTO moved VALUES (7);\n')
+  await s.engine.importSql(file)
+  assert.equal(await s.pg((c) => pgQuery(c, 'SELECT a FROM moved')), [{ a: 7 }])
+  assert.equal(await s.pg((c) => pgQuery(c, "SELECT 1 FROM pg_database WHERE datname = 'elsewhere'"), null), [])
+})
+
+test('a snapshot naming a role this server lacks is refused with the list, before anything changes', async () => {
+  await psql('app', 'CREATE ROLE reporter; CREATE TABLE owned_by_reporter (a int); ALTER TABLE owned_by_reporter OWNER TO reporter;')
+  await s.engine.dump({ name: 'roles' })
+  await psql('app', 'DROP TABLE owned_by_reporter; DROP ROLE reporter;')
+  const before = await s.engine.tableStates()
+  try { await s.engine.load('roles'); assert.unreachable('loaded') } catch (e) {
+    assert.instance(e, UserError)
+    assert.is((e as Error).message, 'snapshot "roles" names roles this server does not have: reporter; nothing was changed')
+    assert.match((e as UserError).hint ?? '', 'CREATE ROLE "reporter";')
+  }
+  assert.equal(await s.engine.tableStates(), before)
+})
+
+test('roles and extensions a schema needs, read from pg_dump text', () => {
+  const sql = 'CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;\nCREATE EXTENSION IF NOT EXISTS "uuid-ossp";\nALTER TABLE public.t OWNER TO app;\n'
+    + 'ALTER TABLE public."x" OWNER TO "Mixed ""Case""";\nGRANT SELECT ON TABLE public.t TO reader, PUBLIC;\nREVOKE ALL ON SCHEMA public FROM PUBLIC;\nGRANT ALL ON TABLE public.t TO writer WITH GRANT OPTION;\n'
+  assert.equal(requiredRoles(sql), ['Mixed "Case"', 'app', 'reader', 'writer'])
+  assert.equal(requiredExtensions(sql), ['pgcrypto', 'uuid-ossp'])
+})
+
+test('debris: side databases and import roles of dead runs go; a live database left closed opens again', async () => {
+  await s.pg(async (c) => {
+    await c.query('CREATE DATABASE "_dk_stage_999999999_x"')
+    await c.query('CREATE ROLE "_dk_import_999999999_x"')
+    await c.query('ALTER DATABASE app WITH ALLOW_CONNECTIONS false')
+  }, null)
+  const removed = await s.engine.cleanDebris()
+  assert.ok(removed.includes('database _dk_stage_999999999_x') && removed.includes('role _dk_import_999999999_x'), removed.join(', '))
+  assert.equal(await s.pg((c) => pgQuery(c, "SELECT datallowconn AS a FROM pg_database WHERE datname = 'app'"), null), [{ a: true }])
+  assert.equal(await s.pg((c) => pgQuery(c, "SELECT datname FROM pg_database WHERE datname LIKE '\\_dk\\_%'"), null), [])
 })
 
 test.run()

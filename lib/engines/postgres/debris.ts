@@ -30,9 +30,12 @@ export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]>
     const dead = deadTempDatabases(rows.map((r) => r.name))
     for (const n of dead) {
       await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [n])
-      await c.query(`DROP DATABASE IF EXISTS ${qi(n)}`)
+      await c.query(`DROP DATABASE IF EXISTS ${qi(n)} WITH (FORCE)`)
     }
-    return dead.map((n) => `database ${n}`)
+    // the confined import's roles (sql-file.ts), once their databases are gone
+    const roles = deadTempDatabases((await pgQuery<{ name: string }>(c, 'SELECT rolname AS name FROM pg_roles WHERE starts_with(rolname, $1)', [TEMP_DB_PREFIX])).map((r) => r.name))
+    for (const r of roles) await c.query(`DROP ROLE IF EXISTS ${qi(r)}`)
+    return [...dead.map((n) => `database ${n}`), ...roles.map((r) => `role ${r}`)]
   }, { database: null })
   for (const d of dbs) warn(`removed debris of an interrupted run: ${d}`)
   return [...files, ...dbs]

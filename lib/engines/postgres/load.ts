@@ -20,6 +20,7 @@ import { copyDigest, copyInFromFile } from './copy.ts'
 import { PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
+import { checkPrerequisites } from './preflight.ts'
 import { swapDatabases } from './swap.ts'
 import { clientBinDir, psqlArgv, runClient } from './tools.ts'
 
@@ -32,10 +33,14 @@ export function checkPgEngine(m: Manifest): void {
   }
 }
 
-/** Creates an empty side database for a load, owned as the live one is (else by POSTGRES_USER). */
-export async function createSide(c: PgClient, live: string, side: string, fallbackOwner: string, encoding = 'UTF8'): Promise<void> {
+/** Who owns the loaded database: the live one's owner, else POSTGRES_USER when it exists, else null (the superuser). */
+export async function sideOwner(c: PgClient, live: string, fallbackOwner: string): Promise<string | null> {
   const [cur] = await pgQuery<{ owner: string }>(c, 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [live])
-  const owner = cur?.owner ?? ((await pgQuery(c, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [fallbackOwner])).length ? fallbackOwner : null)
+  return cur?.owner ?? ((await pgQuery(c, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [fallbackOwner])).length ? fallbackOwner : null)
+}
+
+/** An empty side database for a load. */
+export async function createSide(c: PgClient, side: string, owner: string | null, encoding = 'UTF8'): Promise<void> {
   await c.query(`CREATE DATABASE ${qi(side)} TEMPLATE template0 ENCODING ${ql(encoding)}${owner ? ` OWNER ${qi(owner)}` : ''}`)
 }
 
@@ -47,6 +52,8 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
   const problems = await checkFiles(dir, m)
   if (problems.length) throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
   const info = JSON.parse(fs.readFileSync(path.join(dir, 'schema/postgres.json'), 'utf8')) as PgSchemaInfo
+  const schemaSql = ['pre-data', 'post-data'].map((f) => fs.readFileSync(path.join(dir, `schema/${f}.sql`), 'utf8')).join('\n')
+  await withPg(rt.admin, (c) => checkPrerequisites(c, schemaSql, m.name), { database: null })
   return withLock(cfg, commandSummary(), async () => {
     await cleanPgDebris(cfg, rt)
     const live = rt.admin.database
@@ -60,7 +67,7 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
     let interrupted = false
     const off = onInterrupt(async () => { interrupted = true; await swapping?.catch(() => undefined); await dropSide().catch(() => undefined) })
     try {
-      await withPg(rt.admin, (c) => createSide(c, live, side, cfg.POSTGRES_USER, info.encoding), { database: null })
+      await withPg(rt.admin, async (c) => createSide(c, side, await sideOwner(c, live, cfg.POSTGRES_USER), info.encoding), { database: null })
       await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/pre-data.sql'), single: true }))
       await loadTables(rt, cfg, dir, m, info, side)
       await withPg(rt.admin, async (c) => {

@@ -1,6 +1,7 @@
 // Plain SQL both ways, as seed 004 does it: `data_dump --format sql [--gzip]` writes pg_dump's plain
 // file that `psql db < file` restores; `data_load --file x.sql[.gz|.zst]` runs one through psql
 // (ON_ERROR_STOP, one transaction) into a side database, then swaps it in.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Transform, type Readable } from 'node:stream'
@@ -12,12 +13,12 @@ import { HOST, spawnPipe } from '../../run.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
-import { backupRoot, checkName } from '../../snapshot/names.ts'
+import { backupRoot, checkName, TEMP_DB_PREFIX } from '../../snapshot/names.ts'
 import type { SqlDumpRequest, SqlDumpResult } from '../types.ts'
-import { qi, withPg } from './db.ts'
+import { qi, ql, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { relations } from './inspect.ts'
-import { createSide } from './load.ts'
+import { createSide, sideOwner } from './load.ts'
 import { swapDatabases } from './swap.ts'
 import { clientBinDir, plainDumpArgv, psqlArgv } from './tools.ts'
 
@@ -44,12 +45,13 @@ export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpReques
 }
 
 /**
- * Drops the lines of a plain dump that would leave the side database: `\connect` and CREATE/DROP
- * DATABASE (a `pg_dump --create` file carries them). Byte-transparent otherwise.
+ * Drops the lines of a plain dump that would leave the side database (`\connect`, CREATE/DROP
+ * DATABASE: a `pg_dump --create` file carries them) or that the confined import role may not run
+ * (`ALTER ... OWNER TO`: the objects are given to the database's owner afterwards). Byte-transparent otherwise.
  */
 export function confineFilter(): Transform {
   let rest = ''
-  const keep = (l: string) => !/^(\\connect\s|\\c\s|CREATE DATABASE\s|DROP DATABASE\s)/.test(l)
+  const keep = (l: string) => !/^(\\connect\s|\\c\s|CREATE DATABASE\s|DROP DATABASE\s|ALTER [A-Z ]+ .* OWNER TO .*;$)/.test(l)
   return new Transform({
     transform(chunk: Buffer, _e, cb) {
       const lines = (rest + chunk.toString('latin1')).split('\n')
@@ -59,6 +61,12 @@ export function confineFilter(): Transform {
     },
     flush(cb) { cb(null, rest && keep(rest) ? Buffer.from(rest, 'latin1') : undefined) },
   })
+}
+
+/** Client args with the user replaced by `role`. */
+export function asRole(clientArgs: string[], role: string): string[] {
+  const i = clientArgs.indexOf('-U')
+  return i === -1 ? [...clientArgs, '-U', role] : [...clientArgs.slice(0, i + 1), role, ...clientArgs.slice(i + 2)]
 }
 
 function sqlSource(file: string): { stream: Readable; done: Promise<void> } {
@@ -84,16 +92,37 @@ export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): P
     await cleanPgDebris(cfg, rt)
     const live = rt.admin.database
     const side = tempDbName('stage')
-    const drop = () => withPg(rt.admin, async (c) => { await c.query(`DROP DATABASE IF EXISTS ${qi(side)}`) }, { database: null })
+    // the file runs as a role of its own that owns the side database and nothing else: no superuser
+    // powers (COPY ... TO PROGRAM, ALTER ROLE), no other database
+    const role = `${TEMP_DB_PREFIX}import_${process.pid}_${Date.now().toString(36)}`
+    const password = crypto.randomBytes(18).toString('base64url')
+    const drop = () => withPg(rt.admin, async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${qi(side)} WITH (FORCE)`)
+      await c.query(`DROP ROLE IF EXISTS ${qi(role)}`)
+    }, { database: null })
     const off = onInterrupt(() => drop().catch(() => undefined))
     try {
-      await withPg(rt.admin, (c) => createSide(c, live, side, cfg.POSTGRES_USER), { database: null })
+      const owner = await withPg(rt.admin, async (c) => {
+        await c.query(`CREATE ROLE ${qi(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${ql(password)}`)
+        await createSide(c, side, role)
+        return sideOwner(c, live, cfg.POSTGRES_USER)
+      }, { database: null })
       const src = sqlSource(abs)
-      const psql = spawnPipe(rt.target, psqlArgv(clientBinDir(cfg), rt.clientArgs(), side, { single: true }), { env: rt.clientEnv() })
+      const psql = spawnPipe(rt.target, psqlArgv(clientBinDir(cfg), asRole(rt.clientArgs(), role), side, { single: true }), { env: { ...rt.clientEnv(), PGPASSWORD: password } })
       psql.stdout.resume()
       await Promise.all([pipeline(src.stream, confineFilter(), psql.stdin), psql.done, src.done])
-      const tables = await withPg(rt.admin, async (c) => (await relations(c)).filter((r) => r.kind === 'r' || r.kind === 'p').length, { database: side })
-      await withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
+      const tables = await withPg(rt.admin, async (c) => {
+        const n = (await relations(c)).filter((r) => r.kind === 'r' || r.kind === 'p').length
+        const to = owner ? qi(owner) : 'CURRENT_USER'
+        await c.query(`REASSIGN OWNED BY ${qi(role)} TO ${to}`)
+        await c.query(`DROP OWNED BY ${qi(role)}`)
+        return n
+      }, { database: side })
+      await withPg(rt.admin, async (c) => {
+        await c.query(`ALTER DATABASE ${qi(side)} OWNER TO ${owner ? qi(owner) : 'CURRENT_USER'}`)
+        await c.query(`DROP ROLE ${qi(role)}`)
+        await swapDatabases(c, { live, side, old: tempDbName('old') })
+      }, { database: null })
       return { tables, ms: Date.now() - t0 }
     } finally {
       await drop().catch(() => undefined)
