@@ -80,6 +80,8 @@ export interface Engine {
   dump(req: DumpRequest): Promise<DumpResult>
   /** Loads a snapshot into a side database, verifies every table against the manifest, swaps it in with the files. */
   load(name: string | undefined): Promise<LoadResult>
+  /** data_verify --deep: every file checked, the snapshot loaded into a scratch database and compared; the problems found. */
+  verifyDeep(name: string | undefined): Promise<string[]>
   /** One plain SQL file the stock client restores (`--format sql`). */
   dumpSql(req: SqlDumpRequest): Promise<SqlDumpResult>
   /** A stock dump file (.sql, .gz, .zst) imported into a side database, then swapped in. */

@@ -72,6 +72,20 @@ s('data_dump, delete rows and files, data_load brings back exactly what was dump
   assert.match(list.stdout + list.stderr, 's1')
 })
 
+s('data_verify --deep loads s1 into a scratch database and compares; a flipped byte is named', async ({ stack }) => {
+  const ok = await runScript(stack, 'data-verify', ['--name', 's1', '--deep'])
+  assert.is(ok.code, 0, ok.stderr)
+  assert.match(ok.stderr, 'snapshot s1 verified (deep: loaded and compared)')
+  const dir = path.join(stack.dir, 'data/backups/s1')
+  fs.cpSync(dir, path.join(stack.dir, 'data/backups/s1bad'), { recursive: true })
+  const f = path.join(stack.dir, 'data/backups/s1bad/schema/post-data.sql')
+  fs.appendFileSync(f, '-- edited\n')
+  const bad = await runScript(stack, 'data-verify', ['--name', 's1bad', '--deep'])
+  assert.is(bad.code, 1)
+  assert.match(lastLine(bad.stderr), /snapshot "s1bad" failed verification: schema\/post-data\.sql: \d+ bytes, the manifest says \d+/)
+  assert.equal(await stack.pg((c) => pgQuery(c, "SELECT datname FROM pg_database WHERE datname LIKE '\\_dk\\_%'"), null), [])
+})
+
 s('data_load refuses a missing snapshot and a bad name, changing nothing', async ({ stack }) => {
   const missing = await runScript(stack, 'data-load', ['--name', 'nope'])
   assert.is(missing.code, 2)

@@ -10,6 +10,7 @@ import { selectRuntime } from '../../runtime/index.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { beforeDestructive } from '../../safety/destructive.ts'
 import { openReaders } from '../../snapshot/consistent.ts'
+import { verifySnapshot } from '../../snapshot/catalog.ts'
 import { cleanDebris } from '../../snapshot/debris.ts'
 import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot } from '../../snapshot/load.ts'
@@ -68,6 +69,7 @@ export class MariadbEngine implements Engine {
   load(name: string | undefined) {
     return loadSnapshot(this.cfg, this.runtime, name, { beforeSwap: (stage) => refuseNewerSchema(this.cfg, this.runtime, stage) })
   }
+  verifyDeep(name: string | undefined) { return verifySnapshot(this.cfg, this.runtime, name, true) }
   async dumpSql(req: Parameters<Engine['dumpSql']>[0]) {
     const file = await dumpSqlFile(this.cfg, this.runtime, req)
     return { file, restoreCommand: `mariadb <database> < ${req.gzip ? '<(gunzip -c ' + file + ')' : file}` }

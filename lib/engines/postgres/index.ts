@@ -14,7 +14,7 @@ import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
 import { PgExternalRuntime } from './external.ts'
 import { pgCheck, pgInspect, pgStatus } from './inspect.ts'
-import { pgLoadSnapshot } from './load.ts'
+import { pgLoadSnapshot, pgVerifyDeep } from './load.ts'
 import { PgLocalRuntime } from './local.ts'
 import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
 import { copyDigest } from './copy.ts'
@@ -83,6 +83,7 @@ export class PostgresEngine implements Engine {
     return pgDumpSnapshot(this.cfg, this.runtime, req)
   }
   load(name: string | undefined) { return pgLoadSnapshot(this.cfg, this.runtime, name) }
+  verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }

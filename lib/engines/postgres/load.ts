@@ -44,9 +44,11 @@ export async function createSide(c: PgClient, side: string, owner: string | null
   await c.query(`CREATE DATABASE ${qi(side)} TEMPLATE template0 ENCODING ${ql(encoding)}${owner ? ` OWNER ${qi(owner)}` : ''}`)
 }
 
-export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {
-  const t0 = Date.now()
-  const dir = requireSnapshot(cfg, name, 'data_load')
+interface OpenedSnapshot { dir: string; m: Manifest; info: PgSchemaInfo }
+
+/** Reads a snapshot and checks it whole (engine, every file, roles and extensions) before anything is touched. */
+async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined, verb: string): Promise<OpenedSnapshot> {
+  const dir = requireSnapshot(cfg, name, verb)
   const m = readManifest(dir)
   checkPgEngine(m)
   const problems = await checkFiles(dir, m)
@@ -54,28 +56,45 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
   const info = JSON.parse(fs.readFileSync(path.join(dir, 'schema/postgres.json'), 'utf8')) as PgSchemaInfo
   const schemaSql = ['pre-data', 'post-data'].map((f) => fs.readFileSync(path.join(dir, `schema/${f}.sql`), 'utf8')).join('\n')
   await withPg(rt.admin, (c) => checkPrerequisites(c, schemaSql, m.name), { database: null })
+  return { dir, m, info }
+}
+
+/**
+ * Creates `side` and fills it as pg_restore would: pre-data, every table's rows (COPY, in parallel),
+ * sequences, post-data (indexes, constraints, triggers), populated materialized views refreshed.
+ * Returns the tables whose rows or hash differ from the manifest.
+ */
+async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapshot, side: string, owner: string | null): Promise<string[]> {
+  const bin = clientBinDir(cfg)
+  await withPg(rt.admin, (c) => createSide(c, side, owner, info.encoding), { database: null })
+  await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/pre-data.sql'), single: true }))
+  await loadTables(rt, cfg, dir, m, info, side)
+  await withPg(rt.admin, async (c) => {
+    for (const s of info.sequences) await c.query(`SELECT pg_catalog.setval(${ql(qname(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled})`)
+  }, { database: side })
+  await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/post-data.sql'), single: true }))
+  await withPg(rt.admin, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
+  return verifyTables(rt, cfg, m, info, side)
+}
+
+const dropDatabase = (rt: Runtime, name: string) => withPg(rt.admin, async (c) => {
+  await c.query(`DROP DATABASE IF EXISTS ${qi(name)} WITH (FORCE)`)
+}, { database: null })
+
+export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {
+  const t0 = Date.now()
+  const snap = await openPgSnapshot(cfg, rt, name, 'data_load')
+  const { dir, m } = snap
   return withLock(cfg, commandSummary(), async () => {
     await cleanPgDebris(cfg, rt)
     const live = rt.admin.database
     const side = tempDbName('stage')
-    const bin = clientBinDir(cfg)
     let swapping: Promise<void> | null = null
-    const dropSide = () => withPg(rt.admin, async (c) => {
-      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [side])
-      await c.query(`DROP DATABASE IF EXISTS ${qi(side)}`)
-    }, { database: null })
     let interrupted = false
-    const off = onInterrupt(async () => { interrupted = true; await swapping?.catch(() => undefined); await dropSide().catch(() => undefined) })
+    const off = onInterrupt(async () => { interrupted = true; await swapping?.catch(() => undefined); await dropDatabase(rt, side).catch(() => undefined) })
     try {
-      await withPg(rt.admin, async (c) => createSide(c, side, await sideOwner(c, live, cfg.POSTGRES_USER), info.encoding), { database: null })
-      await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/pre-data.sql'), single: true }))
-      await loadTables(rt, cfg, dir, m, info, side)
-      await withPg(rt.admin, async (c) => {
-        for (const s of info.sequences) await c.query(`SELECT pg_catalog.setval(${ql(qname(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled})`)
-      }, { database: side })
-      await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/post-data.sql'), single: true }))
-      await withPg(rt.admin, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
-      const bad = await verifyTables(rt, cfg, m, info, side)
+      const owner = await withPg(rt.admin, (c) => sideOwner(c, live, cfg.POSTGRES_USER), { database: null })
+      const bad = await fillSide(cfg, rt, snap, side, owner)
       if (bad.length) throw failure(`the loaded data does not match snapshot "${m.name}": ${bad.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
@@ -84,10 +103,31 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
       await swapping
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } finally {
-      await dropSide().catch(() => undefined)
+      await dropDatabase(rt, side).catch(() => undefined)
       off()
     }
   })
+}
+
+/** data_verify --deep: every file, then a load into a scratch database compared with the manifest, and the files unpacked aside. */
+export async function pgVerifyDeep(cfg: Config, rt: Runtime, name: string | undefined): Promise<string[]> {
+  const dir = requireSnapshot(cfg, name, 'data_verify')
+  const problems = await checkFiles(dir, readManifest(dir))
+  if (problems.length) return problems
+  const snap = await openPgSnapshot(cfg, rt, name, 'data_verify')
+  const scratch = tempDbName('scratch')
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'datakeep-verify-'))
+  const off = onInterrupt(async () => { fs.rmSync(tmp, { recursive: true, force: true }); await dropDatabase(rt, scratch) })
+  try {
+    const found = await fillSide(cfg, rt, snap, scratch, null)
+    await restoreStorage(path.join(dir, snap.m.storage.archive), path.join(tmp, 'storage'), snap.m.storage.treeHash)
+      .catch((e) => { found.push(`${snap.m.storage.archive}: ${(e as Error).message}`) })
+    return found
+  } finally {
+    await dropDatabase(rt, scratch).catch(() => undefined)
+    fs.rmSync(tmp, { recursive: true, force: true })
+    off()
+  }
 }
 
 function threadsFor(cfg: Config, n: number): number {
