@@ -127,6 +127,15 @@ test('plain SQL in: data_load --file backup.sql.gz (stock pg_dump) through the s
   assert.equal(await s.engine.tableStates(), before)
 })
 
+test('data_load --file backup.dump: a pg_dump custom-format archive goes through pg_restore and the same confined import', async () => {
+  const before = await s.engine.tableStates()
+  const file = path.join(s.dir, 'backup.dump')
+  await run(HOST, [path.join(bin, 'pg_dump'), ...s.engine.runtime.clientArgs(), '-Fc', '-f', file, '-d', 'app'])
+  await psql('app', 'DELETE FROM kinds WHERE m IS NULL; DROP TABLE shop.orders CASCADE;')
+  await s.engine.importSql(file)
+  assert.equal(await s.engine.tableStates(), before)
+})
+
 test('plain SQL in: a file that fails halfway changes nothing (ON_ERROR_STOP)', async () => {
   const before = await s.engine.tableStates()
   const file = path.join(s.dir, 'bad.sql')

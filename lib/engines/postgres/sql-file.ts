@@ -1,6 +1,7 @@
 // Plain SQL both ways, as seed 004 does it: `data_dump --format sql [--gzip]` writes pg_dump's plain
 // file that `psql db < file` restores; `data_load --file x.sql[.gz|.zst]` runs one through psql
-// (ON_ERROR_STOP, one transaction) into a side database, then swaps it in.
+// (ON_ERROR_STOP, one transaction) into a side database, then swaps it in; `--file x.dump` (pg_dump -Fc)
+// goes through pg_restore's script the same way.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -69,7 +70,19 @@ export function asRole(clientArgs: string[], role: string): string[] {
   return i === -1 ? [...clientArgs, '-U', role] : [...clientArgs.slice(0, i + 1), role, ...clientArgs.slice(i + 2)]
 }
 
-function sqlSource(file: string): { stream: Readable; done: Promise<void> } {
+/** pg_dump's custom format starts with these bytes. */
+export function isCustomArchive(file: string): boolean {
+  const fd = fs.openSync(file, 'r')
+  try { const b = Buffer.alloc(5); fs.readSync(fd, b, 0, 5, 0); return b.toString('latin1') === 'PGDMP' } finally { fs.closeSync(fd) }
+}
+
+/** A readable of the file's SQL: .gz and .zst decompressed, a custom-format archive turned into its script by pg_restore. */
+function sqlSource(file: string, bin: string): { stream: Readable; done: Promise<void> } {
+  if (isCustomArchive(file)) {
+    const r = spawnPipe(HOST, [path.join(bin, 'pg_restore'), '--file=-', file])
+    r.stdin.end()
+    return { stream: r.stdout, done: r.done }
+  }
   if (file.endsWith('.zst')) {
     const z = spawnPipe(HOST, ['zstd', '-dc', file])
     z.stdin.end()
@@ -84,9 +97,6 @@ export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): P
   const abs = path.resolve(cfg.projectDir, file)
   if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
     throw new UserError(`no such SQL file: ${file}`, { hint: 'usage: make data_load ARGS="--file path/to/dump.sql[.gz|.zst]"' })
-  }
-  if (/\.(dump|backup)$/.test(abs) || fs.readFileSync(abs).subarray(0, 5).toString('latin1') === 'PGDMP') {
-    throw new UserError(`${file} is a pg_dump custom-format archive; --file takes plain SQL (.sql, .sql.gz, .sql.zst)`, { hint: `to convert it: pg_restore -f ${file}.sql ${file}, then make data_load ARGS="--file ${file}.sql"` })
   }
   return withLock(cfg, commandSummary(), async () => {
     await cleanPgDebris(cfg, rt)
@@ -107,7 +117,7 @@ export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): P
         await createSide(c, side, role)
         return sideOwner(c, live, cfg.POSTGRES_USER)
       }, { database: null })
-      const src = sqlSource(abs)
+      const src = sqlSource(abs, clientBinDir(cfg))
       const psql = spawnPipe(rt.target, psqlArgv(clientBinDir(cfg), asRole(rt.clientArgs(), role), side, { single: true }), { env: { ...rt.clientEnv(), PGPASSWORD: password } })
       psql.stdout.resume()
       await Promise.all([pipeline(src.stream, confineFilter(), psql.stdin), psql.done, src.done])
