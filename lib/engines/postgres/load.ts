@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
 import { UserError, failure, onInterrupt } from '../../errors.ts'
+import { debug } from '../../log.ts'
 import { invokingOwner } from '../../owner.ts'
 import { startProgress } from '../../progress.ts'
 import type { Runtime } from '../../runtime/types.ts'
@@ -20,6 +21,7 @@ import { copyDigest, copyInFromFile } from './copy.ts'
 import { PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
+import { applyPostData } from './post-data.ts'
 import { checkPrerequisites } from './preflight.ts'
 import { swapDatabases } from './swap.ts'
 import { clientBinDir, psqlArgv, runClient } from './tools.ts'
@@ -66,15 +68,20 @@ async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined
  */
 async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapshot, side: string, owner: string | null): Promise<string[]> {
   const bin = clientBinDir(cfg)
+  const t0 = Date.now()
+  const phase = (what: string) => debug(`load: ${what} at ${Date.now() - t0} ms`)
   await withPg(rt.admin, (c) => createSide(c, side, owner, info.encoding), { database: null })
   await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/pre-data.sql'), single: true }))
-  await loadTables(rt, cfg, dir, m, info, side)
+  phase('pre-data done')
+  const problems = await loadTables(rt, cfg, dir, m, info, side)
+  phase('rows loaded and verified')
   await withPg(rt.admin, async (c) => {
     for (const s of info.sequences) await c.query(`SELECT pg_catalog.setval(${ql(qname(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled})`)
   }, { database: side })
-  await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/post-data.sql'), single: true }))
+  await applyPostData(rt.admin, side, fs.readFileSync(path.join(dir, 'schema/post-data.sql'), 'utf8'), threadsFor(cfg, info.tables.length))
+  phase('post-data done')
   await withPg(rt.admin, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
-  return verifyTables(rt, cfg, m, info, side)
+  return problems
 }
 
 const dropDatabase = (rt: Runtime, name: string) => withPg(rt.admin, async (c) => {
@@ -99,8 +106,10 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
+      const ts = Date.now()
       swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
       await swapping
+      debug(`load: swapped in ${Date.now() - ts} ms`)
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } finally {
       await dropDatabase(rt, side).catch(() => undefined)
@@ -148,34 +157,38 @@ async function withWorkers(rt: Runtime, database: string, n: number, fn: (c: PgC
   }
 }
 
-async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, info: PgSchemaInfo, side: string): Promise<void> {
+/**
+ * Loads every table in parallel, each verified by the connection that loaded it right after its load
+ * (rows and the sha256 of its COPY text read back with the pinned settings), so the reading of one
+ * table overlaps the loading of the next. Returns the differences from the manifest.
+ */
+async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, info: PgSchemaInfo, side: string): Promise<string[]> {
   const specs = new Map(info.tables.map((t) => [t.name, t]))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
   const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
+  const problems: string[] = []
   try {
     await withWorkers(rt, side, threadsFor(cfg, queue.length), async (c) => {
+      // a crash loses only the side database: no commit needs to wait for its WAL
+      await c.query('SET synchronous_commit = off')
       for (let t = queue.shift(); t; t = queue.shift()) {
         const spec = specs.get(t.name)
         if (!spec) throw failure(`snapshot "${m.name}" lists table ${t.name} that its schema/postgres.json does not describe`, 'the snapshot is damaged; load another one')
         const bar = progress.item(t.name, t.rows)
         for (const f of t.files) await copyInFromFile(c, spec, path.join(dir, f.file), (n) => bar.update(n))
+        const problem = await verifyTable(c, spec, t)
+        if (problem) problems.push(problem)
         bar.done()
       }
     })
   } finally { progress.stop() }
-}
-
-/** Every table's rows and COPY-text hash in the side database against the manifest; the differences. */
-async function verifyTables(rt: Runtime, cfg: Config, m: Manifest, info: PgSchemaInfo, side: string): Promise<string[]> {
-  const specs = new Map(info.tables.map((t) => [t.name, t]))
-  const queue = [...m.tables]
-  const problems: string[] = []
-  await withWorkers(rt, side, threadsFor(cfg, queue.length), async (c) => {
-    for (let t = queue.shift(); t; t = queue.shift()) {
-      const d = await copyDigest(c, specs.get(t.name)!)
-      if (d.rows !== t.rows) problems.push(`${t.name}: ${d.rows} rows, the manifest says ${t.rows}`)
-      else if (t.checksum !== null && d.sha256 !== t.checksum) problems.push(`${t.name}: its rows hash to ${d.sha256.slice(0, 12)}, the manifest says ${t.checksum.slice(0, 12)}`)
-    }
-  })
   return problems.sort()
 }
+
+async function verifyTable(c: PgClient, spec: PgSchemaInfo['tables'][number], t: Manifest['tables'][number]): Promise<string | null> {
+  const d = await copyDigest(c, spec)
+  if (d.rows !== t.rows) return `${t.name}: ${d.rows} rows, the manifest says ${t.rows}`
+  if (t.checksum !== null && d.sha256 !== t.checksum) return `${t.name}: its rows hash to ${d.sha256.slice(0, 12)}, the manifest says ${t.checksum.slice(0, 12)}`
+  return null
+}
+
