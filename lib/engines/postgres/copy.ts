@@ -44,7 +44,7 @@ export async function copyOutToFile(c: PgClient, t: CopySpec, file: string, onRo
   const src = c.query(copyTo(copyOutSql(t)))
   const tally = new Tally()
   tally.onRows = onRows
-  const z = spawnPipe(HOST, ['zstd', '-q', '-3', '-c'])
+  const z = spawnPipe(HOST, ['zstd', '-q', '-1', '-T1', '-c'])
   const fileTally = new Tally()
   const out = fs.createWriteStream(file)
   await Promise.all([
