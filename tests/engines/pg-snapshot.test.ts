@@ -92,6 +92,25 @@ test('a damaged data file is refused before anything changes', async () => {
   assert.equal(await s.engine.tableStates(), before)
 })
 
+test('a truncated data file and an edited manifest are refused before anything changes', async () => {
+  const before = await s.engine.tableStates()
+  const dir = snapshotPath(s.cfg, 's2')
+  fs.rmSync(snapshotPath(s.cfg, 's3'), { recursive: true, force: true })
+  await s.engine.dump({ name: 's3' })
+  const m = readManifest(snapshotPath(s.cfg, 's3'))
+  const f = path.join(snapshotPath(s.cfg, 's3'), m.tables.find((t) => t.name === 'shop.orders')!.files[0].file)
+  fs.truncateSync(f, fs.statSync(f).size - 3)
+  try { await s.engine.load('s3'); assert.unreachable('loaded a truncated snapshot') } catch (e) {
+    assert.match((e as Error).message, /snapshot "s3" is damaged: data\/\d+-shop\.orders\.copy\.zst: \d+ bytes, the manifest says \d+ \(truncated or altered\)/)
+  }
+  const mf = path.join(dir, 'manifest.json')
+  fs.writeFileSync(mf, fs.readFileSync(mf, 'utf8').replace(/"rows": (\d+)/, (_x, n) => `"rows": ${Number(n) + 1}`))
+  try { await s.engine.load('s2'); assert.unreachable('loaded an edited manifest') } catch (e) {
+    assert.match((e as Error).message, 'manifest.json was edited or damaged (its own checksum does not match)')
+  }
+  assert.equal(await s.engine.tableStates(), before)
+})
+
 test("another engine's snapshot is refused, with --file as the way", async () => {
   const dir = snapshotPath(s.cfg, 's1')
   const m = readManifest(dir)
