@@ -2,6 +2,7 @@
 // database's views, routines, triggers and events are recreated, and any failure puts back what was.
 import { databaseExists, ident, query, type Db } from '../db.ts'
 import { failure } from '../errors.ts'
+import { assertNoTempMentions, repointForeignKeys } from './foreign-keys.ts'
 import { createPostData, dropPostData, readSchema, type SchemaSnapshot } from './schema.ts'
 
 async function tablesOf(db: Db, database: string): Promise<string[]> {
@@ -49,8 +50,10 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
     throw lockHint(e, live)
   }
   try {
+    await repointForeignKeys(db, live)
     await createPostData(db, live, post)
     await db.query(`ALTER DATABASE ${ident(live)} CHARACTER SET ${opts.charset} COLLATE ${opts.collation}`)
+    await assertNoTempMentions(db, live)
   } catch (e) {
     // Put the old tables and objects back; the new tables go back to staging to be dropped.
     await dropPostData(db, live).catch(() => undefined)
@@ -91,6 +94,7 @@ export async function recoverSwap(db: Db, oldDb: string): Promise<string | null>
     await createPostData(db, j.live, j.before)
     return `undid the interrupted swap of ${j.live}: its tables were not replaced; its views, routines, triggers and events are back`
   }
+  await repointForeignKeys(db, j.live)
   await createPostData(db, j.live, j.post)
   await db.query(`ALTER DATABASE ${ident(j.live)} CHARACTER SET ${j.charset} COLLATE ${j.collation}`)
   return `finished the interrupted swap of ${j.live}: its tables had been replaced by the snapshot's; the snapshot's views, routines, triggers and events are created`

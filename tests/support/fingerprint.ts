@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'
+import { tempMentions } from '../../lib/snapshot/foreign-keys.ts'
 import type { TestStack } from './stack.ts'
 
 export interface Fingerprint {
@@ -14,6 +15,9 @@ export interface Fingerprint {
 
 export async function fingerprint(db: Db, database: string): Promise<Fingerprint> {
   const fp: Fingerprint = { tables: {}, objects: {} }
+  // the invariant of every load, checked wherever a round trip compares: nothing names a temporary database
+  const stray = await tempMentions(db, database)
+  if (stray.length) throw new Error(`${database} mentions datakeep's temporary databases: ${stray.join(', ')}`)
   // SHOW CREATE VIEW names the database unless it is the connection's own
   await db.query(`USE ${ident(database)}`)
   const tables = await query<{ name: string; type: string; ai: string | null }>(db,
