@@ -3,6 +3,7 @@
 import pg from 'pg'
 import type { Connection } from '../../db.ts'
 import { UserError, failure } from '../../errors.ts'
+import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
 
 export type PgClient = pg.Client
 
@@ -56,6 +57,15 @@ export async function pgQuery<T = Record<string, unknown>>(c: PgClient, sql: str
 /** Double-quotes an identifier. */
 export function qi(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"'
+}
+
+/**
+ * Drops one of datakeep's own temporary databases (side, old, scratch: named with TEMP_DB_PREFIX),
+ * ending its sessions; any other name is refused: the application's database is never dropped here.
+ */
+export async function dropTempDatabase(c: PgClient, tempDb: string): Promise<void> {
+  if (!tempDb.startsWith(TEMP_DB_PREFIX)) throw new Error(`refusing to drop database ${tempDb}: not one of datakeep's temporary databases`)
+  await c.query(`DROP DATABASE IF EXISTS ${qi(tempDb)} WITH (FORCE)`)
 }
 
 /** A schema-qualified name, quoted. */

@@ -6,7 +6,7 @@ import { warn } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { cleanDebris } from '../../snapshot/debris.ts'
 import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
-import { pgQuery, qi, withPg } from './db.ts'
+import { dropTempDatabase, pgQuery, qi, withPg } from './db.ts'
 
 /** `_dk_<kind>_<pid>_<time>` names whose process is gone. */
 export function deadTempDatabases(names: string[], alive = isProcessAlive): string[] {
@@ -30,7 +30,7 @@ export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]>
     const dead = deadTempDatabases(rows.map((r) => r.name))
     for (const n of dead) {
       await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [n])
-      await c.query(`DROP DATABASE IF EXISTS ${qi(n)} WITH (FORCE)`)
+      await dropTempDatabase(c, n)
     }
     // the confined import's roles (sql-file.ts), once their databases are gone
     const roles = deadTempDatabases((await pgQuery<{ name: string }>(c, 'SELECT rolname AS name FROM pg_roles WHERE starts_with(rolname, $1)', [TEMP_DB_PREFIX])).map((r) => r.name))

@@ -18,7 +18,7 @@ import { requireSnapshot } from '../../snapshot/names.ts'
 import { restoreStorage } from '../../snapshot/storage.ts'
 import type { LoadResult } from '../types.ts'
 import { copyDigest, copyInFromFile } from './copy.ts'
-import { PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
+import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
@@ -85,7 +85,7 @@ async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapsh
 }
 
 const dropDatabase = (rt: Runtime, name: string) => withPg(rt.admin, async (c) => {
-  await c.query(`DROP DATABASE IF EXISTS ${qi(name)} WITH (FORCE)`)
+  await dropTempDatabase(c, name)
 }, { database: null })
 
 export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {

@@ -16,7 +16,7 @@ import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
 import { backupRoot, checkName, TEMP_DB_PREFIX } from '../../snapshot/names.ts'
 import type { SqlDumpRequest, SqlDumpResult } from '../types.ts'
-import { qi, ql, withPg } from './db.ts'
+import { dropTempDatabase, qi, ql, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { relations } from './inspect.ts'
 import { createSide, sideOwner } from './load.ts'
@@ -52,7 +52,7 @@ export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpReques
  */
 export function confineFilter(): Transform {
   let rest = ''
-  const keep = (l: string) => !/^(\\connect\s|\\c\s|CREATE DATABASE\s|DROP DATABASE\s|ALTER [A-Z ]+ .* OWNER TO .*;$)/.test(l)
+  const keep = (l: string) => !/^(\\connect\s|\\c\s|(?:CREATE|DROP) DATABASE\s|ALTER [A-Z ]+ .* OWNER TO .*;$)/.test(l)
   return new Transform({
     transform(chunk: Buffer, _e, cb) {
       const lines = (rest + chunk.toString('latin1')).split('\n')
@@ -107,7 +107,7 @@ export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): P
     const role = `${TEMP_DB_PREFIX}import_${process.pid}_${Date.now().toString(36)}`
     const password = crypto.randomBytes(18).toString('base64url')
     const drop = () => withPg(rt.admin, async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${qi(side)} WITH (FORCE)`)
+      await dropTempDatabase(c, side)
       await c.query(`DROP ROLE IF EXISTS ${qi(role)}`)
     }, { database: null })
     const off = onInterrupt(() => drop().catch(() => undefined))

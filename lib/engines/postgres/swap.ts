@@ -3,7 +3,7 @@
 // side -> live); the owner and database-level settings carry over; the old one is dropped.
 import { info } from '../../log.ts'
 import { failure } from '../../errors.ts'
-import { pgQuery, qi, ql, type PgClient } from './db.ts'
+import { dropTempDatabase, pgQuery, qi, ql, type PgClient } from './db.ts'
 
 /** Sessions connected to `database`, other than this one. */
 export async function sessionsOn(c: PgClient, database: string): Promise<number> {
@@ -49,5 +49,5 @@ export async function swapDatabases(c: PgClient, opts: { live: string; side: str
     await c.query(`ALTER DATABASE ${qi(live)} WITH ALLOW_CONNECTIONS true`).catch(() => undefined)
     throw e
   }
-  await c.query(`DROP DATABASE ${qi(old)}`)
+  await dropTempDatabase(c, old)
 }
