@@ -35,6 +35,12 @@ export function composeEnv(cfg: Config): Record<string, string> {
     MYSQL_USER: cfg.MYSQL_USER,
     MYSQL_PASSWORD: cfg.MYSQL_PASSWORD,
     MYSQL_ROOT_PASSWORD: cfg.MYSQL_ROOT_PASSWORD,
+    POSTGRES_IMAGE: cfg.POSTGRES_IMAGE,
+    POSTGRES_VOLUME: cfg.POSTGRES_VOLUME,
+    POSTGRES_PORT: String(cfg.POSTGRES_PORT),
+    POSTGRES_DB: cfg.POSTGRES_DB,
+    POSTGRES_USER: cfg.POSTGRES_USER,
+    POSTGRES_PASSWORD: cfg.POSTGRES_PASSWORD,
     ELASTICSEARCH_IMAGE: cfg.ELASTICSEARCH_IMAGE,
     ELASTICSEARCH_PORT: String(cfg.ELASTICSEARCH_PORT),
     // compose reads a bind source without ./ as a volume name

@@ -22,7 +22,7 @@ import { copyOutToFile, type CopySpec } from './copy.ts'
 import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, pgVersion, qname, withPg, type PgClient } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { displayName, SYSTEM_SCHEMAS } from './inspect.ts'
-import { clientBinDir, runClient, schemaDumpArgv } from './tools.ts'
+import { runClient, schemaDumpArgv, toolsDir } from './tools.ts'
 
 /** What a PostgreSQL snapshot records beside the manifest (schema/postgres.json). */
 export interface PgSchemaInfo {
@@ -85,7 +85,7 @@ export async function pgDumpSnapshot(cfg: Config, rt: Runtime, req: DumpRequest)
 
 async function writeSnapshot(cfg: Config, rt: Runtime, req: DumpRequest, name: string, final: string, t0: number): Promise<DumpResult> {
   await cleanPgDebris(cfg, rt)
-  const bin = clientBinDir(cfg)
+  const bin = toolsDir(cfg, rt)
   fs.mkdirSync(path.dirname(final), { recursive: true })
   const partial = partialPath(final)
   fs.mkdirSync(path.join(partial, 'data'), { recursive: true })

@@ -12,6 +12,8 @@ import type { DumpRequest, Engine, ProtectRequest, SqlDumpRequest, SqlSession } 
 import { PINNED_SETTINGS, pgConnect, pgQuery, qi, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
+import { dockerEngineAnswers } from '../../runtime/docker.ts'
+import { PgDockerRuntime } from './docker.ts'
 import { PgExternalRuntime } from './external.ts'
 import { pgCheck, pgInspect, pgStatus } from './inspect.ts'
 import { pgLoadSnapshot, pgVerifyDeep } from './load.ts'
@@ -20,16 +22,16 @@ import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
 import { copyDigest } from './copy.ts'
 import { readPgSchema } from './dump.ts'
 
-export function postgresRuntime(cfg: Config): Runtime {
-  if (cfg.DATAKEEP_RUNTIME === 'external') return new PgExternalRuntime(cfg)
-  if (cfg.DATAKEEP_RUNTIME === 'docker') {
-    throw new UserError('the docker runtime does not run PostgreSQL yet', { hint: 'use DATAKEEP_RUNTIME=local (a private cluster from the host binaries) or external' })
-  }
-  return new PgLocalRuntime(cfg) // auto: no docker service for PostgreSQL yet, so the local runtime
+export async function postgresRuntime(cfg: Config): Promise<Runtime> {
+  let name = cfg.DATAKEEP_RUNTIME
+  if (name === 'auto') name = (await dockerEngineAnswers()) ? 'docker' : 'local'
+  if (name === 'external') return new PgExternalRuntime(cfg)
+  if (name === 'docker') return new PgDockerRuntime(cfg)
+  return new PgLocalRuntime(cfg)
 }
 
 export async function postgresEngine(cfg: Config): Promise<Engine> {
-  return new PostgresEngine(cfg, postgresRuntime(cfg))
+  return new PostgresEngine(cfg, await postgresRuntime(cfg))
 }
 
 export class PostgresEngine implements Engine {

@@ -24,7 +24,7 @@ import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
 import { checkPrerequisites } from './preflight.ts'
 import { swapDatabases } from './swap.ts'
-import { clientBinDir, psqlArgv, runClient } from './tools.ts'
+import { psqlArgv, runClient, toolsDir } from './tools.ts'
 
 /** Refuses a snapshot PostgreSQL cannot take as one (another engine's), with the way that works. */
 export function checkPgEngine(m: Manifest): void {
@@ -67,11 +67,11 @@ async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined
  * Returns the tables whose rows or hash differ from the manifest.
  */
 async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapshot, side: string, owner: string | null): Promise<string[]> {
-  const bin = clientBinDir(cfg)
+  const bin = toolsDir(cfg, rt)
   const t0 = Date.now()
   const phase = (what: string) => debug(`load: ${what} at ${Date.now() - t0} ms`)
   await withPg(rt.admin, (c) => createSide(c, side, owner, info.encoding), { database: null })
-  await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { file: path.join(dir, 'schema/pre-data.sql'), single: true }))
+  await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { single: true }), { inputFile: path.join(dir, 'schema/pre-data.sql') })
   phase('pre-data done')
   const problems = await loadTables(rt, cfg, dir, m, info, side)
   phase('rows loaded and verified')

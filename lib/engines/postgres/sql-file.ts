@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
 import type { Config } from '../../config.ts'
 import { UserError, onInterrupt } from '../../errors.ts'
-import { HOST, spawnPipe } from '../../run.ts'
+import { HOST, spawnPipe, type Target } from '../../run.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
@@ -21,7 +21,7 @@ import { cleanPgDebris } from './debris.ts'
 import { relations } from './inspect.ts'
 import { createSide, sideOwner } from './load.ts'
 import { swapDatabases } from './swap.ts'
-import { clientBinDir, plainDumpArgv, psqlArgv } from './tools.ts'
+import { plainDumpArgv, psqlArgv, toolsDir } from './tools.ts'
 
 export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpRequest): Promise<SqlDumpResult> {
   const name = checkName(req.name)
@@ -33,7 +33,7 @@ export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpReques
   const tmp = `${file}.partial-${process.pid}`
   const off = onInterrupt(() => fs.rmSync(tmp, { force: true }))
   try {
-    const dump = spawnPipe(rt.target, plainDumpArgv(clientBinDir(cfg), rt.clientArgs(), rt.admin.database), { env: rt.clientEnv() })
+    const dump = spawnPipe(rt.target, plainDumpArgv(toolsDir(cfg, rt), rt.clientArgs(), rt.admin.database), { env: rt.clientEnv() })
     dump.stdin.end()
     const out = fs.createWriteStream(tmp)
     await Promise.all([req.gzip ? pipeline(dump.stdout, zlib.createGzip({ level: 6 }), out) : pipeline(dump.stdout, out), dump.done])
@@ -77,11 +77,13 @@ export function isCustomArchive(file: string): boolean {
 }
 
 /** A readable of the file's SQL: .gz and .zst decompressed, a custom-format archive turned into its script by pg_restore. */
-function sqlSource(file: string, bin: string): { stream: Readable; done: Promise<void> } {
+function sqlSource(file: string, bin: string, target: Target): { stream: Readable; done: Promise<void> } {
   if (isCustomArchive(file)) {
-    const r = spawnPipe(HOST, [path.join(bin, 'pg_restore'), '--file=-', file])
-    r.stdin.end()
-    return { stream: r.stdout, done: r.done }
+    // pg_restore reads the archive from stdin, so it also runs inside a container
+    const r = spawnPipe(target, [path.join(bin, 'pg_restore'), '--file=-'])
+    const fed = pipeline(fs.createReadStream(file), r.stdin as unknown as NodeJS.WritableStream)
+    fed.catch(() => undefined)
+    return { stream: r.stdout, done: Promise.all([fed, r.done]).then(() => undefined) }
   }
   if (file.endsWith('.zst')) {
     const z = spawnPipe(HOST, ['zstd', '-dc', file])
@@ -117,8 +119,8 @@ export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): P
         await createSide(c, side, role)
         return sideOwner(c, live, cfg.POSTGRES_USER)
       }, { database: null })
-      const src = sqlSource(abs, clientBinDir(cfg))
-      const psql = spawnPipe(rt.target, psqlArgv(clientBinDir(cfg), asRole(rt.clientArgs(), role), side, { single: true }), { env: { ...rt.clientEnv(), PGPASSWORD: password } })
+      const src = sqlSource(abs, toolsDir(cfg, rt), rt.target)
+      const psql = spawnPipe(rt.target, psqlArgv(toolsDir(cfg, rt), asRole(rt.clientArgs(), role), side, { single: true }), { env: { ...rt.clientEnv(), PGPASSWORD: password } })
       psql.stdout.resume()
       await Promise.all([pipeline(src.stream, confineFilter(), psql.stdin), psql.done, src.done])
       const tables = await withPg(rt.admin, async (c) => {

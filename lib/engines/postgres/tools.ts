@@ -1,5 +1,6 @@
 // The stock client tools (pg_dump, psql), argv built by pure functions; the password goes in
 // PGPASSWORD, never on argv.
+import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
 import { run, type RunResult } from '../../run.ts'
@@ -9,6 +10,11 @@ import { pgBinDirs, requirePgTools } from './bin.ts'
 /** The bin folder of the client tools: the local cluster's own (same version), else the newest installed. */
 export function clientBinDir(cfg: Config): string {
   return requirePgTools(pgBinDirs({ configured: cfg.POSTGRES_BIN_DIR ? projectPath(cfg, cfg.POSTGRES_BIN_DIR) : '', pathVar: cfg.hostPath }), ['pg_dump', 'psql'])
+}
+
+/** Where the tools run from: inside the container on the docker runtime (its PATH, the server's version), else the host's folder. */
+export function toolsDir(cfg: Config, rt: Runtime): string {
+  return rt.target.kind === 'compose' ? '' : clientBinDir(cfg)
 }
 
 /** pg_dump of one section of the schema as of an exported snapshot (the readers' moment). */
@@ -27,6 +33,7 @@ export function psqlArgv(bin: string, clientArgs: string[], database: string, op
     ...(opts.file ? ['-f', opts.file] : [])]
 }
 
-export function runClient(rt: Runtime, argv: string[], opts: { stdoutFile?: string } = {}): Promise<RunResult> {
-  return run(rt.target, argv, { env: rt.clientEnv(), stdoutFile: opts.stdoutFile })
+/** Runs a client tool where the runtime's tools run; `inputFile` (a file of this machine) is its stdin. */
+export function runClient(rt: Runtime, argv: string[], opts: { stdoutFile?: string; inputFile?: string } = {}): Promise<RunResult> {
+  return run(rt.target, argv, { env: rt.clientEnv(), stdoutFile: opts.stdoutFile, input: opts.inputFile ? fs.createReadStream(opts.inputFile) : undefined })
 }
