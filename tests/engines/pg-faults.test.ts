@@ -56,6 +56,27 @@ s('Ctrl-C in the middle of a load: exit 130, the live database untouched, no sid
   assert.equal(await sideDbs(stack), [])
 })
 
+s('Ctrl-C in the middle of a dump: exit 130, no partial folder, no snapshot; kill -9: the next run removes the partial folder', async ({ stack }) => {
+  const backups = path.join(stack.dir, 'data/backups')
+  const partials = () => fs.readdirSync(backups).filter((n) => n.includes('.partial-'))
+  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+    const child = spawnScript(stack, 'data-dump', ['--name', `cut-${signal}`])
+    const exited = new Promise<number>((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 128))))
+    for (let i = 0; i < 400 && !fs.readdirSync(backups).some((n) => n.startsWith(`cut-${signal}.partial-`) && fs.existsSync(path.join(backups, n, 'data')) && fs.readdirSync(path.join(backups, n, 'data')).length > 0); i++) {
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    child.kill(signal)
+    assert.is(await exited, signal === 'SIGINT' ? 130 : 137)
+    assert.not.ok(fs.existsSync(path.join(backups, `cut-${signal}`)))
+    if (signal === 'SIGINT') assert.equal(partials(), [])
+  }
+  assert.is(partials().length, 1, 'kill -9 leaves its partial folder')
+  const next = await runScript(stack, 'data-dump', ['--name', 'after-cut'])
+  assert.is(next.code, 0, next.stderr)
+  assert.match(next.stderr, /removed debris of an interrupted run: .*cut-SIGKILL\.partial-/)
+  assert.equal(partials(), [])
+})
+
 s('a stopped server: data_dump and data_load exit 1 with one line naming make up; nothing is written', async ({ stack }) => {
   await stack.stop()
   for (const [name, args] of [['data-dump', ['--name', 'down']], ['data-load', ['--name', 'big']]] as const) {

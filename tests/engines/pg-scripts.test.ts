@@ -86,6 +86,21 @@ s('data_verify --deep loads s1 into a scratch database and compares; a flipped b
   assert.equal(await stack.pg((c) => pgQuery(c, "SELECT datname FROM pg_database WHERE datname LIKE '\\_dk\\_%'"), null), [])
 })
 
+s('an application connected during a load is told about and disconnected at the swap', async ({ stack }) => {
+  const { pgConnect } = await import('../../lib/engines/postgres/db.ts')
+  const app = await pgConnect({ ...stack.engine.runtime.admin, user: 'app', password: 'app', host: '127.0.0.1' })
+  let ended = false
+  app.on('error', () => { ended = true })
+  app.on('end', () => { ended = true })
+  const l = await runScript(stack, 'data-load', ['--name', 's1', '--no-safety'])
+  assert.is(l.code, 0, l.stderr)
+  assert.match(l.stderr, '1 connection to app will be closed (applications must reconnect)')
+  await app.query('SELECT 1').then(() => assert.unreachable('the old session survived the swap'), () => undefined)
+  await new Promise((r) => setTimeout(r, 50))
+  assert.ok(ended)
+  await app.end().catch(() => undefined)
+})
+
 s('data_load refuses a missing snapshot and a bad name, changing nothing', async ({ stack }) => {
   const missing = await runScript(stack, 'data-load', ['--name', 'nope'])
   assert.is(missing.code, 2)
