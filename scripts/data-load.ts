@@ -9,11 +9,12 @@ import { selectEngine } from '../lib/engines/index.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { requireSnapshot } from '../lib/snapshot/names.ts'
 
-const USAGE = 'make data_load ARGS="--name <name>" or ARGS="--file dump.sql[.gz|.zst]" [--confirm=<database>] [--no-safety]'
+const USAGE = 'make data_load ARGS="--name <name> [--no-owner]" or ARGS="--file dump.sql[.gz|.zst]" [--confirm=<database>] [--no-safety]'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     name: { type: 'string' }, file: { type: 'string' }, confirm: { type: 'string' }, 'no-safety': { type: 'boolean' },
+    'no-owner': { type: 'boolean' },
   }, USAGE)
   if (values.name && values.file) throw new UserError('give --name or --file, not both', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
@@ -28,7 +29,7 @@ main(async () => {
       done(`imported ${values.file} into ${rt.admin.database}: ${r.tables} tables in ${formatSeconds(r.ms)}`)
       return
     }
-    const r = await engine.load(values.name)
+    const r = await engine.load(values.name, { noOwner: values['no-owner'] })
     await engine.afterLoad()
     done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${r.tables} tables, ${r.rows} rows, ${r.files} files, verified, in ${formatSeconds(r.ms)}`)
   })

@@ -78,8 +78,11 @@ export interface Engine {
 
   /** A consistent snapshot of database + uploaded files: written beside its place, renamed in when complete. */
   dump(req: DumpRequest): Promise<DumpResult>
-  /** Loads a snapshot into a side database, verifies every table against the manifest, swaps it in with the files. */
-  load(name: string | undefined): Promise<LoadResult>
+  /**
+   * Loads a snapshot into a side database, verifies every table against the manifest, swaps it in with
+   * the files. `noOwner`: everything is loaded as the application role, the snapshot's owners and grants left out.
+   */
+  load(name: string | undefined, opts?: { noOwner?: boolean }): Promise<LoadResult>
   /** data_verify --deep: every file checked, the snapshot loaded into a scratch database and compared; the problems found. */
   verifyDeep(name: string | undefined): Promise<string[]>
   /** One plain SQL file the stock client restores (`--format sql`). */

@@ -199,6 +199,15 @@ test('a snapshot naming a role this server lacks is refused with the list, befor
   assert.equal(await s.engine.tableStates(), before)
 })
 
+test('--no-owner loads such a snapshot as the application role: everything belongs to it, rows as dumped', async () => {
+  const want = readManifest(snapshotPath(s.cfg, 'roles')).tables.map((t) => [t.name, t.rows, t.checksum])
+  await s.engine.load('roles', { noOwner: true })
+  assert.equal((await s.engine.tableStates()).map((t) => [t.name, t.rows, t.checksum]), want)
+  const owners = await s.pg((c) => pgQuery<{ o: string }>(c, "SELECT DISTINCT pg_get_userbyid(relowner) AS o FROM pg_class c JOIN pg_namespace n ON n.oid = relnamespace WHERE nspname IN ('public', 'shop')"))
+  assert.equal(owners, [{ o: 'app' }])
+  assert.equal(await s.pg((c) => pgQuery(c, "SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = 'app'"), null), [{ o: 'app' }])
+})
+
 test('roles and extensions a schema needs, read from pg_dump text', () => {
   const sql = 'CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;\nCREATE EXTENSION IF NOT EXISTS "uuid-ossp";\nALTER TABLE public.t OWNER TO app;\n'
     + 'ALTER TABLE public."x" OWNER TO "Mixed ""Case""";\nGRANT SELECT ON TABLE public.t TO reader, PUBLIC;\nREVOKE ALL ON SCHEMA public FROM PUBLIC;\nGRANT ALL ON TABLE public.t TO writer WITH GRANT OPTION;\n'

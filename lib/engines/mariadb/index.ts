@@ -1,6 +1,7 @@
 // The MariaDB/MySQL engine: an adapter over the modules that implement it today (lib/runtime/,
 // lib/snapshot/, lib/safety/, lib/initialize/), so the lifecycle code reaches them through the seam.
 import type { Config } from '../../config.ts'
+import { UserError } from '../../errors.ts'
 import { databaseExists, ident, query, serverVersion, tableCounts, withDb } from '../../db.ts'
 import { checkStack } from '../../deploy.ts'
 import { afterLoad } from '../../initialize/after-load.ts'
@@ -66,7 +67,10 @@ export class MariadbEngine implements Engine {
       ? dumpPhysical(this.cfg, this.runtime, { name: req.name, force: req.force })
       : dumpSnapshot(this.cfg, this.runtime, req)
   }
-  load(name: string | undefined) {
+  load(name: string | undefined, opts: { noOwner?: boolean } = {}) {
+    if (opts.noOwner) {
+      throw new UserError('--no-owner is for PostgreSQL snapshots: a MariaDB snapshot names no owners to leave out', { hint: `make data_load ARGS="--name ${name}"` })
+    }
     return loadSnapshot(this.cfg, this.runtime, name, { beforeSwap: (stage) => refuseNewerSchema(this.cfg, this.runtime, stage) })
   }
   verifyDeep(name: string | undefined) { return verifySnapshot(this.cfg, this.runtime, name, true) }

@@ -84,7 +84,7 @@ export class PostgresEngine implements Engine {
     if (req.wholeServer) throw new UserError('--whole-server is not available on PostgreSQL yet', { hint: `take a logical snapshot: make data_dump ARGS="--name ${req.name}"` })
     return pgDumpSnapshot(this.cfg, this.runtime, req)
   }
-  load(name: string | undefined) { return pgLoadSnapshot(this.cfg, this.runtime, name) }
+  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, opts) }
   verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }

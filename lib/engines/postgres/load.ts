@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
 import { UserError, failure, onInterrupt } from '../../errors.ts'
+import type { Connection } from '../../db.ts'
 import { debug } from '../../log.ts'
 import { invokingOwner } from '../../owner.ts'
 import { startProgress } from '../../progress.ts'
@@ -24,7 +25,7 @@ import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
 import { checkPrerequisites } from './preflight.ts'
 import { swapDatabases } from './swap.ts'
-import { psqlArgv, runClient, toolsDir } from './tools.ts'
+import { psqlArgv, runClient, toolsDir, withRole } from './tools.ts'
 
 /** Refuses a snapshot PostgreSQL cannot take as one (another engine's), with the way that works. */
 export function checkPgEngine(m: Manifest): void {
@@ -49,7 +50,7 @@ export async function createSide(c: PgClient, side: string, owner: string | null
 interface OpenedSnapshot { dir: string; m: Manifest; info: PgSchemaInfo }
 
 /** Reads a snapshot and checks it whole (engine, every file, roles and extensions) before anything is touched. */
-async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined, verb: string): Promise<OpenedSnapshot> {
+async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined, verb: string, opts: { noOwner?: boolean } = {}): Promise<OpenedSnapshot> {
   const dir = requireSnapshot(cfg, name, verb)
   const m = readManifest(dir)
   checkPgEngine(m)
@@ -57,7 +58,7 @@ async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined
   if (problems.length) throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
   const info = JSON.parse(fs.readFileSync(path.join(dir, 'schema/postgres.json'), 'utf8')) as PgSchemaInfo
   const schemaSql = ['pre-data', 'post-data'].map((f) => fs.readFileSync(path.join(dir, `schema/${f}.sql`), 'utf8')).join('\n')
-  await withPg(rt.admin, (c) => checkPrerequisites(c, schemaSql, m.name), { database: null })
+  await withPg(rt.admin, (c) => checkPrerequisites(c, schemaSql, m.name, { roles: !opts.noOwner }), { database: null })
   return { dir, m, info }
 }
 
@@ -66,21 +67,33 @@ async function openPgSnapshot(cfg: Config, rt: Runtime, name: string | undefined
  * sequences, post-data (indexes, constraints, triggers), populated materialized views refreshed.
  * Returns the tables whose rows or hash differ from the manifest.
  */
-async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapshot, side: string, owner: string | null): Promise<string[]> {
+/** pg_dump's schema text without ownership and privileges (`--no-owner`: everything belongs to whoever loads it). */
+export function withoutOwners(sql: string): string {
+  return sql.split('\n').filter((l) => !/^(ALTER [A-Z ]+ .* OWNER TO .*;|GRANT .*;|REVOKE .*;)$/.test(l)).join('\n')
+}
+
+/**
+ * `asRole`: the whole load runs as that role (the application's, for --no-owner): every object is
+ * created by it and belongs to it, and the snapshot's owners and grants are left out.
+ */
+async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapshot, side: string, owner: string | null, asRole?: string): Promise<string[]> {
   const bin = toolsDir(cfg, rt)
   const t0 = Date.now()
   const phase = (what: string) => debug(`load: ${what} at ${Date.now() - t0} ms`)
-  await withPg(rt.admin, (c) => createSide(c, side, owner, info.encoding), { database: null })
-  await runClient(rt, psqlArgv(bin, rt.clientArgs(), side, { single: true }), { inputFile: path.join(dir, 'schema/pre-data.sql') })
+  const conn = asRole ? { ...rt.admin, user: asRole, password: cfg.POSTGRES_PASSWORD } : rt.admin
+  const schema = (f: string) => { const t = fs.readFileSync(path.join(dir, `schema/${f}.sql`), 'utf8'); return asRole ? withoutOwners(t) : t }
+  await withPg(rt.admin, (c) => createSide(c, side, asRole ?? owner, info.encoding), { database: null })
+  await runClient(rt, psqlArgv(bin, asRole ? withRole(rt.clientArgs(), asRole) : rt.clientArgs(), side, { single: true }),
+    { input: schema('pre-data'), env: asRole ? { PGPASSWORD: cfg.POSTGRES_PASSWORD } : {} })
   phase('pre-data done')
-  const problems = await loadTables(rt, cfg, dir, m, info, side)
+  const problems = await loadTables(conn, cfg, dir, m, info, side)
   phase('rows loaded and verified')
-  await withPg(rt.admin, async (c) => {
+  await withPg(conn, async (c) => {
     for (const s of info.sequences) await c.query(`SELECT pg_catalog.setval(${ql(qname(s.schema, s.name))}, ${s.lastValue}, ${s.isCalled})`)
   }, { database: side })
-  await applyPostData(rt.admin, side, fs.readFileSync(path.join(dir, 'schema/post-data.sql'), 'utf8'), threadsFor(cfg, info.tables.length))
+  await applyPostData(conn, side, schema('post-data'), threadsFor(cfg, info.tables.length))
   phase('post-data done')
-  await withPg(rt.admin, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
+  await withPg(conn, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
   return problems
 }
 
@@ -88,9 +101,9 @@ const dropDatabase = (rt: Runtime, name: string) => withPg(rt.admin, async (c) =
   await dropTempDatabase(c, name)
 }, { database: null })
 
-export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined): Promise<LoadResult> {
+export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: { noOwner?: boolean } = {}): Promise<LoadResult> {
   const t0 = Date.now()
-  const snap = await openPgSnapshot(cfg, rt, name, 'data_load')
+  const snap = await openPgSnapshot(cfg, rt, name, 'data_load', opts)
   const { dir, m } = snap
   return withLock(cfg, commandSummary(), async () => {
     await cleanPgDebris(cfg, rt)
@@ -101,7 +114,7 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
     const off = onInterrupt(async () => { interrupted = true; await swapping?.catch(() => undefined); await dropDatabase(rt, side).catch(() => undefined) })
     try {
       const owner = await withPg(rt.admin, (c) => sideOwner(c, live, cfg.POSTGRES_USER), { database: null })
-      const bad = await fillSide(cfg, rt, snap, side, owner)
+      const bad = await fillSide(cfg, rt, snap, side, owner, opts.noOwner ? cfg.POSTGRES_USER : undefined)
       if (bad.length) throw failure(`the loaded data does not match snapshot "${m.name}": ${bad.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
@@ -143,11 +156,11 @@ function threadsFor(cfg: Config, n: number): number {
   return Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), n || 1))
 }
 
-async function withWorkers(rt: Runtime, database: string, n: number, fn: (c: PgClient) => Promise<void>): Promise<void> {
+async function withWorkers(conn: Connection, database: string, n: number, fn: (c: PgClient) => Promise<void>): Promise<void> {
   const conns: PgClient[] = []
   try {
     await Promise.all(Array.from({ length: n }, async () => {
-      const c = await pgConnect(rt.admin, { database })
+      const c = await pgConnect(conn, { database })
       conns.push(c)
       for (const s of PINNED_SETTINGS) await c.query(s)
       await fn(c)
@@ -162,13 +175,13 @@ async function withWorkers(rt: Runtime, database: string, n: number, fn: (c: PgC
  * (rows and the sha256 of its COPY text read back with the pinned settings), so the reading of one
  * table overlaps the loading of the next. Returns the differences from the manifest.
  */
-async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, info: PgSchemaInfo, side: string): Promise<string[]> {
+async function loadTables(conn: Connection, cfg: Config, dir: string, m: Manifest, info: PgSchemaInfo, side: string): Promise<string[]> {
   const specs = new Map(info.tables.map((t) => [t.name, t]))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
   const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
   const problems: string[] = []
   try {
-    await withWorkers(rt, side, threadsFor(cfg, queue.length), async (c) => {
+    await withWorkers(conn, side, threadsFor(cfg, queue.length), async (c) => {
       // a crash loses only the side database: no commit needs to wait for its WAL
       await c.query('SET synchronous_commit = off')
       for (let t = queue.shift(); t; t = queue.shift()) {

@@ -27,8 +27,8 @@ export function requiredExtensions(sql: string): string[] {
 }
 
 /** Refuses (exit 2, nothing changed) when roles or extensions the schema needs are missing here. */
-export async function checkPrerequisites(c: PgClient, schemaSql: string, snapshot: string): Promise<void> {
-  const roles = requiredRoles(schemaSql)
+export async function checkPrerequisites(c: PgClient, schemaSql: string, snapshot: string, opts: { roles: boolean } = { roles: true }): Promise<void> {
+  const roles = opts.roles ? requiredRoles(schemaSql) : []
   const haveRoles = new Set((await pgQuery<{ r: string }>(c, 'SELECT rolname AS r FROM pg_roles')).map((x) => x.r))
   const missingRoles = roles.filter((r) => !haveRoles.has(r))
   const exts = requiredExtensions(schemaSql)
@@ -36,7 +36,7 @@ export async function checkPrerequisites(c: PgClient, schemaSql: string, snapsho
   const missingExts = exts.filter((e) => !haveExts.has(e))
   if (missingRoles.length) {
     throw new UserError(`snapshot "${snapshot}" names roles this server does not have: ${missingRoles.join(', ')}; nothing was changed`, {
-      hint: `create them first (psql: ${missingRoles.map((r) => `CREATE ROLE "${r}";`).join(' ')}), then load again`,
+      hint: `create them first (psql: ${missingRoles.map((r) => `CREATE ROLE "${r}";`).join(' ')}), or load it as the application role: make data_load ARGS="--name ${snapshot} --no-owner"`,
     })
   }
   if (missingExts.length) {

@@ -21,7 +21,7 @@ import { cleanPgDebris } from './debris.ts'
 import { relations } from './inspect.ts'
 import { createSide, sideOwner } from './load.ts'
 import { swapDatabases } from './swap.ts'
-import { plainDumpArgv, psqlArgv, toolsDir } from './tools.ts'
+import { plainDumpArgv, psqlArgv, toolsDir, withRole } from './tools.ts'
 
 export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpRequest): Promise<SqlDumpResult> {
   const name = checkName(req.name)
@@ -62,12 +62,6 @@ export function confineFilter(): Transform {
     },
     flush(cb) { cb(null, rest && keep(rest) ? Buffer.from(rest, 'latin1') : undefined) },
   })
-}
-
-/** Client args with the user replaced by `role`. */
-export function asRole(clientArgs: string[], role: string): string[] {
-  const i = clientArgs.indexOf('-U')
-  return i === -1 ? [...clientArgs, '-U', role] : [...clientArgs.slice(0, i + 1), role, ...clientArgs.slice(i + 2)]
 }
 
 /** pg_dump's custom format starts with these bytes. */
@@ -120,7 +114,7 @@ export async function pgImportSqlFile(cfg: Config, rt: Runtime, file: string): P
         return sideOwner(c, live, cfg.POSTGRES_USER)
       }, { database: null })
       const src = sqlSource(abs, toolsDir(cfg, rt), rt.target)
-      const psql = spawnPipe(rt.target, psqlArgv(toolsDir(cfg, rt), asRole(rt.clientArgs(), role), side, { single: true }), { env: { ...rt.clientEnv(), PGPASSWORD: password } })
+      const psql = spawnPipe(rt.target, psqlArgv(toolsDir(cfg, rt), withRole(rt.clientArgs(), role), side, { single: true }), { env: { ...rt.clientEnv(), PGPASSWORD: password } })
       psql.stdout.resume()
       await Promise.all([pipeline(src.stream, confineFilter(), psql.stdin), psql.done, src.done])
       const tables = await withPg(rt.admin, async (c) => {

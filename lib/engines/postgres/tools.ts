@@ -33,7 +33,13 @@ export function psqlArgv(bin: string, clientArgs: string[], database: string, op
     ...(opts.file ? ['-f', opts.file] : [])]
 }
 
-/** Runs a client tool where the runtime's tools run; `inputFile` (a file of this machine) is its stdin. */
-export function runClient(rt: Runtime, argv: string[], opts: { stdoutFile?: string; inputFile?: string } = {}): Promise<RunResult> {
-  return run(rt.target, argv, { env: rt.clientEnv(), stdoutFile: opts.stdoutFile, input: opts.inputFile ? fs.createReadStream(opts.inputFile) : undefined })
+/** Runs a client tool where the runtime's tools run; `inputFile` (a file of this machine) or `input` is its stdin. */
+export function runClient(rt: Runtime, argv: string[], opts: { stdoutFile?: string; inputFile?: string; input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  return run(rt.target, argv, { env: { ...rt.clientEnv(), ...opts.env }, stdoutFile: opts.stdoutFile, input: opts.inputFile ? fs.createReadStream(opts.inputFile) : opts.input })
+}
+
+/** Client args with the user replaced by `role`. */
+export function withRole(clientArgs: string[], role: string): string[] {
+  const i = clientArgs.indexOf('-U')
+  return i === -1 ? [...clientArgs, '-U', role] : [...clientArgs.slice(0, i + 1), role, ...clientArgs.slice(i + 2)]
 }
