@@ -1,6 +1,6 @@
 // up: start the stack (database server, search when enabled), then initialize it.
 // usage: make up [INIT_CLEAN=true] [INIT_LOAD=name] [INIT_SKIP_SEED=true] [INIT_SKIP_INDEX=true] [LOAD_FIXTURES=1]
-// needs: nothing running; the local runtime installs MariaDB with apt-get when root and missing.
+// needs: nothing running; the local runtime installs the engine's server (MariaDB or PostgreSQL) with apt-get when root and missing.
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'

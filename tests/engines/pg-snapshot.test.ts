@@ -6,7 +6,8 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { pgQuery, type PgClient } from '../../lib/engines/postgres/db.ts'
+import { copyDigest } from '../../lib/engines/postgres/copy.ts'
+import { PINNED_SETTINGS, pgQuery, type PgClient } from '../../lib/engines/postgres/db.ts'
 import { clientBinDir, plainDumpArgv, psqlArgv } from '../../lib/engines/postgres/tools.ts'
 import { UserError } from '../../lib/errors.ts'
 import { HOST, run } from '../../lib/run.ts'
@@ -75,6 +76,32 @@ test('round trip: dump, change everything, load: schema, rows, hashes and sequen
   assert.equal((await s.pg((c) => pgQuery<{ n: string }>(c, "SELECT count(*)::text AS n FROM audit WHERE what = 'INSERT 10'")))[0].n, '1')
   const dbs = await s.pg((c) => pgQuery<{ d: string }>(c, "SELECT datname AS d FROM pg_database WHERE datname LIKE '\\_dk\\_%'"), null)
   assert.equal(dbs, [], 'no side or old database is left')
+})
+
+test('a snapshot restores by hand with the stock clients, as docs/snapshot-format.md says', async () => {
+  const dir = snapshotPath(s.cfg, 's1')
+  const info = JSON.parse(fs.readFileSync(path.join(dir, 'schema/postgres.json'), 'utf8')) as { tables: { name: string; schema: string; table: string; columns: string[] }[]; sequences: { schema: string; name: string; lastValue: string; isCalled: boolean }[] }
+  const m = readManifest(dir)
+  await s.pg((c) => c.query('CREATE DATABASE byhand'), null)
+  const q = (n: string) => '"' + n.replace(/"/g, '""') + '"'
+  await run(HOST, [...psqlArgv(bin, s.engine.runtime.clientArgs(), 'byhand', { single: true }), '-f', path.join(dir, 'schema/pre-data.sql')])
+  for (const t of m.tables) {
+    const spec = info.tables.find((x) => x.name === t.name)!
+    const copy = `COPY ${q(spec.schema)}.${q(spec.table)} (${spec.columns.map(q).join(', ')}) FROM STDIN`
+    await run(HOST, ['bash', '-o', 'pipefail', '-c', 'zstd -dc "$1" | "$2" -X -q -v ON_ERROR_STOP=1 -h "$3" -p "$4" -U postgres -d byhand -c "$5"', 'sh',
+      path.join(dir, t.files[0].file), path.join(bin, 'psql'), ...s.engine.runtime.clientArgs().filter((_a, i) => i === 1 || i === 3), copy])
+  }
+  await psql('byhand', info.sequences.map((x) => `SELECT setval('${q(x.schema)}.${q(x.name)}', ${x.lastValue}, ${x.isCalled});`).join('\n'))
+  await run(HOST, [...psqlArgv(bin, s.engine.runtime.clientArgs(), 'byhand', { single: true }), '-f', path.join(dir, 'schema/post-data.sql')])
+  await psql('byhand', 'REFRESH MATERIALIZED VIEW order_counts;')
+  assert.equal(await schemaOf('byhand'), await schemaOf('app'))
+  const got = await s.pg(async (c) => {
+    for (const x of PINNED_SETTINGS) await c.query(x)
+    const out = []
+    for (const t of m.tables) { const d = await copyDigest(c, info.tables.find((x) => x.name === t.name)!); out.push([t.name, d.rows, d.sha256]) }
+    return out
+  }, 'byhand')
+  assert.equal(got, m.tables.map((t) => [t.name, t.rows, t.checksum]))
 })
 
 test('a damaged data file is refused before anything changes', async () => {
