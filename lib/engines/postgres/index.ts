@@ -9,13 +9,13 @@ import { pruneSafety } from '../../safety/snapshot.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
 import type { DumpRequest, Engine, ProtectRequest, SqlDumpRequest, SqlSession } from '../types.ts'
-import { PINNED_SETTINGS, pgConnect, pgQuery, qi, withPg } from './db.ts'
+import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
 import { dockerEngineAnswers } from '../../runtime/docker.ts'
 import { PgDockerRuntime } from './docker.ts'
 import { PgExternalRuntime } from './external.ts'
-import { pgCheck, pgInspect, pgStatus } from './inspect.ts'
+import { pgCheck, pgInspect, pgStatus, relations } from './inspect.ts'
 import { pgLoadSnapshot, pgVerifyDeep } from './load.ts'
 import { PgLocalRuntime } from './local.ts'
 import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
@@ -67,7 +67,9 @@ export class PostgresEngine implements Engine {
   async protect(req: ProtectRequest) {
     guardDestructive({ ...this.cfg, MYSQL_DATABASE: this.cfg.POSTGRES_DB }, req.op, req.confirm)
     if (req.noSafety) return { snapshot: null, reason: '--no-safety: no safety snapshot taken' }
-    const tables = (await this.inspect()).tables?.filter((t) => t.type === 'table').length ?? 0
+    // whether it holds tables, from the catalog (counting every table's rows would read them all)
+    const exists = await withPg(this.runtime.admin, (c) => pgDatabaseExists(c, this.runtime.admin.database), { database: null })
+    const tables = exists ? (await withPg(this.runtime.admin, relations)).filter((r) => r.kind === 'r' || r.kind === 'p').length : 0
     if (!tables) return { snapshot: null, reason: `database ${this.runtime.admin.database} is empty: nothing to keep` }
     const base = `${SAFETY_DIR}/${req.op.name}-${defaultName()}`
     let name = base
