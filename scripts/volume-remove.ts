@@ -24,7 +24,12 @@ main(async () => {
       // the server is down, so a snapshot needs it up for a moment
       step('starting the server briefly for a safety snapshot of the volume')
       await rt.start()
-      try { await engine.protect({ op: { name: 'volume_remove', kind: 'reset', command: commandSummary() }, confirm: values.confirm }) } finally { await rt.stop() }
+      try {
+        await engine.protect({ op: { name: 'volume_remove', kind: 'reset', command: commandSummary() }, confirm: values.confirm })
+        await engine.keepLogs(true) // the logs outlive the volume
+      } finally { await rt.stop() }
+    } else if (data.exists) {
+      await engine.keepLogs(false)
     }
     return rt.removeVolume()
   })

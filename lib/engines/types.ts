@@ -5,6 +5,7 @@ import type { CheckReport } from '../deploy.ts'
 import type { TableCount } from '../db.ts'
 import type { HostTool } from '../host-tools.ts'
 import type { Runtime } from '../runtime/types.ts'
+import type { RecoveryTarget } from '../pitr/recover.ts'
 import type { DestructiveOp } from '../safety/guard.ts'
 import type { Manifest } from '../snapshot/manifest.ts'
 import type { StackStatus } from '../stack.ts'
@@ -40,6 +41,10 @@ export interface DumpRequest {
   /** The whole server's files (MariaDB: mariadb-backup). */
   wholeServer?: boolean
   threads?: number
+  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts). */
+  full?: boolean
+  /** A whole-server snapshot of only what changed since a base (MariaDB: mariadb-backup --incremental). */
+  chain?: { type: 'incremental' | 'differential'; base?: string }
   /** The uploaded-files folder to archive (default STORAGE_DIR). */
   storageDir?: string
   seedHash?: string
@@ -49,6 +54,12 @@ export interface LoadResult { name: string; tables: number; rows: number; files:
 export interface SqlDumpRequest { name: string; gzip: boolean; force: boolean }
 /** A plain SQL file and the stock client's command that restores it. */
 export interface SqlDumpResult { file: string; restoreCommand: string }
+/** A planned point-in-time recovery: what it replays, and where it ended once loaded. */
+export interface Recovery {
+  summary: string
+  events: number
+  reached(): string
+}
 export interface ProtectRequest { op: DestructiveOp; confirm?: string; noSafety?: boolean }
 export interface ProtectResult { snapshot: string | null; reason: string }
 
@@ -79,10 +90,26 @@ export interface Engine {
   /** A consistent snapshot of database + uploaded files: written beside its place, renamed in when complete. */
   dump(req: DumpRequest): Promise<DumpResult>
   /**
-   * Loads a snapshot into a side database, verifies every table against the manifest, swaps it in with
-   * the files. `noOwner`: everything is loaded as the application role, the snapshot's owners and grants left out.
+   * After a data_dump and before a stop: the server's logs copied out for point-in-time recovery
+   * (MariaDB: the binary logs); a failure is a warning, the logs stay on the server.
    */
-  load(name: string | undefined, opts?: { noOwner?: boolean }): Promise<LoadResult>
+  copyLogs(): Promise<void>
+  /**
+   * Before the volume is removed: what later recovery needs copied out of it (MariaDB: the binary logs,
+   * from the running server, or from the stopped local server's data directory).
+   */
+  keepLogs(serverUp: boolean): Promise<void>
+  /**
+   * Point-in-time recovery, before anything changes: the snapshot whole and every log up to `target`
+   * present; what will be replayed (MariaDB: binary logs, lib/pitr/).
+   */
+  planRecovery(name: string, target: RecoveryTarget): Promise<Recovery>
+  /**
+   * Loads a snapshot into a side database, verifies every table against the manifest, swaps it in with
+   * the files. `noOwner`: everything is loaded as the application role, the snapshot's owners and grants
+   * left out. `recovery`: the planned changes replayed into the side database before the swap.
+   */
+  load(name: string | undefined, opts?: { noOwner?: boolean; recovery?: Recovery | null }): Promise<LoadResult>
   /** data_verify --deep: every file checked, the snapshot loaded into a scratch database and compared; the problems found. */
   verifyDeep(name: string | undefined): Promise<string[]>
   /** One plain SQL file the stock client restores (`--format sql`). */

@@ -41,6 +41,7 @@ export function composeEnv(cfg: Config): Record<string, string> {
     POSTGRES_DB: cfg.POSTGRES_DB,
     POSTGRES_USER: cfg.POSTGRES_USER,
     POSTGRES_PASSWORD: cfg.POSTGRES_PASSWORD,
+    BINLOG_EXPIRE_DAYS: String(cfg.BINLOG_EXPIRE_DAYS),
     ELASTICSEARCH_IMAGE: cfg.ELASTICSEARCH_IMAGE,
     ELASTICSEARCH_PORT: String(cfg.ELASTICSEARCH_PORT),
     // compose reads a bind source without ./ as a volume name

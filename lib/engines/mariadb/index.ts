@@ -7,6 +7,9 @@ import { checkStack } from '../../deploy.ts'
 import { afterLoad } from '../../initialize/after-load.ts'
 import { initialize } from '../../initialize/index.ts'
 import { refuseNewerSchema } from '../../migrate/index.ts'
+import { archiveBinlogs, archiveFromDataDir, copyBinlogs } from '../../pitr/archive.ts'
+import { LocalRuntime } from '../../runtime/local.ts'
+import { describeTarget, prepareRecovery, replayInto, type RecoveryTarget, type ReplayPlan } from '../../pitr/recover.ts'
 import { selectRuntime } from '../../runtime/index.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { beforeDestructive } from '../../safety/destructive.ts'
@@ -14,12 +17,12 @@ import { openReaders } from '../../snapshot/consistent.ts'
 import { verifySnapshot } from '../../snapshot/catalog.ts'
 import { cleanDebris } from '../../snapshot/debris.ts'
 import { dumpSnapshot } from '../../snapshot/dump.ts'
-import { loadSnapshot } from '../../snapshot/load.ts'
+import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
 import { stackStatus } from '../../stack.ts'
-import type { Engine, SqlSession } from '../types.ts'
+import type { Engine, Recovery, SqlSession } from '../types.ts'
 
 export async function mariadbEngine(cfg: Config): Promise<Engine> {
   return new MariadbEngine(cfg, await selectRuntime(cfg))
@@ -64,14 +67,36 @@ export class MariadbEngine implements Engine {
 
   dump(req: Parameters<Engine['dump']>[0]) {
     return req.wholeServer
-      ? dumpPhysical(this.cfg, this.runtime, { name: req.name, force: req.force })
+      ? dumpPhysical(this.cfg, this.runtime, { name: req.name, force: req.force, chain: req.chain })
       : dumpSnapshot(this.cfg, this.runtime, req)
   }
-  load(name: string | undefined, opts: { noOwner?: boolean } = {}) {
+  copyLogs() { return copyBinlogs(this.cfg, this.runtime) }
+  async keepLogs(serverUp: boolean) {
+    if (serverUp) await archiveBinlogs(this.cfg, this.runtime)
+    else if (this.runtime instanceof LocalRuntime) await archiveFromDataDir(this.cfg, this.runtime.paths.dataDir)
+  }
+
+  async planRecovery(name: string, target: RecoveryTarget): Promise<Recovery> {
+    const live = this.runtime.admin.database
+    await archiveBinlogs(this.cfg, this.runtime)
+    const { manifest } = await openSnapshot(this.cfg, name, 'data_load')
+    const plan = await prepareRecovery(this.cfg, manifest, target, live)
+    return {
+      plan, events: plan.events.length, reached: () => plan.reached,
+      summary: `recovery ${describeTarget(target)}: snapshot ${manifest.name}, then ${plan.events.length} transaction${plan.events.length === 1 ? '' : 's'} of ${live} from ${plan.chain.files.length} binary log${plan.chain.files.length === 1 ? '' : 's'}`,
+    } as Recovery & { plan: ReplayPlan }
+  }
+  load(name: string | undefined, opts: { noOwner?: boolean; recovery?: Recovery | null } = {}) {
     if (opts.noOwner) {
       throw new UserError('--no-owner is for PostgreSQL snapshots: a MariaDB snapshot names no owners to leave out', { hint: `make data_load ARGS="--name ${name}"` })
     }
-    return loadSnapshot(this.cfg, this.runtime, name, { beforeSwap: (stage) => refuseNewerSchema(this.cfg, this.runtime, stage) })
+    const plan = (opts.recovery as (Recovery & { plan: ReplayPlan }) | null | undefined)?.plan
+    return loadSnapshot(this.cfg, this.runtime, name, {
+      beforeSwap: async (stage) => {
+        if (plan) await replayInto(this.runtime, plan, this.runtime.admin.database, stage)
+        await refuseNewerSchema(this.cfg, this.runtime, stage)
+      },
+    })
   }
   verifyDeep(name: string | undefined) { return verifySnapshot(this.cfg, this.runtime, name, true) }
   async dumpSql(req: Parameters<Engine['dumpSql']>[0]) {

@@ -8,7 +8,7 @@ import { guardDestructive } from '../../safety/guard.ts'
 import { pruneSafety } from '../../safety/snapshot.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
-import type { DumpRequest, Engine, ProtectRequest, SqlDumpRequest, SqlSession } from '../types.ts'
+import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
 import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
@@ -85,6 +85,11 @@ export class PostgresEngine implements Engine {
   dump(req: DumpRequest) {
     if (req.wholeServer) throw new UserError('--whole-server is not available on PostgreSQL yet', { hint: `take a logical snapshot: make data_dump ARGS="--name ${req.name}"` })
     return pgDumpSnapshot(this.cfg, this.runtime, req)
+  }
+  async copyLogs() { /* WAL archiving for point-in-time recovery on PostgreSQL: not yet */ }
+  async keepLogs() { /* no WAL archive to keep yet */ }
+  async planRecovery(): Promise<Recovery> {
+    throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
   }
   load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, opts) }
   verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
