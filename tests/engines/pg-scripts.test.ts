@@ -121,6 +121,13 @@ s('data_load --file backup.sql.gz (pg_dump | gzip, as seed 004 makes it) and dat
   const d = await runScript(stack, 'data-dump', ['--name', 'plain', '--format', 'sql', '--gzip'])
   assert.is(d.code, 0, d.stderr)
   assert.match(d.stderr, /restore with: gunzip -c .*plain\.sql\.gz \| psql <database>/)
+  // owner-only from the first byte, as every snapshot
+  const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8)
+  assert.is(mode(d.stdout.trim()), '600')
+  const s1 = path.join(stack.dir, 'data/backups/s1')
+  assert.is(mode(s1), '700')
+  for (const f of ['manifest.json', 'schema/pre-data.sql', 'schema/postgres.json', 'storage.tar.gz']) assert.is(mode(path.join(s1, f)), '600', f)
+  for (const f of fs.readdirSync(path.join(s1, 'data'))) assert.is(mode(path.join(s1, 'data', f)), '600', f)
 })
 
 s('volume removal refused while up; down keeps the data; up finds the row; remove + up gives an empty database', async ({ stack }) => {

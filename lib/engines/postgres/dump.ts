@@ -16,6 +16,7 @@ import { commandSummary, withLock } from '../../safety/lock.ts'
 import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from '../../snapshot/dump.ts'
 import { FORMAT, FORMAT_VERSION, writeManifest, type Manifest, type ManifestTable } from '../../snapshot/manifest.ts'
 import { checkName, partialPath, snapshotPath } from '../../snapshot/names.ts'
+import { withBackupUmask } from '../../snapshot/private.ts'
 import { archiveStorage } from '../../snapshot/storage.ts'
 import type { DumpRequest, DumpResult } from '../types.ts'
 import { copyOutToFile, type CopySpec } from './copy.ts'
@@ -80,7 +81,8 @@ export async function pgDumpSnapshot(cfg: Config, rt: Runtime, req: DumpRequest)
   }
   const database = rt.admin.database
   if (!(await withPg(rt.admin, (c) => pgDatabaseExists(c, database), { database: null }))) throw failure(`database ${database} does not exist`, 'to fix: make up')
-  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, req, name, final, t0))
+  // owner-only (or group-readable) from the first byte, as every snapshot (lib/snapshot/private.ts)
+  return withBackupUmask(cfg, () => withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, req, name, final, t0)))
 }
 
 async function writeSnapshot(cfg: Config, rt: Runtime, req: DumpRequest, name: string, final: string, t0: number): Promise<DumpResult> {

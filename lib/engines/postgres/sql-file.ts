@@ -15,6 +15,7 @@ import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
 import { backupRoot, checkName, TEMP_DB_PREFIX } from '../../snapshot/names.ts'
+import { withBackupUmask } from '../../snapshot/private.ts'
 import type { SqlDumpRequest, SqlDumpResult } from '../types.ts'
 import { dropTempDatabase, qi, ql, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
@@ -23,7 +24,12 @@ import { createSide, sideOwner } from './load.ts'
 import { swapDatabases } from './swap.ts'
 import { plainDumpArgv, psqlArgv, toolsDir, withRole } from './tools.ts'
 
-export async function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpRequest): Promise<SqlDumpResult> {
+export function pgDumpSqlFile(cfg: Config, rt: Runtime, req: SqlDumpRequest): Promise<SqlDumpResult> {
+  // owner-only (or group-readable) from the first byte, as every snapshot
+  return withBackupUmask(cfg, () => writeSqlFile(cfg, rt, req))
+}
+
+async function writeSqlFile(cfg: Config, rt: Runtime, req: SqlDumpRequest): Promise<SqlDumpResult> {
   const name = checkName(req.name)
   const file = path.join(backupRoot(cfg), `${name}.sql${req.gzip ? '.gz' : ''}`)
   if (fs.existsSync(file) && !req.force) {
