@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../lib/config.ts'
 import { withPg, type PgClient } from '../../lib/engines/postgres/db.ts'
 import { postgresEngine } from '../../lib/engines/postgres/index.ts'
 import type { Engine } from '../../lib/engines/types.ts'
-import { freePort, tempDir } from './stack.ts'
+import { freePort, tempDir, watchServers } from './stack.ts'
 
 export interface PgTestStack {
   dir: string
@@ -40,11 +40,7 @@ export async function makePgStack(opts: { start?: boolean; env?: Record<string, 
     stop: () => rt.stop(),
     destroy: async () => { await rt.stop(); fs.rmSync(dir, { recursive: true, force: true }) },
   }
+  watchServers(dir) // the cluster never outlives its suite, however the test process ends
   if (opts.start !== false) await rt.start()
-  // a test that crashes must not leave its server running once its folder is gone
-  process.once('exit', () => {
-    const pid = Number(/pid (\d+)/.exec(fs.existsSync(`${cfg.projectDir}/${cfg.POSTGRES_DATA_DIR}/postmaster.pid`) ? `pid ${fs.readFileSync(`${cfg.projectDir}/${cfg.POSTGRES_DATA_DIR}/postmaster.pid`, 'utf8').split('\n')[0]}` : '')?.[1])
-    if (pid) try { process.kill(pid, 'SIGINT') } catch { /* gone */ }
-  })
   return stack
 }
