@@ -123,6 +123,10 @@ bench_incremental: node_modules/.package-lock.json ## A snapshot after 1% of one
 bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (10-13 min on 2 cores; ARGS="--sizes 100000 --runs 1")
 	$(TSX) bench/run.ts $(ARGS)
 
+.PHONY: bench_postgres
+bench_postgres: node_modules/.package-lock.json ## Race the PostgreSQL data_dump/data_load against pg_dump -Fd -j2, pg_dump | zstd, pg_restore -j2 (ARGS="--sizes 300000 --runs 1")
+	$(TSX) bench/postgres.ts $(ARGS)
+
 .PHONY: reliability_report
 reliability_report: node_modules/.package-lock.json ## Write docs/reliability.md from the fault suite's results (after make test)
 	$(RUN) reliability-report $(ARGS)
