@@ -64,7 +64,8 @@ before the swap (the swap's \`RENAME TABLE\` held by a table an application read
 - the live database's fingerprint (rows, \`CHECKSUM TABLE\`, \`SHOW CREATE\` of every table, view,
   routine and trigger) is the one before the operation or the whole result of it, never a mix;
 - every snapshot that existed still verifies (\`data-verify --name x\`, each file's hash);
-- Ctrl-C (SIGINT) and SIGTERM: exit 130, the last line \`datakeep: interrupted (SIGINT); cleaned up\`,
+- Ctrl-C (SIGINT) and SIGTERM: exit 130, the last line \`datakeep: interrupted (SIGINT); cleaned up\` (a load says
+  which state it left: \`interrupted (SIGINT) before the swap: nothing changed\` or \`... after the swap: snapshot x is loaded\`),
   and nothing left behind: no partial folder, no \`_dk_\` database, the lock released;
 - kill -9 cannot be caught and the server has no transactional DDL, so a kill in the middle of a
   swap leaves the live tables without some views or triggers until the next command: the next

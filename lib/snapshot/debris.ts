@@ -92,7 +92,9 @@ export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<stri
     // the statements first: they may still be writing into the folders
     const stopped = await stopOrphanQueries(db)
     if (stopped) warn(`stopped ${stopped} statement${stopped === 1 ? '' : 's'} an interrupted run left running on the server`)
-    return [...await files(), ...(await databaseDebris(db)).map((n) => `database ${n}`)]
+    // an interrupted swap is settled before the storage debris goes: it may put a staged folder in place
+    const databases = (await databaseDebris(db)).map((n) => `database ${n}`)
+    return [...await files(), ...databases]
   }, { database: null }) : await files()
   for (const r of removed) warn(`removed debris of an interrupted run: ${r}`)
   return removed

@@ -15,7 +15,7 @@ import { loadPhysical } from './physical-load.ts'
 import { checkFiles, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
-import { restoreStorage } from './storage.ts'
+import { discardStorage, stageStorage, type StagedStorage } from './storage.ts'
 import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
 import { loadTableData } from './table-load.ts'
@@ -140,11 +140,16 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
     // before the cleanup goes on; once interrupted, no swap begins.
     let interrupted = false
     let swapping: Promise<void> | null = null
+    let staged: StagedStorage | null = null
     const off = onInterrupt(async () => {
       interrupted = true
-      await swapping?.catch(() => undefined)
+      const swapped = swapping ? await swapping.then(() => true, () => false) : false
       // the interrupted statement may hold the connection: drop from a fresh one
       await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null })
+      // once the swap began its journal owns the staged files: the next run places or removes them
+      if (!swapping) discardStorage(staged)
+      // the last line says which state the database and its files are in (always the same one)
+      return swapped ? `after the swap: snapshot ${m.name} is loaded` : 'before the swap: nothing changed'
     })
     const stopIfInterrupted = () => { if (interrupted) throw failure('interrupted before the swap; nothing was changed') }
     try {
@@ -156,12 +161,16 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
       }
       await opts.beforeSwap?.(stage)
       stopIfInterrupted()
-      await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      // the files are made ready beside their folder; they switch in the same step as the tables
+      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       stopIfInterrupted()
-      swapping = swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation })
+      swapping = swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation,
+        storage: { staging: staged.staging, real: staged.real } })
       await swapping
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } catch (e) {
+      // staged files of a swap that never began go; once it began, its journal decides (recoverSwap)
+      if (!interrupted && !swapping) discardStorage(staged)
       throw serverGone(e, swapping !== null) ?? e
     } finally {
       await dropStage().catch(() => undefined)
