@@ -76,6 +76,18 @@ t('umask 000: seed_data (_init), a dump, both physical dumps, --format sql dumps
   assert.not.ok(fs.existsSync(lock), 'the lock is released')
 })
 
+t('why the partial folder must be 0700 before the server writes: the server makes INTO OUTFILE files 0644 whatever the umask', async ({ stack }) => {
+  const saved = process.umask(0o077)
+  try {
+    const dir = fs.mkdtempSync(path.join(stack.dir, 'outfile-'))
+    const file = path.join(dir, 'x.tsv')
+    await stack.db((db) => db.query(`SELECT 1 INTO OUTFILE ${db.escape(file)}`))
+    assert.is(fs.statSync(file).mode & 0o777, 0o644)
+    assert.is(fs.statSync(dir).mode & 0o777, 0o700) // which no other account can enter
+    fs.rmSync(dir, { recursive: true })
+  } finally { process.umask(saved) }
+})
+
 t('the lock file is owner-only while held', async ({ stack }) => {
   const { acquireLock } = await import('../../lib/safety/lock.ts')
   const release = await acquireLock(stack.cfg, 'test')
