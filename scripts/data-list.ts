@@ -1,4 +1,4 @@
-// data_list: the snapshots, newest first (name, created, size, tables, rows, server version, kind).
+// data_list: the snapshots, newest first (name, created, size, bytes added, tables, rows, server, kind).
 // usage: make data_list [ARGS="--json"]
 // needs: nothing running.
 import { parseFlags } from '../lib/args.ts'
@@ -20,10 +20,10 @@ main(async () => {
   if (values.json) { result(JSON.stringify(list, null, 2)); return }
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
   const rows = (l: typeof list) => l.map((s) => [
-    s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes),
-    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''), s.kind ? KIND[s.kind] : '',
+    s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes), formatBytes(s.added),
+    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''), s.kind ? KIND[s.kind] + (s.chain && s.chain.type !== 'full' ? `, ${s.chain.type} on ${s.chain.base}` : '') : '',
   ])
-  const headers = ['name', 'created', 'size', 'tables', 'rows', 'server', 'kind']
+  const headers = ['name', 'created', 'size', 'added', 'tables', 'rows', 'server', 'kind']
   const own = list.filter((s) => !s.safety)
   const safety = list.filter((s) => s.safety)
   const parts = [own.length ? table(headers, rows(own)) : 'no snapshots yet']

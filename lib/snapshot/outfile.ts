@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ownerTag, type Db } from '../db.ts'
-import { sha256File } from '../fs-util.ts'
+import { makeDataDir, sha256File } from '../fs-util.ts'
 import { HOST, run } from '../run.ts'
 import { inDumpSession, type TableQuery } from './table-data.ts'
 import { chunkFile, rewrap, sqlString, type DataFile } from './tsv.ts'
@@ -32,7 +32,7 @@ export async function outfileRows(db: Db, q: TableQuery, where: string | null, s
   const file = chunkFile(q.table, chunk)
   const abs = path.join(snapshotDir, file)
   const tsv = abs.replace(/\.zst$/, '')
-  fs.mkdirSync(path.dirname(abs), { recursive: true })
+  makeDataDir(path.dirname(abs))
   const sql = `${ownerTag()}${q.select} INTO OUTFILE ${sqlString(tsv)} CHARACTER SET binary `
     + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
     + `${q.from}${where ? ` WHERE ${where}` : ''}`
