@@ -1,11 +1,12 @@
 // data_load: restore a snapshot (database, files synced) atomically, verified against its manifest,
 // then run pending migrations and rebuild the index; or import a plain SQL dump (--file) the same way.
-// usage: make data_load ARGS="--name x" | ARGS="--file dump.sql[.gz|.zst]"   needs: the server running.
+// --latest picks the newest snapshot; --tables a,b restores only those tables (load-partial.ts).
+// usage: make data_load ARGS="--name x [--tables a,b]" | ARGS="--latest" | ARGS="--file dump.sql[.gz|.zst]"   needs: the server running.
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { afterLoad } from '../lib/initialize/after-load.ts'
-import { done, formatSeconds } from '../lib/log.ts'
+import { done, formatSeconds, info } from '../lib/log.ts'
 import { refuseNewerSchema } from '../lib/migrate/index.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { beforeDestructive } from '../lib/safety/destructive.ts'
@@ -13,17 +14,29 @@ import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { loadSnapshot } from '../lib/snapshot/load.ts'
 import { requireSnapshot } from '../lib/snapshot/names.ts'
 import { importSqlFile } from '../lib/snapshot/sql-file.ts'
+import { latestSnapshot } from '../lib/snapshot/latest.ts'
+import { checkSnapshotTables, loadSnapshotTables, parseTableList } from '../lib/snapshot/load-partial.ts'
 
-const USAGE = 'make data_load ARGS="--name <name>" or ARGS="--file dump.sql[.gz|.zst]" [--confirm=<database>] [--no-safety]'
+const USAGE = 'make data_load ARGS="--name <name>" or ARGS="--latest" (the newest snapshot, not _init nor safety ones) '
+  + 'or ARGS="--file dump.sql[.gz|.zst]"; [--tables a,b (only those tables; the storage folder only with --with-storage)] [--confirm=<database>] [--no-safety]'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     name: { type: 'string' }, file: { type: 'string' }, confirm: { type: 'string' }, 'no-safety': { type: 'boolean' },
+    latest: { type: 'boolean' }, tables: { type: 'string' }, 'with-storage': { type: 'boolean' },
   }, USAGE)
-  if (values.name && values.file) throw new UserError('give --name or --file, not both', { hint: `usage: ${USAGE}` })
+  const sources = [values.name !== undefined && '--name', values.file !== undefined && '--file', values.latest && '--latest'].filter(Boolean)
+  if (sources.length > 1) throw new UserError(`give one of --name, --latest or --file, not ${sources.join(' and ')}`, { hint: `usage: ${USAGE}` })
+  if (values.file && values.tables !== undefined) throw new UserError('--tables restores tables of a snapshot, not of a --file import', { hint: `usage: ${USAGE}` })
+  if (values['with-storage'] && values.tables === undefined) throw new UserError('--with-storage goes with --tables (a whole load always restores the storage folder)', { hint: `usage: ${USAGE}` })
+  const tables = values.tables === undefined ? null : parseTableList(values.tables)
   const cfg = loadConfig()
   const rt = await selectRuntime(cfg)
-  if (!values.file) requireSnapshot(cfg, values.name, 'data_load')
+  const name = values.latest ? latestSnapshot(cfg) : values.name
+  if (values.latest) info(`--latest: snapshot ${name}`)
+  if (!values.file) requireSnapshot(cfg, name, 'data_load')
+  // every check that needs no writing, before the safety snapshot
+  if (tables) await checkSnapshotTables(cfg, rt, name!, tables)
   await withLock(cfg, commandSummary(), async () => {
     await beforeDestructive(cfg, rt, { name: 'data_load', kind: 'replace', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
     if (values.file) {
@@ -32,7 +45,14 @@ main(async () => {
       done(`imported ${values.file} into ${rt.admin.database}: ${r.tables} tables in ${formatSeconds(r.ms)}`)
       return
     }
-    const r = await loadSnapshot(cfg, rt, values.name, { beforeSwap: (stage) => refuseNewerSchema(cfg, rt, stage) })
+    if (tables) {
+      const r = await loadSnapshotTables(cfg, rt, name!, tables, { withStorage: values['with-storage'], beforeSwap: (stage) => refuseNewerSchema(cfg, rt, stage) })
+      await afterLoad(cfg, rt)
+      done(`restored ${r.tables} table${r.tables === 1 ? '' : 's'} of snapshot ${r.name} into ${rt.admin.database}: ${tables.join(', ')}, ${r.rows} rows, verified; `
+        + `${r.storage ? `storage folder restored (${r.files} files)` : 'other tables and the storage folder untouched'}, in ${formatSeconds(r.ms)}`)
+      return
+    }
+    const r = await loadSnapshot(cfg, rt, name, { beforeSwap: (stage) => refuseNewerSchema(cfg, rt, stage) })
     await afterLoad(cfg, rt)
     done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${r.tables} tables, ${r.rows} rows, ${r.files} files, verified, in ${formatSeconds(r.ms)}`)
   })
