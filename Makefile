@@ -80,8 +80,16 @@ data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP
 	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load
-data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x"; or --file dump.sql[.gz])
+data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x"; --latest; --tables a,b [--with-storage]; or --file dump.sql[.gz])
 	$(RUN) data-load $(ARGS)
+
+.PHONY: data_copy
+data_copy: node_modules/.package-lock.json ## Copy a snapshot under a new name, verified (ARGS="--name x --to y [--force]")
+	$(RUN) data-copy $(ARGS)
+
+.PHONY: data_rename
+data_rename: node_modules/.package-lock.json ## Rename a snapshot, verified; _init and safety snapshots keep their names (ARGS="--name x --to y [--force]")
+	$(RUN) data-rename $(ARGS)
 
 .PHONY: data_list
 data_list: node_modules/.package-lock.json ## List snapshots, newest first (ARGS="--json")
