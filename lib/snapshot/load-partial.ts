@@ -98,14 +98,8 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
     const { sameVersion } = checkEngine(m, await serverVersion(db), rt)
     await checkLive(db, live, m, wholeSchema, names)
     let writer: Db | null = null
-    let writerId = 0
-    let release: (() => Promise<void>) | null = null
-    const off = onInterrupt(async () => {
-      // the replacing transaction is ended (rolled back) first, then the triggers go back, staging goes
-      if (writerId) await withDb(rt.admin, (d) => d.query(`KILL CONNECTION ${writerId}`), { database: null }).catch(() => undefined)
-      await release?.()
-      await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null })
-    })
+    // (holdTriggers' own cleanup, newer, runs first: it ends the replacing transaction, puts the triggers back)
+    const off = onInterrupt(async () => { await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null }) })
     try {
       await db.query(`CREATE DATABASE ${ident(stage)} CHARACTER SET ${m.database.charset} COLLATE ${m.database.collation}`)
       await createTables(db, stage, schema)
@@ -118,13 +112,11 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
         await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       }
       writer = await connect(rt.admin, { database: null })
-      writerId = Number((await query<{ id: number }>(writer, 'SELECT CONNECTION_ID() AS id'))[0].id)
       const guard = await holdTriggers(rt.admin, writer, live, names)
-      release = guard ? guard.release : null
       try {
         await replaceRows(writer, live, stage, m, sameVersion)
       } finally {
-        await release?.()
+        await guard?.release()
       }
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: opts.withStorage ? m.storage.files : 0, ms: Date.now() - t0, storage: !!opts.withStorage }
     } finally {

@@ -8,7 +8,7 @@
 // operation's debris cleanup (recoverGuard). docs/fixtures.md explains the choice.
 import crypto from 'node:crypto'
 import { ident, query, withDb, type Connection, type Db } from '../db.ts'
-import { UserError, failure } from '../errors.ts'
+import { UserError, failure, onInterrupt } from '../errors.ts'
 import { TEMP_DB_PREFIX } from './names.ts'
 import { createPostData, readSchema, type SchemaObject, type SchemaSnapshot } from './schema.ts'
 
@@ -121,12 +121,15 @@ const restorePass = (db: Db, j: Journal, ts = j.triggers) => replaceTriggers(db,
  * Holds off the triggers of `tables` for the session `writer` (which gets GUARD_VAR set), or
  * returns null when those tables have none. The guard's DDL runs on its own connection from
  * `conn`. Call release() when the writer's transaction has ended (committed or rolled back).
+ * On Ctrl-C (from the moment the journal exists) the writer's connection is killed, so its
+ * transaction rolls back and lets its tables go, and the triggers are put back.
  */
 export async function holdTriggers(conn: Connection, writer: Db, database: string, tables: string[]): Promise<Guard | null> {
   return withDb(conn, async (db) => {
     const triggers = await readTriggers(db, database, tables)
     if (triggers.length === 0) return null
     checkRestorable(triggers)
+    const [{ writerId }] = await query<{ writerId: number }>(writer, 'SELECT CONNECTION_ID() AS writerId')
     const token = crypto.randomBytes(8).toString('hex')
     const journalDb = `${TEMP_DB_PREFIX}guard_${process.pid}_${Date.now().toString(36)}`
     const j: Journal = { database, token, triggers }
@@ -136,14 +139,21 @@ export async function holdTriggers(conn: Connection, writer: Db, database: strin
     await db.query(`CREATE TABLE ${ident(journalDb)}.${ident(JOURNAL)} (doc LONGTEXT NOT NULL) ENGINE=InnoDB`)
     await db.query(`INSERT INTO ${ident(journalDb)}.${ident(JOURNAL)} (doc) VALUES (?)`, [JSON.stringify(j)])
     await db.query('SET SESSION lock_wait_timeout = 30')
+    let guarding: Promise<unknown> = Promise.resolve()
     let released: Promise<void> | null = null
-    const release = () => released ??= withDb(conn, async (d) => {
+    // never beside the guard pass: a restore interleaved with it could end with a guarded trigger
+    const release = () => released ??= guarding.catch(() => undefined).then(() => withDb(conn, async (d) => {
       await d.query('SET SESSION lock_wait_timeout = 30')
       await restorePass(d, j)
       await d.query(`DROP DATABASE IF EXISTS ${ident(journalDb)}`)
-    }, { database: null })
+      off()
+    }, { database: null }))
+    const off = onInterrupt(async () => {
+      await withDb(conn, (d) => d.query(`KILL CONNECTION ${Number(writerId)}`), { database: null }).catch(() => undefined)
+      await release()
+    })
     try {
-      await guardPass(db, j)
+      await (guarding = guardPass(db, j))
       await writer.query(`SET ${GUARD_VAR} = ?`, [token])
     } catch (e) {
       // put back what was changed; when that fails too, the journal stays for the next run
