@@ -212,6 +212,33 @@ test('with withTriggers, triggers run for fixture rows; when one makes a row fai
   assert.is(tr.s, `INSERT INTO ${q('audit')} VALUES (NEW.id)`)
 })
 
+test('held-off triggers come back in their firing order, those created with FOLLOWS/PRECEDES too', async () => {
+  const order = () => stack.db((db) => query<{ n: string }>(db,
+    'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = ? ORDER BY ACTION_ORDER', ['ord']))
+  await stack.db(async (db) => {
+    await db.query(`CREATE TABLE ${q('ord')} (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0)`)
+    await db.query(`CREATE TRIGGER ${q('ord_a')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW SET NEW.n = NEW.n * 10 + 1`)
+    await db.query(`CREATE TRIGGER ${q('ord_b')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW FOLLOWS ord_a SET NEW.n = NEW.n * 10 + 2`)
+    await db.query(`CREATE TRIGGER ${q('ord_z')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW PRECEDES ord_a SET NEW.n = NEW.n * 10 + 3`)
+  })
+  const before = await order()
+  assert.equal(before.map((r) => r.n), ['ord_z', 'ord_a', 'ord_b'])
+  const dir = fixtureDir({ 'ord.json': [{ id: 1, n: 7 }] })
+  assert.equal((await loadFixtures(stack.cfg, stack.rt, { dir })).heldTriggers.map((t) => t.name), ['ord_z', 'ord_a', 'ord_b'])
+  assert.equal(await order(), before)
+  assert.equal(await stack.db((db) => query(db, `SELECT n FROM ${q('ord')}`)), [{ n: 7 }])
+  await stack.db((db) => db.query(`INSERT INTO ${q('ord')} (id) VALUES (2)`))
+  assert.equal(await stack.db((db) => query(db, `SELECT n FROM ${q('ord')} WHERE id = 2`)), [{ n: 312 }], 'they fire again, in order')
+  // c FOLLOWS a after b FOLLOWS a: the server keeps the order, not the clause, so re-created
+  // one after another in firing order they come back as z, a, c, b
+  await stack.db((db) => db.query(`CREATE TRIGGER ${q('ord_c')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW FOLLOWS ord_a SET NEW.n = NEW.n * 10 + 4`))
+  const four = await order()
+  assert.equal(four.map((r) => r.n), ['ord_z', 'ord_a', 'ord_c', 'ord_b'])
+  await loadFixtures(stack.cfg, stack.rt, { dir: fixtureDir({ 'ord.json': [{ id: 1, n: 8 }] }) })
+  assert.equal(await order(), four)
+  assert.equal(await stack.db((db) => query(db, `SELECT n FROM ${q('ord')} WHERE id = 1`)), [{ n: 8 }])
+})
+
 test('fixturesPresent looks for *.json in FIXTURES_DIR', () => {
   const dir = path.join(stack.dir, stack.cfg.FIXTURES_DIR)
   fs.rmSync(dir, { recursive: true, force: true })

@@ -112,7 +112,7 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
         await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       }
       writer = await connect(rt.admin, { database: null })
-      const guard = await holdTriggers(rt.admin, writer, live, names)
+      const guard = await holdTriggers(rt.admin, writer, live, names, `load the whole snapshot: make data_load ARGS="--name ${m.name}"`)
       try {
         await replaceRows(writer, live, stage, m, sameVersion)
       } finally {

@@ -7,7 +7,7 @@
 // database before the first trigger changes, so a run killed mid-way is settled by the next data
 // operation's debris cleanup (recoverGuard). docs/fixtures.md explains the choice.
 import crypto from 'node:crypto'
-import { ident, query, withDb, type Connection, type Db } from '../db.ts'
+import { ident, query, serverVersion, withDb, type Connection, type Db } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
 import { TEMP_DB_PREFIX } from './names.ts'
 import { createPostData, readSchema, type SchemaObject, type SchemaSnapshot } from './schema.ts'
@@ -64,7 +64,8 @@ export function orderClause(t: HeldTrigger): { kind: 'FOLLOWS' | 'PRECEDES'; oth
 /**
  * True when re-creating `group` (one table, timing and event, in firing order) one after another
  * with their own texts, starting from that order, gives that order back: each CREATE OR REPLACE
- * goes last, or beside the trigger its FOLLOWS/PRECEDES names.
+ * goes last, or beside the trigger its FOLLOWS/PRECEDES names. MariaDB keeps the order but drops
+ * the clause from the stored text, so this holds there; it guards a server that keeps it.
  */
 export function replayKeepsOrder(group: HeldTrigger[]): boolean {
   const list = group.map((t) => t.name)
@@ -80,13 +81,13 @@ export function replayKeepsOrder(group: HeldTrigger[]): boolean {
 
 const groupKey = (t: HeldTrigger) => `${t.table}\0${t.timing}\0${t.event}`
 
-function checkRestorable(triggers: HeldTrigger[]): void {
+function checkRestorable(triggers: HeldTrigger[], otherWay: string): void {
   const groups = new Map<string, HeldTrigger[]>()
   for (const t of triggers) groups.set(groupKey(t), [...groups.get(groupKey(t)) ?? [], t])
   for (const g of groups.values()) {
     if (!replayKeepsOrder(g)) {
       throw new UserError(`the ${g[0].timing} ${g[0].event} triggers of table ${g[0].table} (${g.map((t) => t.name).join(', ')}) were ordered with FOLLOWS/PRECEDES in a way they cannot be re-created in; they were not touched and nothing was loaded`, {
-        hint: 'load with the triggers firing: add --with-triggers',
+        hint: otherWay,
       })
     }
   }
@@ -124,11 +125,19 @@ const restorePass = (db: Db, j: Journal, ts = j.triggers) => replaceTriggers(db,
  * On Ctrl-C (from the moment the journal exists) the writer's connection is killed, so its
  * transaction rolls back and lets its tables go, and the triggers are put back.
  */
-export async function holdTriggers(conn: Connection, writer: Db, database: string, tables: string[]): Promise<Guard | null> {
+export async function holdTriggers(conn: Connection, writer: Db, database: string, tables: string[],
+  /** What to do when they cannot be held off (the command's other way). */
+  otherWay = 'run it again with --with-triggers (they then fire for every row)'): Promise<Guard | null> {
   return withDb(conn, async (db) => {
     const triggers = await readTriggers(db, database, tables)
     if (triggers.length === 0) return null
-    checkRestorable(triggers)
+    // MySQL has no CREATE OR REPLACE TRIGGER: no swap of a trigger that other sessions never miss
+    if (!/mariadb/i.test(await serverVersion(db))) {
+      throw new UserError(`tables ${[...new Set(triggers.map((t) => t.table))].join(', ')} have triggers, which datakeep can hold off only on MariaDB (CREATE OR REPLACE TRIGGER); nothing was changed`, {
+        hint: otherWay,
+      })
+    }
+    checkRestorable(triggers, otherWay)
     const [{ writerId }] = await query<{ writerId: number }>(writer, 'SELECT CONNECTION_ID() AS writerId')
     const token = crypto.randomBytes(8).toString('hex')
     const journalDb = `${TEMP_DB_PREFIX}guard_${process.pid}_${Date.now().toString(36)}`
@@ -167,7 +176,7 @@ export async function holdTriggers(conn: Connection, writer: Db, database: strin
 function lockHint(e: unknown, database: string): Error {
   if ((e as { code?: string }).code !== 'ER_LOCK_WAIT_TIMEOUT') return e as Error
   return failure(`another connection holds a lock on a table of ${database}, so its triggers could not be held off; nothing was loaded`,
-    'to fix: close the application\'s long transactions and run it again, or add --with-triggers')
+    'to fix: close the application\'s long transactions and run it again')
 }
 
 /**

@@ -123,4 +123,15 @@ t('data_rename leaves _init and safety snapshots their names (copy them instead)
   assert.ok(fs.existsSync(path.join(stack.dir, 'data/backups/_safety', safety, 'manifest.json')))
 })
 
+t('--help prints the usage (exit 0); an unknown flag exits 2 with it', async ({ stack }) => {
+  for (const name of ['data-copy', 'data-rename']) {
+    const help = await runScript(stack, name, ['--help'])
+    assert.is(help.code, 0, name)
+    assert.match(help.stdout, new RegExp(`^usage: make ${name.replace('-', '_')} ARGS="--name <snapshot> --to <new-name> \\[--force\\]"`))
+    const bad = await runScript(stack, name, ['--bogus'])
+    assert.is(bad.code, 2, name)
+    assert.match(lastLine(bad.stderr), /^datakeep: Unknown option '--bogus'; usage: make /)
+  }
+})
+
 t.run()
