@@ -6,7 +6,7 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { afterLoad } from '../lib/initialize/after-load.ts'
-import { done, formatSeconds, info } from '../lib/log.ts'
+import { done, formatSeconds, info, warn } from '../lib/log.ts'
 import { refuseNewerSchema } from '../lib/migrate/index.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { beforeDestructive } from '../lib/safety/destructive.ts'
@@ -47,6 +47,10 @@ main(async () => {
     }
     if (tables) {
       const r = await loadSnapshotTables(cfg, rt, name!, tables, { withStorage: values['with-storage'], beforeSwap: (stage) => refuseNewerSchema(cfg, rt, stage) })
+      for (const o of r.orphans) {
+        warn(`${o.rows} row${o.rows === 1 ? '' : 's'} of ${o.child} refer${o.rows === 1 ? 's' : ''} to ${o.parent} rows that are not there (foreign key ${o.constraint}); `
+          + `to restore both as the snapshot has them: make data_load ARGS="--name ${r.name} --tables ${[...new Set([...tables, o.child, o.parent])].join(',')}"`)
+      }
       await afterLoad(cfg, rt)
       done(`restored ${r.tables} table${r.tables === 1 ? '' : 's'} of snapshot ${r.name} into ${rt.admin.database}: ${tables.join(', ')}, ${r.rows} rows, verified; `
         + `${r.storage ? `storage folder restored (${r.files} files)` : 'other tables and the storage folder untouched'}, in ${formatSeconds(r.ms)}`)

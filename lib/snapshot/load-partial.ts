@@ -16,6 +16,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName, verifyTable, type LoadResult } from './load.ts'
 import type { Manifest } from './manifest.ts'
+import { crossingOrphans, type Orphans } from './orphans.ts'
 import { isPhysical } from './physical.ts'
 import { createTables, readSchema, type SchemaSnapshot } from './schema.ts'
 import { withoutAutoIncrement } from './schema-text.ts'
@@ -84,7 +85,7 @@ export interface PartialOptions {
   beforeSwap?: (stage: string) => Promise<void>
 }
 
-export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string, names: string[], opts: PartialOptions = {}): Promise<LoadResult & { storage: boolean }> {
+export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string, names: string[], opts: PartialOptions = {}): Promise<LoadResult & { storage: boolean; orphans: Orphans[] }> {
   const t0 = Date.now()
   const { dir, manifest: whole, schema: wholeSchema } = await openSnapshot(cfg, name, 'data_load')
   checkTableNames(whole, names)
@@ -113,12 +114,13 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
       }
       writer = await connect(rt.admin, { database: null })
       const guard = await holdTriggers(rt.admin, writer, live, names, `load the whole snapshot: make data_load ARGS="--name ${m.name}"`)
+      let orphans: Orphans[]
       try {
-        await replaceRows(writer, live, stage, m, sameVersion)
+        orphans = await replaceRows(writer, live, stage, m, sameVersion)
       } finally {
         await guard?.release()
       }
-      return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: opts.withStorage ? m.storage.files : 0, ms: Date.now() - t0, storage: !!opts.withStorage }
+      return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: opts.withStorage ? m.storage.files : 0, ms: Date.now() - t0, storage: !!opts.withStorage, orphans }
     } finally {
       await writer?.end().catch(() => writer?.destroy())
       await db.query(`DROP DATABASE IF EXISTS ${ident(stage)}`).catch(() => undefined)
@@ -127,8 +129,11 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
   }, { database: null })
 }
 
-/** One transaction: every table's rows replaced by the staged ones, each verified before the commit. */
-async function replaceRows(db: Db, live: string, stage: string, m: Manifest, compareChecksums: boolean): Promise<void> {
+/**
+ * One transaction: every table's rows replaced by the staged ones, each verified before the
+ * commit. Returns the rows of foreign keys between these tables and the others left without a parent.
+ */
+async function replaceRows(db: Db, live: string, stage: string, m: Manifest, compareChecksums: boolean): Promise<Orphans[]> {
   await db.query("SET SESSION foreign_key_checks = 0, sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', lock_wait_timeout = 30, autocommit = 0")
   await db.query('START TRANSACTION')
   try {
@@ -140,7 +145,9 @@ async function replaceRows(db: Db, live: string, stage: string, m: Manifest, com
       const problem = await verifyTable(db, live, t, compareChecksums)
       if (problem) throw failure(`after replacing the rows of ${live}.${t.name}: ${problem}; rolled back, nothing was changed`, `run make data_verify ARGS="--name ${m.name} --deep"`)
     }
+    const orphans = await crossingOrphans(db, live, m.tables.map((t) => t.name))
     await db.query('COMMIT')
+    return orphans
   } catch (e) {
     await db.query('ROLLBACK').catch(() => undefined)
     if ((e as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') {

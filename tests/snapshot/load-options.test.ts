@@ -79,6 +79,20 @@ t('a table defined differently since the snapshot: exit 2, nothing changed', asy
   await stack.db((db) => db.query('ALTER TABLE category DROP COLUMN note'))
 })
 
+t('rows of other tables left pointing at rows the restore removed are counted and named', async ({ stack }) => {
+  await stack.db(async (db) => {
+    await db.query('INSERT INTO rental (rental_id, rental_date, inventory_id, customer_id, staff_id) VALUES (99999, NOW(), 1, 1, 1)')
+    await db.query('INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) VALUES (60000, 1, 1, 99999, 1.00, NOW())')
+  })
+  const r = await runScript(stack, 'data-load', ['--name', 's1', '--tables', 'rental', '--no-safety'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, '1 row of payment refers to rental rows that are not there (foreign key fk_payment_rental); '
+    + 'to restore both as the snapshot has them: make data_load ARGS="--name s1 --tables rental,payment"')
+  const rows = await stack.db((db) => query<{ n: string }>(db, 'SELECT COUNT(*) AS n FROM rental WHERE rental_id = 99999'))
+  assert.is(Number(rows[0].n), 0)
+  await stack.db((db) => db.query('DELETE FROM payment WHERE payment_id = 60000'))
+})
+
 t('--latest loads the newest snapshot, not _init nor a safety snapshot', async ({ stack, s1 }) => {
   await changeData(stack)
   let r = await runScript(stack, 'data-dump', ['--name', 's2'])
