@@ -109,9 +109,6 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
         throw failure(`the loaded data does not match snapshot "${m.name}": ${problems.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
       }
       await opts.beforeSwap?.(stage)
-      if (opts.withStorage) {
-        await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
-      }
       writer = await connect(rt.admin, { database: null })
       const guard = await holdTriggers(rt.admin, writer, live, names, `load the whole snapshot: make data_load ARGS="--name ${m.name}"`)
       let orphans: Orphans[]
@@ -119,6 +116,15 @@ export async function loadSnapshotTables(cfg: Config, rt: Runtime, name: string,
         orphans = await replaceRows(writer, live, stage, m, sameVersion)
       } finally {
         await guard?.release()
+      }
+      // after the commit, the step likelier to fail (a lock, a verification); the folder restore
+      // either completes its own swap or leaves the folder as it was
+      if (opts.withStorage) {
+        await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+          .catch((e: Error) => {
+            throw failure(`the rows of ${names.join(', ')} were restored from snapshot "${m.name}", but the storage folder could not be (${e.message}); it was left as it was`,
+              `to restore it with the tables again: make data_load ARGS="--name ${m.name} --tables ${names.join(',')} --with-storage"`)
+          })
       }
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: opts.withStorage ? m.storage.files : 0, ms: Date.now() - t0, storage: !!opts.withStorage, orphans }
     } finally {
