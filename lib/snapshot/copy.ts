@@ -9,6 +9,7 @@ import path from 'node:path'
 import type { Config } from '../config.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
 import { removeDir } from '../fs-util.ts'
+import { cleanDebris } from './debris.ts'
 import { replaceDir } from './dump.ts'
 import { checkFiles, readManifest, writeManifest } from './manifest.ts'
 import { checkName, partialPath, requireSnapshot, SAFETY_DIR, snapshotPath } from './names.ts'
@@ -88,6 +89,8 @@ async function build(src: string, dst: string, from: string, to: string): Promis
 /** Copies snapshot `from` to `to` (replacing `to` only with force). */
 export async function copySnapshot(cfg: Config, from: string | undefined, to: string | undefined, opts: { force?: boolean } = {}): Promise<CopyResult> {
   const t0 = Date.now()
+  // first: a run that died left `<to>.partial-*`, or a replaced target aside as `.old-*` (put back)
+  await cleanDebris(cfg, null)
   const p = plan(cfg, from, to, 'data_copy', !!opts.force)
   const r = await build(p.src, p.dst, from!, to!)
   return { ...r, replaced: p.exists, ms: Date.now() - t0 }
@@ -96,6 +99,8 @@ export async function copySnapshot(cfg: Config, from: string | undefined, to: st
 /** Renames snapshot `from` to `to`: a checked copy, then the source removed. */
 export async function renameSnapshot(cfg: Config, from: string | undefined, to: string | undefined, opts: { force?: boolean } = {}): Promise<CopyResult> {
   const t0 = Date.now()
+  // first: a run that died left `<to>.partial-*`, or a replaced target aside as `.old-*` (put back)
+  await cleanDebris(cfg, null)
   const p = plan(cfg, from, to, 'data_rename', !!opts.force)
   const r = await build(p.src, p.dst, from!, to!)
   removeDir(p.src)

@@ -7,6 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'
+import { deadPid } from '../support/faults.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
 
 const t = suite('data_copy and data_rename', { stack: null as unknown as TestStack })
@@ -121,6 +122,16 @@ t('data_rename leaves _init and safety snapshots their names (copy them instead)
   assert.is(r.code, 0, r.stderr)
   assert.is(readManifest(snap(stack, 'kept')).name, 'kept')
   assert.ok(fs.existsSync(path.join(stack.dir, 'data/backups/_safety', safety, 'manifest.json')))
+})
+
+t('a copy killed before its rename left <to>.partial-*: the next copy removes it, says so, and completes', async ({ stack }) => {
+  const dead = path.join(stack.dir, 'data/backups', `c9.partial-${deadPid()}-${Date.now()}`)
+  fs.cpSync(snap(stack, 's2'), dead, { recursive: true })
+  const r = await runScript(stack, 'data-copy', ['--name', 's2', '--to', 'c9'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, `removed debris of an interrupted run: ${dead}`)
+  assert.not.ok(fs.existsSync(dead))
+  assert.is(readManifest(snap(stack, 'c9')).name, 'c9')
 })
 
 t('--help prints the usage (exit 0); an unknown flag exits 2 with it', async ({ stack }) => {
