@@ -26,6 +26,8 @@ t.before(async (ctx) => {
 t.after(async (ctx) => { await ctx.stack?.destroy() })
 
 const snap = (stack: TestStack, name: string, ...p: string[]) => path.join(stack.dir, 'data/backups', name, ...p)
+/** The backup folder's entries but datakeep's own (_binlog, _journal.json, _safety). */
+const own = (stack: TestStack) => fs.readdirSync(path.join(stack.dir, 'data/backups')).filter((n) => !n.startsWith('_')).sort()
 const rows = (stack: TestStack) => stack.db((db) => query<{ id: number; v: string }>(db, 'SELECT id, v FROM t1 ORDER BY id'))
 
 t('data_copy makes a verified copy named in its manifest, files hard-linked; the source is untouched', async ({ stack }) => {
@@ -42,7 +44,7 @@ t('data_copy makes a verified copy named in its manifest, files hard-linked; the
     const v = await runScript(stack, 'data-verify', ['--name', name, '--deep'])
     assert.is(v.code, 0, v.stderr)
   }
-  assert.equal(fs.readdirSync(path.join(stack.dir, 'data/backups')).sort(), ['c1', 's1'], 'no partial folder left')
+  assert.equal(own(stack), ['c1', 's1'], 'no partial folder left')
 })
 
 t('an existing target is refused without --force (exit 2, nothing changed) and replaced with it', async ({ stack }) => {
@@ -78,7 +80,7 @@ t('names follow data_dump\'s rules; the source must exist', async ({ stack }) =>
     assert.is(r.code, 2, args.join(' '))
     assert.is(lastLine(r.stderr), line)
   }
-  assert.equal(fs.readdirSync(path.join(stack.dir, 'data/backups')).sort(), ['c1', 's1', 's2'])
+  assert.equal(own(stack), ['c1', 's1', 's2'])
 })
 
 t('a damaged source is refused (exit 1) and no copy appears', async ({ stack }) => {
@@ -99,7 +101,7 @@ t('data_rename: the new name holds a verified, loadable snapshot; the old name i
   let r = await runScript(stack, 'data-rename', ['--name', 's1', '--to', 'r1'])
   assert.is(r.code, 0, r.stderr)
   assert.match(lastLine(r.stderr), /^done: renamed snapshot s1 to r1: \d+ files, verified, in \d+\.\d s$/)
-  assert.equal(fs.readdirSync(path.join(stack.dir, 'data/backups')).sort(), ['c1', 'r1', 's2'])
+  assert.equal(own(stack), ['c1', 'r1', 's2'])
   assert.is(readManifest(snap(stack, 'r1')).name, 'r1')
   r = await runScript(stack, 'data-load', ['--name', 'r1', '--no-safety'])
   assert.is(r.code, 0, r.stderr)
