@@ -60,7 +60,7 @@ fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.js
 	$(RUN) fixtures-dump $(ARGS)
 
 .PHONY: fixtures_load
-fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction (safety snapshot first)
+fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction, triggers held off (safety snapshot first; ARGS="--with-triggers")
 	$(RUN) fixtures-load $(ARGS)
 
 .PHONY: docker_mysqld_volume_create
@@ -80,8 +80,16 @@ data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP
 	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load
-data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x [--until '<time>']"; or --file dump.sql[.gz])
+data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x [--until '<time>']"; --latest; --tables a,b [--with-storage]; or --file dump.sql[.gz])
 	$(RUN) data-load $(ARGS)
+
+.PHONY: data_copy
+data_copy: node_modules/.package-lock.json ## Copy a snapshot under a new name, verified (ARGS="--name x --to y [--force]")
+	$(RUN) data-copy $(ARGS)
+
+.PHONY: data_rename
+data_rename: node_modules/.package-lock.json ## Rename a snapshot, verified; _init and safety snapshots keep their names (ARGS="--name x --to y [--force]")
+	$(RUN) data-rename $(ARGS)
 
 .PHONY: data_timeline
 data_timeline: node_modules/.package-lock.json ## What changed since a snapshot, from the binary logs (ARGS="--since x [--json]")

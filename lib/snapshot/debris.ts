@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { backupRoot, SAFETY_DIR, TEMP_DB_PREFIX } from './names.ts'
 import { cleanStorageDebris } from './storage.ts'
 import { recoverSwap } from './swap.ts'
+import { recoverGuard } from './trigger-guard.ts'
 
 /** `<name>.partial-<pid>-<time>` and `<name>.old-<pid>-<time>` beside the snapshots. */
 function snapshotDebris(cfg: Config): string[] {
@@ -33,7 +34,9 @@ async function databaseDebris(db: Db): Promise<string[]> {
   }).sort() // _dk_old_ first: settling a swap may need its staging database
   for (const n of dead) {
     // an old database with a journal: the swap was cut short; the live database is made whole first
-    const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n) : null
+    const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n)
+      // a guard journal: triggers an interrupted load held off are put back as they were
+      : n.startsWith(`${TEMP_DB_PREFIX}guard_`) ? await recoverGuard(db, n) : null
     if (settled) warn(`${settled} (database ${n})`)
     await db.query(`DROP DATABASE IF EXISTS ${ident(n)}`)
   }
