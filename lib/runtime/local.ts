@@ -176,7 +176,9 @@ export class LocalRuntime implements Runtime {
     fs.writeFileSync(extra, sql, { mode: 0o600 })
     step(`initializing a new data directory in ${dataDir}`)
     try {
-      await run(HOST, initArgv(bin, flavor, partial, this.osUser(), extra))
+      // the bootstrap server's temp tables go in our own folder (TMPDIR is its default tmpdir): a
+      // server starting beside it cleans stale #sql files out of a shared /tmp, its live ones included
+      await run(HOST, initArgv(bin, flavor, partial, this.osUser(), extra), { env: { TMPDIR: runDir } })
       if (fs.existsSync(dataDir)) fs.rmdirSync(dataDir) // only ever an empty directory here
       fs.renameSync(partial, dataDir)
     } finally {
