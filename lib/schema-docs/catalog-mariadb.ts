@@ -1,7 +1,7 @@
 // MariaDB/MySQL catalog -> schema model. The only file with MariaDB's catalog queries; a second
 // engine implements the same readSchema(db, database) in its own file.
 import { query, type Db } from '../db.ts'
-import { byName, type Column, type Index, type Schema, type Table } from './model.ts'
+import { byName, type Column, type ForeignKey, type Index, type Schema, type Table } from './model.ts'
 
 type Row = Record<string, any>
 const str = (v: unknown) => (v == null ? '' : String(v))
@@ -49,13 +49,13 @@ export async function readSchema(db: Db, database: string): Promise<Schema> {
     }))
     const idx = new Map<string, Index>()
     for (const s of stats.get(t.name) ?? []) {
-      const i = idx.get(s.name) ?? { name: s.name, unique: Number(s.nu) === 0, kind: s.kind, columns: [] }
+      const i = idx.get(s.name) ?? { name: s.name, unique: Number(s.nu) === 0, kind: s.kind, columns: [] as string[] }
       i.columns.push(s.col)
       idx.set(s.name, i)
     }
-    const fks = new Map<string, any>()
+    const fks = new Map<string, ForeignKey>()
     for (const f of fkRows.get(t.name) ?? []) {
-      const k = fks.get(f.name) ?? { name: f.name, columns: [], refTable: f.rt, refColumns: [], onDelete: f.del, onUpdate: f.upd }
+      const k = fks.get(f.name) ?? { name: f.name, columns: [] as string[], refTable: f.rt, refColumns: [] as string[], onDelete: f.del, onUpdate: f.upd }
       k.columns.push(f.col); k.refColumns.push(f.rc)
       fks.set(f.name, k)
     }
