@@ -56,7 +56,7 @@ migrate_status: node_modules/.package-lock.json ## Applied and pending migration
 	$(RUN) migrate-status $(ARGS)
 
 .PHONY: schema_docs
-schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/schema.json, schema.md, schema.mmd (ARGS="--out DIR --tables a,b --columns ...")
+schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/index.html with an ER diagram, schema.json/.md/.mmd/.svg (ARGS="--out DIR --tables a,b --columns ...")
 	$(RUN) schema-docs $(ARGS)
 
 .PHONY: fixtures_dump

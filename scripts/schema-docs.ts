@@ -1,4 +1,4 @@
-// schema_docs: document the database's schema: schema.json (the model), schema.md and schema.mmd.
+// schema_docs: document the database's schema: index.html (with an SVG ER diagram), schema.json (the model), schema.md, schema.mmd, schema.svg.
 // usage: make schema_docs [ARGS="--out DIR --tables a,b --columns field,type,default,null,key,extra,comment"]
 // needs: the server running (make up).
 import { parseFlags } from '../lib/args.ts'
@@ -20,7 +20,7 @@ main(async () => {
   const rt = await selectRuntime(cfg)
   const database = rt.admin.database
   const schema = selectTables(await withDb(rt.admin, (db) => readSchema(db, database)), splitList(values.tables), USAGE)
-  const files = writeDocFiles(values.out ?? 'docs/schema', schemaDocFiles(schema, attrs))
+  const files = writeDocFiles(values.out ?? 'docs/schema', await schemaDocFiles(schema, attrs))
   result(files.join('\n'))
   done(`documented ${schema.tables.length} tables and ${schema.views.length} views of ${database} in ${values.out ?? 'docs/schema'}`)
 })

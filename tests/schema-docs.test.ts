@@ -30,11 +30,11 @@ s('the model holds every sakila table, its keys, both directions of its relation
   assert.equal(film.triggers, ['del_film', 'ins_film', 'upd_film'])
 })
 
-s('make schema_docs writes schema.json, schema.md and schema.mmd, byte for byte the same on a second run', async ({ stack }) => {
+s('make schema_docs writes schema.json, schema.md, schema.mmd and schema.svg, byte for byte the same on a second run', async ({ stack }) => {
   const out = path.join(stack.dir, 'docs/schema')
   const r1 = await runScript(stack, 'schema-docs')
   assert.is(r1.code, 0, r1.stderr)
-  const first = Object.fromEntries(['schema.json', 'schema.md', 'schema.mmd'].map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]))
+  const first = Object.fromEntries(['schema.json', 'schema.md', 'schema.mmd', 'schema.svg'].map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]))
   // a row inserted changes counts, not the schema: the committed files must not change
   await stack.db((db) => db.query("INSERT INTO sakila.category (name) VALUES ('Docs')"))
   const r2 = await runScript(stack, 'schema-docs')
@@ -50,6 +50,26 @@ s('make schema_docs writes schema.json, schema.md and schema.mmd, byte for byte 
   assert.is(edges.length, json.tables.reduce((n: number, t: { foreignKeys: unknown[] }) => n + t.foreignKeys.length, 0))
   assert.ok(edges.includes('  language ||--o{ film : "fk_film_language"'))
   assert.ok(edges.includes('  language |o--o{ film : "fk_film_language_original"'))
+})
+
+s('index.html is self-contained: every table, every internal link resolves, one SVG box per table and one edge per foreign key', async ({ stack }) => {
+  const r = await runScript(stack, 'schema-docs', ['--out', 'site'])
+  assert.is(r.code, 0, r.stderr)
+  const html = fs.readFileSync(path.join(stack.dir, 'site/index.html'), 'utf8')
+  const svg = fs.readFileSync(path.join(stack.dir, 'site/schema.svg'), 'utf8').replace(/&#45;/g, "-") // Graphviz writes - in ids as &#45;
+  const json = JSON.parse(fs.readFileSync(path.join(stack.dir, 'site/schema.json'), 'utf8'))
+  assert.not.match(html, /(src|href)="(https?:)?\/\//, 'nothing fetched from the network')
+  const ids = new Set([...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]))
+  const hrefs = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1])
+  assert.ok(hrefs.length > 100)
+  assert.equal(hrefs.filter((h) => !ids.has(h)), [], 'links to no element')
+  for (const t of SAKILA_TABLES) assert.ok(ids.has(`table-${t}`), t)
+  const boxes = [...svg.matchAll(/<g id="box-([^"]+)" class="node table">/g)].map((m) => m[1]).sort()
+  assert.equal(boxes, SAKILA_TABLES)
+  const fks = [...svg.matchAll(/<g id="fk-[^"]+" class="edge fk">/g)].length
+  assert.is(fks, json.tables.reduce((n: number, t: { foreignKeys: unknown[] }) => n + t.foreignKeys.length, 0))
+  assert.is(fks, 22)
+  assert.ok(html.includes('<svg'))
 })
 
 s('--tables and --columns narrow the output; a name that does not exist exits 2 naming what does', async ({ stack }) => {

@@ -2,12 +2,16 @@
 // run never leaves a half-written page.
 import fs from 'node:fs'
 import path from 'node:path'
+import { renderSvg, schemaDot } from './diagram.ts'
+import { schemaHtml } from './html.ts'
 import { schemaMarkdown, type ColumnAttr } from './markdown.ts'
 import { schemaMermaid } from './mermaid.ts'
 import { schemaJson, type Schema } from './model.ts'
 
-export function schemaDocFiles(s: Schema, attrs: readonly ColumnAttr[]): Record<string, string> {
-  return { 'schema.json': schemaJson(s), 'schema.md': schemaMarkdown(s, attrs), 'schema.mmd': schemaMermaid(s) }
+export async function schemaDocFiles(s: Schema, attrs: readonly ColumnAttr[]): Promise<Record<string, string>> {
+  // the diagram shows the schema only; the page adds row counts and sizes, so it changes with the data
+  const svg = await renderSvg(schemaDot(s))
+  return { 'schema.json': schemaJson(s), 'schema.md': schemaMarkdown(s, attrs), 'schema.mmd': schemaMermaid(s), 'schema.svg': svg, 'index.html': schemaHtml(s, attrs, svg) }
 }
 
 export function writeDocFiles(dir: string, files: Record<string, string>): string[] {
