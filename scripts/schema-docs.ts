@@ -4,7 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { withDb } from '../lib/db.ts'
-import { main } from '../lib/errors.ts'
+import { UserError, main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { readSchema } from '../lib/schema-docs/catalog-mariadb.ts'
@@ -17,6 +17,8 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { out: { type: 'string' }, tables: { type: 'string' }, columns: { type: 'string' } }, USAGE)
   const attrs = selectColumns(splitList(values.columns), USAGE)
   const cfg = loadConfig()
+  // the PostgreSQL catalog reader (lib/schema-docs/catalog-postgres.ts) is not written yet: refuse before connecting
+  if (cfg.DB_ENGINE !== 'mariadb') throw new UserError(`schema_docs reads MariaDB/MySQL catalogs only so far; DB_ENGINE is ${cfg.DB_ENGINE} and nothing was written`, { hint: 'run it against a MariaDB database: DB_ENGINE=mariadb make schema_docs' })
   const rt = await selectRuntime(cfg)
   const database = rt.admin.database
   const schema = selectTables(await withDb(rt.admin, (db) => readSchema(db, database)), splitList(values.tables), USAGE)

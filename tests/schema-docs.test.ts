@@ -84,7 +84,10 @@ s('--tables and --columns narrow the output; a name that does not exist exits 2 
   const badCol = await runScript(stack, 'schema-docs', ['--columns', 'field,colour'])
   assert.is(badCol.code, 2)
   assert.match(lastLine(badCol.stderr) + badCol.stderr, 'unknown column attribute colour; the attributes are: field, type, default, null, key, extra, comment')
-  assert.not.ok(fs.existsSync(path.join(stack.dir, 'docs/schema/schema.json.tmp-')))
+  const pg = await runScript(stack, 'schema-docs', ['--out', 'pg'], { DB_ENGINE: 'postgres' })
+  assert.is(pg.code, 2)
+  assert.match(pg.stderr, 'schema_docs reads MariaDB/MySQL catalogs only so far; DB_ENGINE is postgres and nothing was written')
+  assert.not.ok(fs.existsSync(path.join(stack.dir, 'pg')))
 })
 
 s.run()
