@@ -55,6 +55,10 @@ migration: node_modules/.package-lock.json ## Create a migration file (NAME=add_
 migrate_status: node_modules/.package-lock.json ## Applied and pending migrations (ARGS="--json")
 	$(RUN) migrate-status $(ARGS)
 
+.PHONY: schema_docs
+schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/index.html with an ER diagram, schema.json/.md/.mmd/.svg (ARGS="--out DIR --tables a,b --columns ...")
+	$(RUN) schema-docs $(ARGS)
+
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
 	$(RUN) fixtures-dump $(ARGS)
