@@ -55,7 +55,7 @@ export const SCHEMA = {
 
   SAFETY_MAX_AGE: { section: 'Safety', default: '10', kind: { type: 'int', min: 0, max: 100000 }, description: 'minutes a verified snapshot of the current state counts as fresh (no new safety snapshot needed)' },
   SAFETY_PHYSICAL_MIN_MB: { section: 'Safety', default: '256', kind: { type: 'int', min: 0, max: 100000000 }, description: 'safety snapshots are physical from this database size up on the local and docker runtimes (the InnoDB tables copied as their files: several times faster, not compressed); below it a logical one, smaller on disk' },
-  SAFETY_KEEP: { section: 'Safety', default: '5', kind: { type: 'int', min: 1, max: 1000 }, description: 'how many safety snapshots (_safety/...) to keep' },
+  SAFETY_KEEP: { section: 'Safety', default: '5', kind: { type: 'int', min: 1, max: 1000 }, description: 'how many safety snapshots (_safety/...) to keep; pruned only after a command succeeded' },
   POSTDEPLOY_MAX_LOSS: { section: 'Safety', default: '0', kind: { type: 'int', min: 0, max: 100 }, description: 'percent of rows a table may lose between make predeploy and make postdeploy' },
   ALLOW_DESTRUCTIVE_IN_PRODUCTION: { section: 'Safety', default: 'false', kind: bool, envOnly: true, description: 'environment only (ignored in .env): allow INIT_CLEAN, seed_data and volume removal in production' },
 

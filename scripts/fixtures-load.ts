@@ -7,7 +7,7 @@ import { main } from '../lib/errors.ts'
 import { fixturesDir, loadFixtures } from '../lib/fixtures/index.ts'
 import { done, formatSeconds, info } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
@@ -20,6 +20,7 @@ main(async () => {
     const r = await loadFixtures(cfg, rt, {
       beforeLoad: () => beforeDestructive(cfg, rt, { name: 'fixtures_load', kind: 'replace' }, { confirm: values.confirm, noSafety: values['no-safety'] }),
     })
+    afterDestructive(cfg)
     if (r.files === 0) { info(`no fixtures in ${fixturesDir(cfg)}; to make some: make fixtures_dump`); return }
     done(`loaded ${r.files} fixture file${r.files === 1 ? '' : 's'} into ${rt.admin.database}: ${r.rows} rows (${r.inserted} inserted, ${r.updated} updated) in ${formatSeconds(Date.now() - t0)}`)
   })

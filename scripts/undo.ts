@@ -8,6 +8,7 @@ import { done, formatSeconds } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
+import { pruneSafety } from '../lib/safety/snapshot.ts'
 import { undo } from '../lib/safety/undo.ts'
 import { afterLoad } from '../lib/initialize/after-load.ts'
 
@@ -19,6 +20,7 @@ main(async () => {
   await withLock(cfg, commandSummary(), async () => {
     const r = await undo(cfg, rt)
     await afterLoad(cfg, rt)
+    pruneSafety(cfg)
     done(`restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
       + (r.kept ? `; the state before the undo is in ${r.kept} (make undo again to return to it)` : ''))
   })

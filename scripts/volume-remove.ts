@@ -5,7 +5,7 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { done, step } from '../lib/log.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
@@ -26,7 +26,9 @@ main(async () => {
       await rt.start()
       try { await beforeDestructive(cfg, rt, { name: 'volume_remove', kind: 'reset', command: commandSummary() }, { confirm: values.confirm }) } finally { await rt.stop() }
     }
-    return rt.removeVolume()
+    const gone = await rt.removeVolume()
+    afterDestructive(cfg)
+    return gone
   })
   done(removed ? `removed ${where}; the next make up starts with an empty database` : `nothing to remove: ${where} does not exist`)
 })
