@@ -9,7 +9,7 @@ import { ident, query, withDb } from '../lib/db.ts'
 import { UserError, main, onInterrupt } from '../lib/errors.ts'
 import { result as printResult, step, warn } from '../lib/log.ts'
 import { HOST, run } from '../lib/run.ts'
-import { loadSakila, SAKILA } from '../tests/support/sakila.ts'
+import { loadSakila } from '../tests/support/sakila.ts'
 import { makeStack, REPO } from '../tests/support/stack.ts'
 import { renderMarkdown } from './docs.ts'
 import { checksumTables, DEFAULT_SEED, generateDatabase, type TableCheck } from './generate.ts'
@@ -138,7 +138,7 @@ async function benchSize(env: BenchEnv, rows: number, runs: number, tools: Tool[
 
 /** The shared sakila dataset (views, triggers, routines, FULLTEXT, spatial-free): a real schema, not a generated one. */
 async function benchSakila(env: BenchEnv, runs: number, tools: Tool[]): Promise<SizeResult> {
-  step('loading sakila from ../shared/datasets')
+  step('loading sakila (tests/datasets/sakila)')
   const t0 = performance.now()
   await loadSakila(env.stack)
   const sakila = { ...env, source: 'sakila' }
@@ -212,16 +212,11 @@ main(async () => {
   const tools = wanted ? TOOLS.filter((t) => wanted.some((w) => t.name.startsWith(w))) : TOOLS
   if (tools.length === 0) throw new UserError(`--tools ${values.tools}: none of ${TOOLS.map((t) => t.name).join(', ')}`, { hint: `usage: ${USAGE}` })
   const seed = values.seed ?? DEFAULT_SEED
-  // before the server starts: a missing dataset is known at once, not after the setup
-  if (!values['no-sakila'] && !fs.existsSync(path.join(SAKILA, 'sakila-schema.sql'))) {
-    throw new UserError(`the sakila dataset is missing at ${SAKILA} (the shared datasets sit beside this checkout)`, {
-      hint: 'put ../shared/datasets there, or run without it: make bench ARGS="--no-sakila"',
-    })
-  }
   const t0 = performance.now()
   const loadAtStart = os.loadavg()[1]
   await installMissing()
-  const stack = await makeStack()
+  // no binary log: the other tools' restores would write one (datakeep's loads do not), which is no race
+  const stack = await makeStack({ env: { BINARY_LOG: 'false' } })
   const off = onInterrupt(() => stack.destroy())
   try {
     const work = path.join(stack.dir, 'bench-work')

@@ -14,6 +14,7 @@ import { cleanDebris } from './debris.ts'
 import { createImportAccount, dropImportAccount, type ImportAccount } from './import-account.ts'
 import { tempDbName } from './load.ts'
 import { backupRoot, checkName } from './names.ts'
+import { withBackupUmask } from './private.ts'
 import { dropPostData, readSchema } from './schema.ts'
 import { definerFilter, importFilter, sqlSource, type SqlFilePlan } from './sql-import.ts'
 import { swapIn } from './swap.ts'
@@ -25,6 +26,11 @@ export function sqlDumpArgv(clientArgs: string[], database: string): string[] {
 }
 
 export async function dumpSqlFile(cfg: Config, rt: Runtime, opts: { name: string; gzip: boolean; force: boolean }): Promise<string> {
+  // owner-only (or group-readable) from the first byte, as every snapshot
+  return withBackupUmask(cfg, () => writeSqlFile(cfg, rt, opts))
+}
+
+async function writeSqlFile(cfg: Config, rt: Runtime, opts: { name: string; gzip: boolean; force: boolean }): Promise<string> {
   const name = checkName(opts.name)
   const file = path.join(backupRoot(cfg), `${name}.sql${opts.gzip ? '.gz' : ''}`)
   if (fs.existsSync(file) && !opts.force) {

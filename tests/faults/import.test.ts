@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { faultCase, interruptAt } from '../support/faults.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'
-import { SAKILA } from '../support/sakila.ts'
+import { sakilaFiles } from '../support/sakila.ts'
 import { lastLine, makeStack, runScript, tempDir, type TestStack } from '../support/stack.ts'
 
 const t = suite('faults: data_load --file confinement', { stack: null as unknown as TestStack, dir: '' })
@@ -71,7 +71,7 @@ t('kill -9 during an import: the next data operation drops the import account an
   }, async (log) => {
     const before = await serverState(stack)
     const file = path.join(dir, 'sakila.sql')
-    fs.writeFileSync(file, Buffer.concat(['sakila-schema.sql', 'sakila-data.sql'].map((f) => fs.readFileSync(path.join(SAKILA, f)))))
+    fs.writeFileSync(file, Buffer.concat([sakilaFiles().schema, sakilaFiles().data].map((f) => fs.readFileSync(f))))
     const accounts = () => stack.db(async (db) => Number((await query<{ n: string }>(db, "SELECT COUNT(*) AS n FROM mysql.user WHERE User LIKE '\\_dk\\_import\\_%'"))[0].n), null)
     const hit = await interruptAt(stack, 'data-load', ['--file', file], { signal: 'SIGKILL', at: async () => (await accounts()) > 0 })
     assert.ok(hit.hit, `the import ended before the account was seen: ${hit.stderr}`)

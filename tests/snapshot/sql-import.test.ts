@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { fingerprint, loadSqlFile, sql, type Fingerprint } from '../support/fingerprint.ts'
 import { deadPid } from '../support/faults.ts'
-import { SAKILA } from '../support/sakila.ts'
+import { sakilaFiles } from '../support/sakila.ts'
 import { lastLine, makeStack, runScript, tempDir, type TestStack } from '../support/stack.ts'
 
 const t = suite('sql import confinement', { stack: null as unknown as TestStack, dir: '' })
@@ -19,8 +19,8 @@ t.before(async (ctx) => {
   await sql(ctx.stack, `CREATE DATABASE IF NOT EXISTS app; CREATE TABLE app.keep (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO app.keep VALUES (1, 'one'), (2, 'two');
     CREATE DATABASE other; CREATE TABLE other.t0 (id INT PRIMARY KEY); INSERT INTO other.t0 VALUES (7), (8);`)
   // the reproduction: a database sakila beside the application's, with a table the file does not know
-  await loadSqlFile(ctx.stack, path.join(SAKILA, 'sakila-schema.sql'))
-  await loadSqlFile(ctx.stack, path.join(SAKILA, 'sakila-data.sql'))
+  await loadSqlFile(ctx.stack, sakilaFiles().schema)
+  await loadSqlFile(ctx.stack, sakilaFiles().data)
   await sql(ctx.stack, "CREATE TABLE sakila.precious (id INT PRIMARY KEY, what VARCHAR(20)); INSERT INTO sakila.precious VALUES (1, 'a'), (2, 'b'), (3, 'c');")
 })
 t.after(async (ctx) => { await ctx.stack?.destroy() })
@@ -111,7 +111,7 @@ t('bad input is refused before any safety snapshot: missing, truncated, not gzip
 
 t('the reproduction: sakila\'s own files land in the app database; sakila.precious is untouched', async ({ stack, dir }) => {
   const orig = path.join(dir, 'orig.sql.gz')
-  fs.writeFileSync(orig, zlib.gzipSync(Buffer.concat(['sakila-schema.sql', 'sakila-data.sql'].map((f) => fs.readFileSync(path.join(SAKILA, f))))))
+  fs.writeFileSync(orig, zlib.gzipSync(Buffer.concat([sakilaFiles().schema, sakilaFiles().data].map((f) => fs.readFileSync(f)))))
   const sakila = await stack.db((db) => fingerprint(db, 'sakila'), null)
   const r = await runScript(stack, 'data-load', ['--file', orig])
   assert.is(r.code, 0, r.stderr)

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'
+import { tempMentions } from '../../lib/snapshot/references.ts'
 import type { TestStack } from './stack.ts'
 
 export interface Fingerprint {
@@ -12,7 +13,14 @@ export interface Fingerprint {
   objects: Record<string, string>
 }
 
+/**
+ * The database's fingerprint. It also checks the invariant every load must keep (issue 18): no
+ * object names one of datakeep's temporary databases; every round trip that fingerprints the
+ * loaded database fails on a violation, naming the objects.
+ */
 export async function fingerprint(db: Db, database: string): Promise<Fingerprint> {
+  const stale = await tempMentions(db, database)
+  if (stale.length) throw new Error(`${database} names a temporary database of datakeep: ${stale.join(', ')}`)
   const fp: Fingerprint = { tables: {}, objects: {} }
   // SHOW CREATE VIEW names the database unless it is the connection's own
   await db.query(`USE ${ident(database)}`)

@@ -16,7 +16,6 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
 /** What make runs a script with (the bundle of scripts/<name>.ts): tests run the scripts as users do. */
 export const LAUNCHER = path.join(REPO, 'lib/launch.mjs')
-export const DATASETS = path.resolve(REPO, '../shared/datasets')
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,8 +74,21 @@ export async function makeStack(opts: { start?: boolean; env?: Record<string, st
     stop: () => rt.stop(),
     destroy: async () => { await rt.stop(); fs.rmSync(dir, { recursive: true, force: true }) },
   }
+  watchServers(dir)
   if (opts.start !== false) await rt.start()
   return stack
+}
+
+/**
+ * A watchdog for a test project's servers: a small detached shell that, once this test process is
+ * gone however it ended (a failed suite, Ctrl-C, kill -9), kills every process still running on the
+ * project folder (its mariadbd, also one a script started), so none outlives its suite on a deleted
+ * data directory, then removes the folder (exit hooks do not run on a signal). The folder is a fresh
+ * temp path, so nothing else matches it.
+ */
+export function watchServers(dir: string): void {
+  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; pkill -KILL -f -- "$1/"; sleep 0.5; rm -rf -- "$1"'
+  spawn('sh', ['-c', script, String(process.pid), dir], { detached: true, stdio: 'ignore' }).unref()
 }
 
 export interface ScriptResult { code: number; stdout: string; stderr: string }
