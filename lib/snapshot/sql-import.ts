@@ -14,7 +14,7 @@ import { HOST, spawnPipe } from '../run.ts'
 const USAGE = 'make data_load ARGS="--file path/to/dump.sql[.gz|.zst]"'
 const NAME = String.raw`(\x60(?:[^\x60]|\x60\x60)+\x60|[\w$]+)`
 
-/** A line that is one statement about a database: USE x; CREATE/DROP DATABASE|SCHEMA x (as mysqldump and sakila write them). */
+/** A line that is one statement about a database: USE x, or CREATE / DROP of DATABASE or SCHEMA x (as mysqldump and sakila write them). */
 export function databaseStatement(line: string): { verb: 'use' | 'create' | 'drop'; name: string } | null {
   if (!/^\s*(\/\*!\d*\s*)?(USE|CREATE|DROP)\b/i.test(line)) return null
   const plain = line.replace(/\/\*M?!\d*/g, ' ').replace(/\*\//g, ' ')
