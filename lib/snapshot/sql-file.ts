@@ -68,8 +68,11 @@ export function importError(file: string, e: unknown, user: string): UserError {
   const msg = (e as Error)?.message ?? String(e)
   const m = /ERROR (\d+) \(\w+\)(?: at line (\d+))?: (.*?)(?: \| |$)/.exec(msg)
   const what = m ? `${m[2] ? `line ${m[2]}: ` : ''}${m[3].split(user).join('<import account>')} (error ${m[1]})` : msg
-  return failure(`importing ${file} failed at ${what}; nothing was changed`,
-    'the import runs as an account confined to its staging database: a statement reaching another database, accounts or the server is refused; fix or remove it and load the file again')
+  // access denied (database, table, global privilege, GRANT): the confinement said no
+  const refused = m !== null && [1044, 1142, 1143, 1227, 1410, 1419].includes(Number(m[1]))
+  return failure(`importing ${file} failed at ${what}; nothing was changed`, refused
+    ? 'the import runs as an account confined to its staging database: a statement reaching another database, accounts or the server is refused; remove it from the file and load it again'
+    : 'fix the statement at that line of the file and load it again')
 }
 
 /**

@@ -68,6 +68,16 @@ t('a file that reaches beyond its database is refused by the server: every datab
   }
 })
 
+t('a file the server cannot run: its own error, line and message, not EPIPE', async ({ stack, dir }) => {
+  const before = await everything(stack)
+  const file = write(dir, 'syntax.sql', 'CREATE TABLE t (id INT);\nCREATE TABEL u (id INT);\n' + 'INSERT INTO t VALUES (1);\n'.repeat(20000))
+  const r = await runScript(stack, 'data-load', ['--file', file])
+  assert.is(r.code, 1, r.stderr)
+  assert.match(lastLine(r.stderr), new RegExp(`^datakeep: importing ${file} failed at line 2: You have an error in your SQL syntax.* \\(error 1064\\); nothing was changed; fix the statement at that line of the file and load it again$`))
+  assert.not.match(r.stderr, /EPIPE/)
+  assert.equal(await everything(stack), before)
+})
+
 t('no shell escapes or local files from the client', async ({ stack, dir }) => {
   const before = await everything(stack)
   const pwned = path.join(dir, 'pwned')
