@@ -5,6 +5,7 @@
 import crypto from 'node:crypto'
 import { isProcessAlive } from '../fs-util.ts'
 import { query, type Db } from '../db.ts'
+import { failure } from '../errors.ts'
 
 export const IMPORT_USER_PREFIX = '_dk_import_'
 
@@ -39,6 +40,11 @@ export async function createImportAccount(db: Db, stage: string): Promise<Import
     }
   } catch (e) {
     await dropImportAccount(db, account.user).catch(() => undefined)
+    const err = e as { errno?: number; message?: string }
+    if ([1044, 1045, 1142, 1227, 1410].includes(err.errno ?? 0)) {
+      throw failure(`data_load --file runs the file as a throwaway account confined to the staging database, and this connection's account may not create one (${err.message}); nothing was changed`,
+        'connect as an account with CREATE USER and GRANT OPTION (e.g. the server\'s root) for the import, or load the file with the stock client yourself')
+    }
     throw e
   }
   return account
@@ -53,7 +59,9 @@ export async function dropImportAccount(db: Db, user: string): Promise<void> {
 
 /** Import accounts whose process is gone (kill -9, power loss): dropped; returns their names. */
 export async function importAccountDebris(db: Db): Promise<string[]> {
+  // an account that may not read mysql.user (an external server's application user) cannot have created any
   const rows = await query<{ u: string }>(db, 'SELECT DISTINCT User AS u FROM mysql.user WHERE User LIKE ?', [`${IMPORT_USER_PREFIX.replace(/_/g, '\\_')}%`])
+    .catch((e: { errno?: number }) => { if (e.errno === 1142 || e.errno === 1044) return []; throw e })
   const dead = rows.map((r) => r.u).filter((u) => {
     const m = /^_dk_import_(\d+)_/.exec(u)
     return m !== null && !isProcessAlive(Number(m[1]))
