@@ -2,16 +2,15 @@
 // the database's tables with row counts.
 // usage: make status [ARGS="--json"]   needs: nothing (reports a stopped server as down).
 import { parseFlags } from '../lib/args.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { formatBytes, result, table } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { stackStatus } from '../lib/stack.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make status [ARGS="--json"]')
   const cfg = loadConfig()
-  const s = await stackStatus(await selectRuntime(cfg))
+  const s = await (await selectEngine(cfg)).status()
   if (values.json) { result(JSON.stringify(s, null, 2)); return }
   const lines = [
     `runtime:   ${s.runtime}`,

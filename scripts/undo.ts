@@ -1,4 +1,5 @@
-// undo: restore the newest safety snapshot (taking one of the current state first, so undo can be undone).
+// undo: restore the state before the last destructive operation (the undo journal's record), taking a
+// safety snapshot of the current state first, so undo can be undone.
 // usage: make undo [ARGS="--confirm=<db>"]
 // needs: the server running.
 import { parseFlags } from '../lib/args.ts'
@@ -8,7 +9,7 @@ import { done, formatSeconds } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
-import { pruneSafety } from '../lib/safety/snapshot.ts'
+import { afterDestructive } from '../lib/safety/destructive.ts'
 import { undo } from '../lib/safety/undo.ts'
 import { afterLoad } from '../lib/initialize/after-load.ts'
 
@@ -20,8 +21,8 @@ main(async () => {
   await withLock(cfg, commandSummary(), async () => {
     const r = await undo(cfg, rt)
     await afterLoad(cfg, rt)
-    pruneSafety(cfg)
-    done(`restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
+    afterDestructive(cfg)
+    done(`undid ${r.undone.operation}: restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
       + (r.kept ? `; the state before the undo is in ${r.kept} (make undo again to return to it)` : ''))
   })
 })

@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { afterDestructive, beforeDestructive } from '../safety/destructive.ts'
 import { checkSnapshotInput } from '../safety/preflight.ts'
 import { cleanDebris } from '../snapshot/debris.ts'
-import { loadSnapshot, type OpenedSnapshot } from '../snapshot/load.ts'
+import { loadSnapshot } from '../snapshot/load.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
 import { ensureDatabase } from '../stack.ts'
 import { readMarker, writeMarker, type Marker } from './marker.ts'
@@ -66,12 +66,10 @@ export async function initialize(cfg: Config, rt: Runtime, opts: InitOptions = {
   for (const line of describePlan(state, steps)) info(line)
   if (opts.dryRun || steps.length === 0) return steps
   // every snapshot the plan loads is checked whole before any safety snapshot or change
-  const opened = new Map<string, OpenedSnapshot | null>()
   for (const s of steps) {
     const name = s.action === 'load' ? s.snapshot! : s.action === 'load-init' && !will('build-init') ? INIT : null
-    if (name) opened.set(name, await checkSnapshotInput(cfg, name, s.action === 'load' ? 'initialize INIT_LOAD=<name>' : 'initialize'))
+    if (name) await checkSnapshotInput(cfg, name, s.action === 'load' ? 'initialize INIT_LOAD=<name>' : 'initialize')
   }
-  const checked = (name: string) => ({ opened: opened.get(name) ?? undefined })
   let marker: Omit<Marker, 'database' | 'at' | 'tables'> | null = null
   for (const s of steps) {
     step(`${s.action}${s.snapshot ? ` ${s.snapshot}` : ''}`)
@@ -94,14 +92,14 @@ export async function initialize(cfg: Config, rt: Runtime, opts: InitOptions = {
         break
       case 'load':
         if (state.tables > 0 && !will('clean')) await beforeDestructive(cfg, rt, { name: 'INIT_LOAD', kind: 'replace', command: `make initialize INIT_LOAD=${s.snapshot}` }, opts)
-        await loadSnapshot(cfg, rt, s.snapshot!, checked(s.snapshot!))
+        await loadSnapshot(cfg, rt, s.snapshot!)
         marker = { action: 'loaded', snapshot: s.snapshot!, seedHash: null }
         break
       case 'build-init':
         await buildInit(cfg, rt)
         break
       case 'load-init':
-        await loadSnapshot(cfg, rt, INIT, checked(INIT))
+        await loadSnapshot(cfg, rt, INIT)
         marker = { action: 'seeded', snapshot: INIT, seedHash: state.seedHash }
         break
       case 'migrate': {
