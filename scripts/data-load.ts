@@ -15,6 +15,9 @@ import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { latestSnapshot } from '../lib/snapshot/latest.ts'
 import { checkSnapshotTables, loadSnapshotTables, parseTableList } from '../lib/snapshot/load-partial.ts'
 import { requireSnapshot } from '../lib/snapshot/names.ts'
+import { afterDestructive } from '../lib/safety/destructive.ts'
+import { checkSnapshotInput } from '../lib/safety/preflight.ts'
+import { checkSqlFile } from '../lib/snapshot/sql-import.ts'
 
 const USAGE = 'make data_load ARGS="--name <name> [--until \'YYYY-MM-DD HH:MM:SS\' | --until-gtid <gtid> | --before-gtid <gtid>] [--no-owner]" or ARGS="--latest" (the newest snapshot, not _init nor safety ones) or ARGS="--file dump.sql[.gz|.zst]"; '
   + '[--tables a,b (only those tables; the storage folder only with --with-storage)] [--confirm=<database>] [--no-safety]'
@@ -47,6 +50,9 @@ main(async () => {
   // every check that needs no writing, before the safety snapshot
   if (tables) await checkSnapshotTables(cfg, rt, name!, tables)
   await withLock(cfg, commandSummary(), async () => {
+    // all input checked whole before the safety snapshot: a bad file or snapshot takes none
+    if (values.file !== undefined) await checkSqlFile(cfg, values.file)
+    else await checkSnapshotInput(cfg, name, 'data_load')
     // recovery: the snapshot whole and every binary log to the target present, before anything changes
     let recovery: Recovery | null = null
     if (target) {
@@ -57,6 +63,7 @@ main(async () => {
     if (values.file) {
       const r = await engine.importSql(values.file)
       await engine.afterLoad()
+      afterDestructive(cfg)
       done(`imported ${values.file} into ${rt.admin.database}: ${r.tables} tables in ${formatSeconds(r.ms)}`)
       return
     }
@@ -67,12 +74,14 @@ main(async () => {
           + `to restore both as the snapshot has them: make data_load ARGS="--name ${r.name} --tables ${[...new Set([...tables, o.child, o.parent])].join(',')}"`)
       }
       await engine.afterLoad()
+      afterDestructive(cfg)
       done(`restored ${r.tables} table${r.tables === 1 ? '' : 's'} of snapshot ${r.name} into ${rt.admin.database}: ${tables.join(', ')}, ${r.rows} rows, verified; `
         + `${r.storage ? `storage folder restored (${r.files} files)` : 'other tables and the storage folder untouched'}, in ${formatSeconds(r.ms)}`)
       return
     }
     const r = await engine.load(name, { noOwner: values['no-owner'], recovery })
     await engine.afterLoad()
+    afterDestructive(cfg)
     if (recovery) {
       done(`recovered ${rt.admin.database} to ${recovery.reached()}: snapshot ${r.name} (${r.tables} tables, ${r.rows} rows) + ${recovery.events} events replayed, ${r.files} files, in ${formatSeconds(r.ms)}`)
       return

@@ -8,7 +8,7 @@ import { main } from '../lib/errors.ts'
 import { fixturesDir, loadFixtures } from '../lib/fixtures/index.ts'
 import { done, formatSeconds, info } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
@@ -23,6 +23,7 @@ main(async () => {
       withTriggers: values['with-triggers'],
       beforeLoad: () => beforeDestructive(cfg, rt, { name: 'fixtures_load', kind: 'replace' }, { confirm: values.confirm, noSafety: values['no-safety'] }),
     })
+    afterDestructive(cfg)
     if (r.files === 0) { info(`no fixtures in ${fixturesDir(cfg)}; to make some: make fixtures_dump`); return }
     const held = new Set(r.heldTriggers.map((t) => t.table))
     if (values['with-triggers']) info('triggers fired for every row (--with-triggers): they may have changed what was loaded')

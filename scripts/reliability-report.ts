@@ -79,7 +79,9 @@ before the swap (the swap's \`RENAME TABLE\` held by a table an application read
 ${rows.map((c) => `| ${cell(c.operation)} | ${cell(c.fault)} | ${cell(c.point)} | ${cell(c.expected)} | ${c.passed ? '' : '**FAILED** '}${cell(c.outcome)} | ${lostCell(c)} |`).join('\n')}
 
 Covered elsewhere: kill -9 mid-data of \`data_dump\` and \`data_load\`, truncated, altered and
-incomplete snapshots, a server that is down (\`tests/snapshot/failures.test.ts\`); the lock's stale,
+incomplete snapshots, a server that is down (\`tests/snapshot/failures.test.ts\`); a \`--file\` that is
+missing, truncated or about two databases, a damaged snapshot (no safety snapshot taken), a failed
+command that never prunes a safety snapshot, no shell escapes from a file (\`tests/snapshot/sql-import.test.ts\`); the lock's stale,
 reused-pid and other-host cases (\`tests/safety/lock.test.ts\`); every guard decision
 (\`tests/safety/guard.test.ts\`).
 

@@ -1,5 +1,5 @@
 // seed_data: rebuild the seed in a scratch database, store it as the snapshot _init (the old one
-// stays until the new one is complete), then load it into the live database atomically.
+// stays until the new one is complete), then (after a safety snapshot) load it into the live database atomically.
 // usage: make seed_data [ARGS="--confirm=<db> --no-safety"]   needs: the server running.
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
@@ -8,7 +8,8 @@ import { writeMarker } from '../lib/initialize/marker.ts'
 import { buildInit, INIT, seedHash } from '../lib/initialize/seed.ts'
 import { done, formatSeconds } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
+import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { afterLoad } from '../lib/initialize/after-load.ts'
 import { loadSnapshot } from '../lib/snapshot/load.ts'
@@ -19,10 +20,14 @@ main(async () => {
   const cfg = loadConfig()
   const rt = await selectRuntime(cfg)
   await withLock(cfg, commandSummary(), async () => {
-    await beforeDestructive(cfg, rt, { name: 'seed_data', kind: 'reset', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
+    guardDestructive(cfg, { name: 'seed_data', kind: 'reset', command: commandSummary() }, values.confirm)
+    // the seed is built first, in a scratch database (the live one untouched): a seed that fails
+    // takes no safety snapshot
     await buildInit(cfg, rt)
+    await beforeDestructive(cfg, rt, { name: 'seed_data', kind: 'reset', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
     const r = await loadSnapshot(cfg, rt, INIT)
     await afterLoad(cfg, rt)
+    afterDestructive(cfg)
     await writeMarker(rt, { action: 'seeded', snapshot: INIT, seedHash: seedHash(cfg), tables: r.tables })
     done(`seeded ${rt.admin.database} from a new ${INIT}: ${r.tables} tables, ${r.rows} rows in ${formatSeconds(r.ms)}`)
   })

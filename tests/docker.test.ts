@@ -131,7 +131,7 @@ test('DROP DATABASE appears only on the tool\'s own temporary databases or the g
   walk(path.join(REPO, 'lib'))
   walk(path.join(REPO, 'scripts'))
   // the one drop of the application database: INIT_CLEAN, after the guard and a safety snapshot
-  assert.equal(found, ['lib/initialize/index.ts:81'])
+  assert.equal(found, ['lib/initialize/index.ts:87'])
   const init = fs.readFileSync(path.join(REPO, 'lib/initialize/index.ts'), 'utf8')
   assert.ok(init.indexOf("beforeDestructive(cfg, rt, { name: 'INIT_CLEAN'") < init.indexOf('DROP DATABASE ${ident(rt.admin.database)}'))
 })

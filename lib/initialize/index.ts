@@ -8,7 +8,8 @@ import { runHook } from '../hooks.ts'
 import { done, info, step } from '../log.ts'
 import { migrate, migrationState } from '../migrate/index.ts'
 import type { Runtime } from '../runtime/index.ts'
-import { beforeDestructive } from '../safety/destructive.ts'
+import { afterDestructive, beforeDestructive } from '../safety/destructive.ts'
+import { checkSnapshotInput } from '../safety/preflight.ts'
 import { cleanDebris } from '../snapshot/debris.ts'
 import { loadSnapshot } from '../snapshot/load.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
@@ -61,10 +62,15 @@ export async function initialize(cfg: Config, rt: Runtime, opts: InitOptions = {
   // after a crash `make up` is what people run: it settles what the crashed operation left
   if (!opts.dryRun) await cleanDebris(cfg, rt)
   const steps = planInitialize(state, flags)
+  const will = (a: Step['action']) => steps.some((s) => s.action === a)
   for (const line of describePlan(state, steps)) info(line)
   if (opts.dryRun || steps.length === 0) return steps
+  // every snapshot the plan loads is checked whole before any safety snapshot or change
+  for (const s of steps) {
+    const name = s.action === 'load' ? s.snapshot! : s.action === 'load-init' && !will('build-init') ? INIT : null
+    if (name) await checkSnapshotInput(cfg, name, s.action === 'load' ? 'initialize INIT_LOAD=<name>' : 'initialize')
+  }
   let marker: Omit<Marker, 'database' | 'at' | 'tables'> | null = null
-  const will = (a: Step['action']) => steps.some((s) => s.action === a)
   for (const s of steps) {
     step(`${s.action}${s.snapshot ? ` ${s.snapshot}` : ''}`)
     switch (s.action) {
@@ -116,6 +122,7 @@ export async function initialize(cfg: Config, rt: Runtime, opts: InitOptions = {
     const { tables } = await countTables(rt)
     await writeMarker(rt, { ...(state.marker && marker.action === 'migrated' ? state.marker : marker), tables })
   }
+  afterDestructive(cfg)
   done(`initialized ${rt.admin.database}: ${steps.map((s) => s.action).join(', ')}`)
   return steps
 }

@@ -10,6 +10,7 @@ import { loadSnapshot, type LoadResult } from '../snapshot/load.ts'
 import { snapshotPath } from '../snapshot/names.ts'
 import { lastOperation, recordOperation, type JournalEntry } from './journal.ts'
 import { ensureSafetySnapshot } from './snapshot.ts'
+import { checkSnapshotInput } from './preflight.ts'
 
 export interface UndoResult { restored: string; undone: JournalEntry; kept: string | null; load: LoadResult }
 
@@ -31,6 +32,8 @@ export async function undo(cfg: Config, rt: Runtime, opts: { noSafety?: boolean 
       'pick a snapshot to load instead: make data_list, then make data_load ARGS="--name <name>"')
   }
   info(`undo: restoring ${last.before}, the state before ${what}`)
+  // checked whole before the snapshot of the current state: a damaged one costs nothing
+  await checkSnapshotInput(cfg, last.before, 'undo')
   // always a new one (never a reused match), so the next undo comes back here
   const kept = await ensureSafetySnapshot(cfg, rt, 'undo', { skip: opts.noSafety, reuse: false })
   const at = new Date().toISOString()

@@ -1,5 +1,5 @@
 // What a crashed run (kill -9, power loss) leaves behind: partial snapshot folders, the tool's
-// staging databases, storage staging folders. The next data operation removes and reports them;
+// staging databases, import accounts, storage staging folders. The next data operation removes and reports them;
 // debris of a process that is still running is left alone.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -8,6 +8,7 @@ import { ident, query, withDb, type Connection, type Db } from '../db.ts'
 import { isProcessAlive, removeDir } from '../fs-util.ts'
 import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
+import { importAccountDebris } from './import-account.ts'
 import { backupRoot, SAFETY_DIR, TEMP_DB_PREFIX } from './names.ts'
 import { cleanStorageDebris } from './storage.ts'
 import { recoverSwap } from './swap.ts'
@@ -97,7 +98,7 @@ export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<stri
     if (stopped) warn(`stopped ${stopped} statement${stopped === 1 ? '' : 's'} an interrupted run left running on the server`)
     // an interrupted swap is settled before the storage debris goes: it may put a staged folder in place
     const databases = (await databaseDebris(db)).map((n) => `database ${n}`)
-    return [...await files(), ...databases]
+    return [...await files(), ...databases, ...(await importAccountDebris(db)).map((u) => `import account ${u}`)]
   }, { database: null }) : await files()
   for (const r of removed) warn(`removed debris of an interrupted run: ${r}`)
   return removed

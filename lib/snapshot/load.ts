@@ -28,8 +28,10 @@ export function tempDbName(kind: 'stage' | 'old' | 'scratch'): string {
   return `${TEMP_DB_PREFIX}${kind}_${process.pid}_${Date.now().toString(36)}`
 }
 
+export interface OpenedSnapshot { dir: string; manifest: Manifest; schema: SchemaSnapshot }
+
 /** Reads a snapshot and checks it whole before anything is touched. */
-export async function openSnapshot(cfg: Config, name: string | undefined, verb: string): Promise<{ dir: string; manifest: Manifest; schema: SchemaSnapshot }> {
+export async function openSnapshot(cfg: Config, name: string | undefined, verb: string): Promise<OpenedSnapshot> {
   const dir = requireSnapshot(cfg, name, verb)
   const manifest = readManifest(dir)
   const problems = await checkFiles(dir, manifest)
@@ -118,6 +120,8 @@ export async function verifyTable(db: Db, database: string, t: ManifestTable, co
 export interface LoadOptions {
   /** Runs on the verified staging database before the swap; throwing there leaves the live one as it was. */
   beforeSwap?: (stage: string) => Promise<void>
+  /** The same snapshot, already checked whole by openSnapshot (before the safety snapshot): not hashed twice. */
+  opened?: OpenedSnapshot
 }
 
 export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: LoadOptions = {}): Promise<LoadResult> {
@@ -129,7 +133,8 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
     const r = await loadPhysical(cfg, rt, physicalDir, head)
     return { name: head.name, tables: r.tables, rows: r.rows, files: head.storage.files, ms: r.ms }
   }
-  const { dir, manifest: m, schema } = await openSnapshot(cfg, name, 'data_load')
+  const opened = opts.opened?.dir === physicalDir ? opts.opened : await openSnapshot(cfg, name, 'data_load')
+  const { dir, manifest: m, schema } = opened
   const live = rt.admin.database
   await cleanDebris(cfg, rt)
   const stage = tempDbName('stage')

@@ -20,6 +20,7 @@ import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
+import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
 import { stackStatus } from '../../stack.ts'
 import type { Engine, Recovery, SqlSession } from '../types.ts'
@@ -103,6 +104,7 @@ export class MariadbEngine implements Engine {
     const file = await dumpSqlFile(this.cfg, this.runtime, req)
     return { file, restoreCommand: `mariadb <database> < ${req.gzip ? '<(gunzip -c ' + file + ')' : file}` }
   }
-  importSql(file: string) { return importSqlFile(this.cfg, this.runtime, file) }
+  // checked whole here too (data_load checked it before its safety snapshot): the import needs the file's database
+  async importSql(file: string) { return importSqlFile(this.cfg, this.runtime, await checkSqlFile(this.cfg, file)) }
   cleanDebris() { return cleanDebris(this.cfg, this.runtime) }
 }

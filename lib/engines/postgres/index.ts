@@ -5,7 +5,6 @@ import { UserError } from '../../errors.ts'
 import { info, step } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { guardDestructive } from '../../safety/guard.ts'
-import { pruneSafety } from '../../safety/snapshot.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
 import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
@@ -76,7 +75,7 @@ export class PostgresEngine implements Engine {
     for (let i = 2; fs.existsSync(snapshotPath(this.cfg, name)); i++) name = `${base}-${i}`
     step(`taking safety snapshot ${name} before ${req.op.name}`)
     await this.dump({ name, reservedOk: true })
-    pruneSafety(this.cfg)
+    // pruned to SAFETY_KEEP only after the command succeeded (afterDestructive)
     info(`safety snapshot ${name} taken; to go back: make data_load ARGS="--name ${name}"`)
     return { snapshot: name, reason: `safety snapshot ${name} taken` }
   }
