@@ -1,5 +1,5 @@
 // make bench: races datakeep's dump and load against mariadb-dump, mydumper/myloader, mariadb-backup
-// and a raw copy of the data directory, on the shared sakila dataset and generated data of several sizes;
+// and a raw copy of the data directory, on sakila (tests/data/sakila) and generated data of several sizes;
 // every restore verified. usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-docs]
 import fs from 'node:fs'
 import os from 'node:os'
@@ -136,9 +136,9 @@ async function benchSize(env: BenchEnv, rows: number, runs: number, tools: Tool[
   return raceTools(env, { generateMs: performance.now() - t0 }, runs, tools)
 }
 
-/** The shared sakila dataset (views, triggers, routines, FULLTEXT, spatial-free): a real schema, not a generated one. */
+/** The sakila dataset (tests/data/sakila: views, triggers, routines, FULLTEXT, spatial-free): a real schema, not a generated one. */
 async function benchSakila(env: BenchEnv, runs: number, tools: Tool[]): Promise<SizeResult> {
-  step('loading sakila from ../shared/datasets')
+  step(`loading sakila from ${path.relative(process.cwd(), SAKILA)}`)
   const t0 = performance.now()
   await loadSakila(env.stack)
   const sakila = { ...env, source: 'sakila' }
@@ -212,12 +212,6 @@ main(async () => {
   const tools = wanted ? TOOLS.filter((t) => wanted.some((w) => t.name.startsWith(w))) : TOOLS
   if (tools.length === 0) throw new UserError(`--tools ${values.tools}: none of ${TOOLS.map((t) => t.name).join(', ')}`, { hint: `usage: ${USAGE}` })
   const seed = values.seed ?? DEFAULT_SEED
-  // before the server starts: a missing dataset is known at once, not after the setup
-  if (!values['no-sakila'] && !fs.existsSync(path.join(SAKILA, 'sakila-schema.sql'))) {
-    throw new UserError(`the sakila dataset is missing at ${SAKILA} (the shared datasets sit beside this checkout)`, {
-      hint: 'put ../shared/datasets there, or run without it: make bench ARGS="--no-sakila"',
-    })
-  }
   const t0 = performance.now()
   const loadAtStart = os.loadavg()[1]
   await installMissing()

@@ -3,7 +3,7 @@
 // losses within and beyond POSTDEPLOY_MAX_LOSS, a dropped table, no predeploy snapshot.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { compareCounts, diffRows } from '../lib/deploy-compare.ts'
 import { formatAge } from '../lib/deploy.ts'

@@ -1,7 +1,7 @@
 // initialize, seed_data, _init, undo and the init folder, for real: spawned scripts on a private server.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { fingerprint, sql } from './support/fingerprint.ts'
 import { lastLine, makeStack, runScript, type TestStack } from './support/stack.ts'

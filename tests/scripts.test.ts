@@ -1,7 +1,7 @@
 // Each script spawned for real in a temp project: exit codes, stdout, the exact error line.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { freePort, lastLine, makeStack, runScript, type TestStack } from './support/stack.ts'
 

@@ -2,13 +2,13 @@
 // object are read, restored into new databases (through the library and through the stock
 // client), and every SHOW CREATE output, trigger order, sql_mode and sequence value compared.
 import fs from 'node:fs'
-import path from 'node:path'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'
 import { createPostData, createTables, dropPostData, readSchema, schemaHash, schemaSql } from '../../lib/snapshot/schema.ts'
-import { DATASETS, makeStack, tempDir, type TestStack } from '../support/stack.ts'
+import { sakilaSql, writeSakilaGeo } from '../support/sakila.ts'
+import { makeStack, type TestStack } from '../support/stack.ts'
 
 const FIXTURE = new URL('./schema-fixture.sql', import.meta.url)
 // written as latin1 bytes under a latin1 client: the text must come back intact under that client
@@ -26,13 +26,11 @@ const newName = (src: string) => `${src}_copy${++copies}`
 
 test.before(async () => {
   stack = await makeStack()
-  const geo = tempDir('datakeep-geo-')
-  await run(HOST, ['sh', path.join(DATASETS, 'sakila-geo.sh'), geo])
-  for (const dir of [path.join(DATASETS, 'sakila'), geo]) {
-    await client(fs.readFileSync(path.join(dir, 'sakila-schema.sql')))
-    await client(fs.readFileSync(path.join(dir, 'sakila-data.sql')))
-  }
-  fs.rmSync(geo, { recursive: true, force: true })
+  await client(sakilaSql('schema'))
+  await client(sakilaSql('data'))
+  const geo = await writeSakilaGeo()
+  for (const file of geo.files) await client(fs.readFileSync(file))
+  fs.rmSync(geo.dir, { recursive: true, force: true })
   await client(fs.readFileSync(FIXTURE), ['--comments'])
   await client(Buffer.from(LATIN1_TRIGGER, 'latin1'))
 })

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'
 import type { TestStack } from './stack.ts'
@@ -51,9 +52,10 @@ export async function fingerprint(db: Db, database: string): Promise<Fingerprint
   return fp
 }
 
-/** Runs an SQL file through the stock `mariadb` client against the stack's server. */
+/** Runs an SQL file (`.gz`: decompressed on the way) through the stock `mariadb` client against the stack's server. */
 export async function loadSqlFile(stack: TestStack, file: string, database?: string): Promise<void> {
-  await run(HOST, ['mariadb', ...stack.rt.clientArgs(), ...(database ? [database] : [])], { env: stack.rt.clientEnv(), input: fs.createReadStream(file) })
+  const input = file.endsWith('.gz') ? fs.createReadStream(file).pipe(zlib.createGunzip()) : fs.createReadStream(file)
+  await run(HOST, ['mariadb', ...stack.rt.clientArgs(), ...(database ? [database] : [])], { env: stack.rt.clientEnv(), input })
 }
 
 export async function sql(stack: TestStack, statement: string, database?: string): Promise<string> {

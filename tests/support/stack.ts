@@ -1,6 +1,6 @@
 // Real-service fixtures: a private MariaDB started through the local runtime's own code, in a
 // temp project folder on a free port; never the machine's shared server.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -16,7 +16,7 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
 /** What make runs a script with (the bundle of scripts/<name>.ts): tests run the scripts as users do. */
 export const LAUNCHER = path.join(REPO, 'lib/launch.mjs')
-export const DATASETS = path.resolve(REPO, '../shared/datasets')
+const REAPER = path.join(REPO, 'tests/support/reaper.mjs')
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,15 +31,38 @@ export async function freePort(): Promise<number> {
 
 /** Every folder tempDir made in this process; removed when it exits, whatever a test left there. */
 const made = new Set<string>()
+let reaper: ChildProcess | null = null
+
+/**
+ * Servers (and any process) still running in this process's temp folders are killed and the folders
+ * removed however the process ends: at its exit, on SIGINT/SIGTERM (exit 130/143), and after a
+ * SIGKILL or crash by tests/support/reaper.mjs, a detached process that acts when our pipe to it
+ * closes. Before, a suite that failed before it held its stack, or a killed test run, left its
+ * mariadbd running on a deleted data directory.
+ */
+function guardFolders(): void {
+  reaper = spawn(process.execPath, [REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
+  reaper.unref()
+  reaper.stdin!.on('error', () => undefined) // a reaper that died early: the exit handler still acts
+  ;(reaper.stdin as unknown as { unref?: () => void }).unref?.()
+  process.once('exit', () => {
+    if (made.size > 0) spawnSync(process.execPath, [REAPER, '--now', ...made], { stdio: 'ignore' })
+  })
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    // a script's main() (the benchmark) handles its own signals, then exits: the exit handler follows
+    process.on(signal, () => { if (process.listenerCount(signal) === 1) process.exit(code) })
+  }
+}
 
 /**
  * A new folder under the temp dir, removed at this process's exit (a test that ends early, or never
- * cleans up, leaves nothing behind: a stack's data directory is 150 MB).
+ * cleans up, leaves nothing behind: a stack's data directory is 150 MB), with what still runs in it.
  */
 export function tempDir(prefix = 'datakeep-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-  if (made.size === 0) process.once('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }) })
+  if (!reaper) guardFolders()
   made.add(dir)
+  reaper!.stdin!.write(`${dir}\n`)
   return dir
 }
 
