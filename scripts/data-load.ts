@@ -5,6 +5,7 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { afterLoad } from '../lib/initialize/after-load.ts'
+import { recordLoad } from '../lib/initialize/marker.ts'
 import { done, formatSeconds } from '../lib/log.ts'
 import { refuseNewerSchema } from '../lib/migrate/index.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
@@ -28,11 +29,13 @@ main(async () => {
     await beforeDestructive(cfg, rt, { name: 'data_load', kind: 'replace', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
     if (values.file) {
       const r = await importSqlFile(cfg, rt, values.file)
+      await recordLoad(rt, { file: values.file }, r.tables)
       await afterLoad(cfg, rt)
       done(`imported ${values.file} into ${rt.admin.database}: ${r.tables} tables in ${formatSeconds(r.ms)}`)
       return
     }
     const r = await loadSnapshot(cfg, rt, values.name, { beforeSwap: (stage) => refuseNewerSchema(cfg, rt, stage) })
+    await recordLoad(rt, { snapshot: r.name }, r.tables)
     await afterLoad(cfg, rt)
     done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${r.tables} tables, ${r.rows} rows, ${r.files} files, verified, in ${formatSeconds(r.ms)}`)
   })

@@ -63,7 +63,7 @@ s('up starts the server and creates the database; status shows tables and rows',
   assert.is(text.code, 0)
   assert.match(text.stdout, /^runtime: +local$/m)
   assert.match(text.stdout, /^server: +up \(pid \d+\), .*MariaDB/m)
-  assert.match(text.stdout, /^database: +app, 1 tables$/m)
+  assert.match(text.stdout, /^database: +app, 1 table$/m)
   assert.match(text.stdout, /^t1 +table +3$/m)
   const json = JSON.parse((await runScript(stack, 'status', ['--json'])).stdout)
   assert.equal(json.database.tables, [{ table: 't1', type: 'table', rows: 3 }])

@@ -106,6 +106,18 @@ export function readManifest(dir: string): Manifest {
 }
 
 /**
+ * A snapshot's name is its folder's name (under the backups folder; safety ones as _safety/<name>).
+ * A folder copied or renamed by hand holds another snapshot's manifest: refused, so a load never says
+ * "loaded snapshot s1" for the folder t4.
+ */
+export function checkManifestName(name: string, m: Manifest): void {
+  if (m.name === name) return
+  throw new UserError(`snapshot folder "${name}" holds snapshot "${m.name}" (its manifest names it): a copied or renamed folder is not a snapshot of its own; nothing was changed`, {
+    hint: `use it under its own name (make data_load ARGS="--name ${m.name}"), or rename the folder back to ${m.name}`,
+  })
+}
+
+/**
  * Checks every file the manifest lists (size, then sha256) and that the manifest lists every file
  * it should (tables' data files, the storage archive). Returns the problems, one line each.
  */

@@ -26,7 +26,7 @@ export function checkName(name: string | undefined, opts: { reservedOk?: boolean
     throw new UserError(`invalid snapshot name ${shown}: names are ${NAME_RULE}`)
   }
   if (!name || !NAME_RE.test(name) || name === '..' || name.includes('..')) {
-    throw new UserError(`invalid snapshot name ${shown}: names are ${NAME_RULE}`)
+    throw new UserError(`invalid snapshot name ${shown}${name ? '' : ' (empty)'}: names are ${NAME_RULE}`)
   }
   if (name.startsWith('_') && !opts.reservedOk) {
     throw new UserError(`snapshot name ${shown} is reserved: names starting with "_" belong to datakeep (_init is the seed)`, {
@@ -72,7 +72,8 @@ export function snapshotNames(cfg: Config): string[] {
 
 /** Throws (exit 2, listing what exists) unless snapshot `name` exists. */
 export function requireSnapshot(cfg: Config, name: string | undefined, verb: string): string {
-  if (!name) {
+  // --name "" is a name given empty: the same refusal as data_dump's (checkName), not "needs a name"
+  if (name === undefined) {
     throw new UserError(`${verb} needs a snapshot name`, { hint: `usage: make ${verb} ARGS="--name <name>"; ${available(cfg)}` })
   }
   checkName(name, { reservedOk: true })
