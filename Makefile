@@ -31,7 +31,7 @@ down: node_modules/.package-lock.json ## Stop the stack; data is never removed
 	$(RUN) down $(ARGS)
 
 .PHONY: status
-status: node_modules/.package-lock.json ## Runtime, server, data location and size, tables and rows (ARGS="--json")
+status: node_modules/.package-lock.json ## Runtime, server, how to connect (no password), data location and size, tables and rows (ARGS="--json")
 	$(RUN) status $(ARGS)
 
 .PHONY: initialize

@@ -5,7 +5,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
-import { done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
+import { count, done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { dumpSnapshot } from '../lib/snapshot/dump.ts'
 import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
@@ -44,6 +44,6 @@ main(async () => {
   if (m.kind === 'tablespace' && asFiles < m.tables.length) info(`${asFiles} of ${m.tables.length} tables copied as their files, the others as rows`)
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
-  done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
+  done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${count(m.tables.length, 'table')}, ${count(rows, 'row')}, ${count(m.storage.files, 'file')}, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
   result(dir)
 })

@@ -100,9 +100,9 @@ t('rows deleted: postdeploy prints the differences and exits 1 with the restore 
   assert.is(r.stdout, [
     'table     before  after  change      result',
     '--------  ------  -----  ----------  ------',
-    'customer  10         12  +2          ok',
-    'invoices  -           3  new         ok',
-    'orders    200       150  -50 (-25%)  FAIL',
+    'customer      10     12  +2          ok',
+    'invoices       -      3  new         ok',
+    'orders       200    150  -50 (-25%)  FAIL',
     '',
   ].join('\n'))
   assert.is(lastLine(r.stderr), `datakeep: 1 table lost rows since ${predeploy}: orders (-25%); to restore: make data_load ARGS="--name ${predeploy}"`)

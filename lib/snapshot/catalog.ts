@@ -7,7 +7,7 @@ import { ident, serverVersion, withDb } from '../db.ts'
 import { onInterrupt } from '../errors.ts'
 import { dirSize, removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
-import { checkFiles, checkManifestName, readManifest } from './manifest.ts'
+import { checkFiles, namedAsFolder, readManifest } from './manifest.ts'
 import { isPhysical } from './physical.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName } from './load.ts'
 import { requireSnapshot, SAFETY_DIR, snapshotNames, snapshotPath } from './names.ts'
@@ -38,7 +38,6 @@ export function listSnapshots(cfg: Config): SnapshotEntry[] {
     const base = { name, bytes: dirSize(dir), init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
     try {
       const m = readManifest(dir)
-      checkManifestName(name, m)
       return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, kind: m.kind, error: null }
     } catch (e) {
       return { ...base, created: null, tables: null, rows: null, serverVersion: null, kind: null, error: (e as Error).message }
@@ -50,8 +49,7 @@ export function listSnapshots(cfg: Config): SnapshotEntry[] {
 /** Checks the manifest and every file; `deep` also loads it into a scratch database and compares. */
 export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: string | undefined, deep: boolean): Promise<string[]> {
   const dir = requireSnapshot(cfg, name, 'data_verify')
-  const m = readManifest(dir)
-  checkManifestName(name!, m)
+  const m = namedAsFolder(readManifest(dir), name!)
   const problems = await checkFiles(dir, m)
   // a physical snapshot is the server's own files: its deep check is every file's sha256 (done above)
   if (problems.length || !deep || !rt || isPhysical(m)) return problems

@@ -107,14 +107,11 @@ export function readManifest(dir: string): Manifest {
 
 /**
  * A snapshot's name is its folder's name (under the backups folder; safety ones as _safety/<name>).
- * A folder copied or renamed by hand holds another snapshot's manifest: refused, so a load never says
- * "loaded snapshot s1" for the folder t4.
+ * A folder copied or renamed by hand (cp -r s1 t4) keeps its manifest, which names s1: read as t4,
+ * so loading it says "loaded snapshot t4", not s1. The manifest's own name stays what was hashed.
  */
-export function checkManifestName(name: string, m: Manifest): void {
-  if (m.name === name) return
-  throw new UserError(`snapshot folder "${name}" holds snapshot "${m.name}" (its manifest names it): a copied or renamed folder is not a snapshot of its own; nothing was changed`, {
-    hint: `use it under its own name (make data_load ARGS="--name ${m.name}"), or rename the folder back to ${m.name}`,
-  })
+export function namedAsFolder<M extends { name: string }>(m: M, name: string): M {
+  return m.name === name ? m : { ...m, name }
 }
 
 /**

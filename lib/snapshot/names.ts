@@ -26,7 +26,7 @@ export function checkName(name: string | undefined, opts: { reservedOk?: boolean
     throw new UserError(`invalid snapshot name ${shown}: names are ${NAME_RULE}`)
   }
   if (!name || !NAME_RE.test(name) || name === '..' || name.includes('..')) {
-    throw new UserError(`invalid snapshot name ${shown}${name ? '' : ' (empty)'}: names are ${NAME_RULE}`)
+    throw new UserError(`invalid snapshot name ${shown}: names are ${NAME_RULE}`)
   }
   if (name.startsWith('_') && !opts.reservedOk) {
     throw new UserError(`snapshot name ${shown} is reserved: names starting with "_" belong to datakeep (_init is the seed)`, {
