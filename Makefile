@@ -79,12 +79,16 @@ volume_create: docker_mysqld_volume_create ## Alias of docker_mysqld_volume_crea
 volume_remove: docker_mysqld_volume_remove ## Alias of docker_mysqld_volume_remove
 
 .PHONY: data_dump
-data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP_DIRNAME/<name> (ARGS="--name x --force"; --format sql)
+data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP_DIRNAME/<name> (ARGS="--name x --force"; --full; --format sql)
 	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load
-data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x"; or --file dump.sql[.gz])
+data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x [--until '<time>']"; or --file dump.sql[.gz])
 	$(RUN) data-load $(ARGS)
+
+.PHONY: data_timeline
+data_timeline: node_modules/.package-lock.json ## What changed since a snapshot, from the binary logs (ARGS="--since x [--json]")
+	$(RUN) data-timeline $(ARGS)
 
 .PHONY: data_list
 data_list: node_modules/.package-lock.json ## List snapshots, newest first (ARGS="--json")
@@ -113,6 +117,10 @@ predeploy: node_modules/.package-lock.json ## Snapshot predeploy-<time> and reco
 .PHONY: postdeploy
 postdeploy: node_modules/.package-lock.json ## Compare row counts with the latest predeploy; exit 1 on loss
 	$(RUN) postdeploy $(ARGS)
+
+.PHONY: bench_incremental
+bench_incremental: node_modules/.package-lock.json ## A snapshot after 1% of one table changed (shared tables vs full vs mydumper) and a recovery to a time (ARGS="--rows 3000000")
+	$(TSX) bench/incremental.ts $(ARGS)
 
 .PHONY: bench
 bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (10-13 min on 2 cores; ARGS="--sizes 100000 --runs 1")

@@ -1,5 +1,5 @@
 // make bench: races datakeep's dump and load against mariadb-dump, mydumper/myloader, mariadb-backup
-// and a raw copy of the data directory, on sakila (tests/data/sakila) and generated data of several sizes;
+// and a raw copy of the data directory, on the shared sakila dataset and generated data of several sizes;
 // every restore verified. usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-docs]
 import fs from 'node:fs'
 import os from 'node:os'
@@ -9,7 +9,7 @@ import { ident, query, withDb } from '../lib/db.ts'
 import { UserError, main, onInterrupt } from '../lib/errors.ts'
 import { result as printResult, step, warn } from '../lib/log.ts'
 import { HOST, run } from '../lib/run.ts'
-import { loadSakila, SAKILA } from '../tests/support/sakila.ts'
+import { loadSakila } from '../tests/support/sakila.ts'
 import { makeStack, REPO } from '../tests/support/stack.ts'
 import { renderMarkdown } from './docs.ts'
 import { checksumTables, DEFAULT_SEED, generateDatabase, type TableCheck } from './generate.ts'
@@ -136,9 +136,9 @@ async function benchSize(env: BenchEnv, rows: number, runs: number, tools: Tool[
   return raceTools(env, { generateMs: performance.now() - t0 }, runs, tools)
 }
 
-/** The sakila dataset (tests/data/sakila: views, triggers, routines, FULLTEXT, spatial-free): a real schema, not a generated one. */
+/** The shared sakila dataset (views, triggers, routines, FULLTEXT, spatial-free): a real schema, not a generated one. */
 async function benchSakila(env: BenchEnv, runs: number, tools: Tool[]): Promise<SizeResult> {
-  step(`loading sakila from ${path.relative(process.cwd(), SAKILA)}`)
+  step('loading sakila (tests/datasets/sakila)')
   const t0 = performance.now()
   await loadSakila(env.stack)
   const sakila = { ...env, source: 'sakila' }
@@ -215,7 +215,8 @@ main(async () => {
   const t0 = performance.now()
   const loadAtStart = os.loadavg()[1]
   await installMissing()
-  const stack = await makeStack()
+  // no binary log: the other tools' restores would write one (datakeep's loads do not), which is no race
+  const stack = await makeStack({ env: { BINARY_LOG: 'false' } })
   const off = onInterrupt(() => stack.destroy())
   try {
     const work = path.join(stack.dir, 'bench-work')

@@ -17,6 +17,14 @@ export function dirSize(dir: string): number {
   return total
 }
 
+/**
+ * The snapshot's data folder, made when missing, never its parents: a snapshot folder that Ctrl-C
+ * took away while a reader was still going must not come back as a partial one.
+ */
+export function makeDataDir(dir: string): void {
+  try { fs.mkdirSync(dir) } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e }
+}
+
 export function isDirEmpty(dir: string): boolean {
   try { return fs.readdirSync(dir).length === 0 } catch { return true }
 }

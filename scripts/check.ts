@@ -6,13 +6,16 @@ import { loadConfig } from '../lib/config.ts'
 import { checkStack, formatAge } from '../lib/deploy.ts'
 import { failure, main } from '../lib/errors.ts'
 import { describeMarker } from '../lib/initialize/marker.ts'
-import { count, done, formatBytes, result, table } from '../lib/log.ts'
+import { count, done, formatBytes, result, table, warn } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
+import { looseSnapshots } from '../lib/snapshot/private.ts'
 import { describeTables } from '../lib/stack.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make check [ARGS="--json"]')
   const cfg = loadConfig()
+  // a snapshot other accounts can read (an older version's, one copied in by hand): one line each
+  for (const w of looseSnapshots(cfg)) warn(w)
   const r = await checkStack(cfg, await selectRuntime(cfg))
   if (values.json) {
     result(JSON.stringify({ ok: r.problems.length === 0, ...r }, null, 2))

@@ -1,25 +1,34 @@
 // data_dump: snapshot the database + uploaded files as one named, verified unit.
-// usage: make data_dump [ARGS="--name x --force"]  (--physical: InnoDB tables as their files;
-//   --physical --whole-server: mariadb-backup of the server; --format sql [--gzip]: one plain SQL file)
+// usage: make data_dump [ARGS="--name x --force"]  (--full: every table written, none shared with an
+//   earlier snapshot; --physical: InnoDB tables as their files; --physical --whole-server: mariadb-backup of the server; --format sql [--gzip]: one plain SQL file)
 // needs: the server running (make up).
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { count, done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
+import { copyBinlogs } from '../lib/pitr/archive.ts'
 import { dumpSnapshot } from '../lib/snapshot/dump.ts'
 import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
 import { defaultName } from '../lib/snapshot/names.ts'
 import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
-const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--physical [--whole-server] | --format sql [--gzip]]"]'
+const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--full] [--physical [--whole-server [--incremental | --differential] [--base <name>]] | --format sql [--gzip]]"]'
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     name: { type: 'string' }, force: { type: 'boolean' }, format: { type: 'string' }, gzip: { type: 'boolean' }, physical: { type: 'boolean' },
-    'whole-server': { type: 'boolean' },
+    'whole-server': { type: 'boolean' }, full: { type: 'boolean' }, incremental: { type: 'boolean' }, differential: { type: 'boolean' },
+    base: { type: 'string' },
   }, USAGE)
+  if ((values.incremental || values.differential || values.base) && !values['whole-server']) throw new UserError('--incremental, --differential and --base go with --physical --whole-server', { hint: `usage: ${USAGE}` })
+  if (values.incremental && values.differential) throw new UserError('give --incremental or --differential, not both', { hint: `usage: ${USAGE}` })
+  if (values.base && !values.incremental && !values.differential) throw new UserError('--base goes with --incremental or --differential', { hint: `usage: ${USAGE}` })
+  const chain = values.incremental ? { type: 'incremental' as const, base: values.base } : values.differential ? { type: 'differential' as const, base: values.base } : undefined
+  if (values.full && (values['whole-server'] || values.format === 'sql')) throw new UserError('--full goes with a snapshot of the database (a whole-server or SQL dump is always written whole)', { hint: `usage: ${USAGE}` })
   if (values['whole-server'] && !values.physical) throw new UserError('--whole-server goes with --physical', { hint: `usage: ${USAGE}` })
   if (values.physical && values.format === 'sql') throw new UserError('--physical and --format sql do not go together', { hint: `usage: ${USAGE}` })
   const format = values.format ?? 'snapshot'
@@ -37,11 +46,17 @@ main(async () => {
   }
   // --physical: the database's InnoDB tables as their files; --whole-server: mariadb-backup of every database
   const { dir, manifest: m } = values['whole-server']
-    ? await dumpPhysical(cfg, rt, { name, force: !!values.force })
-    : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical })
+    ? await dumpPhysical(cfg, rt, { name, force: !!values.force, chain })
+    : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical, full: !!values.full })
   if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
+  await copyBinlogs(cfg, rt)
   const asFiles = m.tables.filter((t) => t.tablespace).length
   if (m.kind === 'tablespace' && asFiles < m.tables.length) info(`${asFiles} of ${m.tables.length} tables copied as their files, the others as rows`)
+  if (!values['whole-server']) {
+    const shared = m.tables.filter((t) => t.shared)
+    const sharedBytes = shared.reduce((a, t) => a + t.bytes, 0)
+    info(`${plural(m.tables.length - shared.length, 'table')} written, ${shared.length} shared${shared.length ? ` (${formatBytes(sharedBytes)} linked to earlier snapshots, not written again)` : ''}`)
+  }
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
   done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${count(m.tables.length, 'table')}, ${count(rows, 'row')}, ${count(m.storage.files, 'file')}, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)

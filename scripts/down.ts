@@ -1,6 +1,7 @@
 // down: stop the stack. Data is never removed: the volume (or local data directory) stays.
 // usage: make down
 // needs: nothing; stopping a stopped stack is fine.
+import { copyBinlogs } from '../lib/pitr/archive.ts'
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
@@ -13,6 +14,7 @@ main(async () => {
   const rt = await selectRuntime(cfg)
   if (rt.name === 'external') { info('external runtime: the server is not datakeep\'s to stop; nothing done'); return }
   const wasRunning = (await rt.state()).running
+  if (wasRunning) await copyBinlogs(cfg, rt) // they outlive the volume
   await rt.stop()
   const data = await rt.data()
   done(`${wasRunning ? 'stopped' : 'already stopped'}; the data stays in ${data.where}`)

@@ -1,6 +1,8 @@
 // docker_mysqld_volume_remove: hard reset. Removes the database's volume (or local data
 // directory); the next `make up` starts with an empty one.
 // usage: make down && make docker_mysqld_volume_remove    needs: the server stopped.
+import { archiveBinlogs, archiveFromDataDir } from '../lib/pitr/archive.ts'
+import { LocalRuntime } from '../lib/runtime/local.ts'
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
@@ -24,7 +26,12 @@ main(async () => {
       // the server is down, so a snapshot needs it up for a moment
       step('starting the server briefly for a safety snapshot of the volume')
       await rt.start()
-      try { await beforeDestructive(cfg, rt, { name: 'volume_remove', kind: 'reset', command: commandSummary() }, { confirm: values.confirm }) } finally { await rt.stop() }
+      try {
+        await beforeDestructive(cfg, rt, { name: 'volume_remove', kind: 'reset', command: commandSummary() }, { confirm: values.confirm })
+        await archiveBinlogs(cfg, rt) // the binary logs outlive the volume
+      } finally { await rt.stop() }
+    } else if (data.exists && rt instanceof LocalRuntime) {
+      await archiveFromDataDir(cfg, rt.paths.dataDir)
     }
     return rt.removeVolume()
   })

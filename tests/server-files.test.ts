@@ -8,7 +8,8 @@ import path from 'node:path'
 import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../lib/config.ts'
-import { crc32File } from '../lib/fs-util.ts'
+import { crc32File, sha256File } from '../lib/fs-util.ts'
+import { archiveBinlogs, archivedLogs, binlogArchive } from '../lib/pitr/archive.ts'
 import { targetArgv, type Target } from '../lib/run.ts'
 import { composeBase, composeEnv, CONTAINER_DATA_DIR, DockerRuntime } from '../lib/runtime/docker.ts'
 import { composeServerFiles, serverFileArgv } from '../lib/runtime/server-files.ts'
@@ -81,7 +82,8 @@ streamTest('fetch, put and remove move the exact bytes, in one exec each, and sa
     assert.ok(fs.readFileSync(path.join(data, 'stage/t.cfg')).equals(b))
     await files.remove('stage', ['t.ibd', 't.cfg', 'never-there.cfg'])
     assert.equal(fs.readdirSync(path.join(data, 'stage')), [])
-    assert.match(await errorOf(files.fetch('app', ['none.ibd'], to)), /^tar failed \(exit 2\): .*none\.ibd/)
+    const missing = await errorOf(files.fetch('app', ['none.ibd'], to))
+  assert.match(missing, /^tar failed \(exit 2\): .*none\.ibd/, missing)
     const lines = fs.readFileSync(log, 'utf8').trim().split('\n')
     const calls = lines.filter((l) => l.startsWith('compose '))
     assert.equal(calls, [
@@ -126,6 +128,26 @@ roundTrip('dump --physical and load with every file streamed through the stand-i
   assert.match(calls[1], /^compose exec -T -u mysql mysqld tar -C .*\/_dk_stage_[^ ]+ -xf - --no-same-owner$/)
   assert.match(calls[2], /^compose exec -T -u mysql mysqld rm -f -- .*\/_dk_stage_[^/]+\/\w+\.cfg /)
   assert.not.match(calls[2], /\.ibd/, 'an imported table keeps its file')
+})
+
+roundTrip('the closed binary logs leave the container in one tar stream, byte for byte, each with its sha256', async ({ stack }) => {
+  const log = path.join(stack.dir, 'shim-binlog.log')
+  const rt: Runtime = Object.create(stack.rt, { serverFiles: { value: composeServerFiles(shimTarget(log), stack.rt.paths.dataDir, 'mysql') } })
+  const copied = await archiveBinlogs(stack.cfg, rt)
+  assert.ok(copied.length >= 1, 'the logs closed by the flush are copied')
+  for (const a of archivedLogs(stack.cfg)) {
+    const original = (await sha256File(path.join(stack.rt.paths.dataDir, a.file))).sha256
+    assert.is(a.sha256, original, a.name)
+    assert.is((await sha256File(path.join(binlogArchive(stack.cfg), a.name))).sha256, original, a.name)
+  }
+  const calls = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('compose '))
+  assert.is(calls.length, 1, calls.join('\n'))
+  assert.match(calls[0], new RegExp(`^compose exec -T mysqld tar -C ${stack.rt.paths.dataDir} -cf - -- binlog\\.\\d{6}`))
+  // a second call copies only the log its own flush closed, nothing twice
+  const open = (await sql(stack, 'SHOW MASTER STATUS')).split('\t')[0]
+  const again = await archiveBinlogs(stack.cfg, rt)
+  assert.is(again.length, 1)
+  assert.ok(again[0].startsWith(`${open}-`), again[0])
 })
 
 roundTrip.run()

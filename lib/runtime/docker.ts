@@ -35,6 +35,7 @@ export function composeEnv(cfg: Config): Record<string, string> {
     MYSQL_USER: cfg.MYSQL_USER,
     MYSQL_PASSWORD: cfg.MYSQL_PASSWORD,
     MYSQL_ROOT_PASSWORD: cfg.MYSQL_ROOT_PASSWORD,
+    BINLOG_EXPIRE_DAYS: String(cfg.BINLOG_EXPIRE_DAYS),
     ELASTICSEARCH_IMAGE: cfg.ELASTICSEARCH_IMAGE,
     ELASTICSEARCH_PORT: String(cfg.ELASTICSEARCH_PORT),
     // compose reads a bind source without ./ as a volume name

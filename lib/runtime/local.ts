@@ -74,12 +74,18 @@ export function initArgv(bin: string, flavor: Flavor, dataDir: string, osUser: s
 }
 
 /** argv that runs the server on 127.0.0.1:port and the socket. */
-export function serverArgv(bin: string, p: LocalPaths, port: number, osUser: string | null): string[] {
+export function serverArgv(bin: string, p: LocalPaths, port: number, osUser: string | null, binlogExpireDays = 14, binaryLog = true): string[] {
   return [bin, `--defaults-file=${SERVER_CNF}`, `--datadir=${p.dataDir}`, `--socket=${p.socket}`,
     `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${p.pidFile}`, `--log-error=${p.logFile}`,
+    binaryLog ? binlogExpiryArg(binlogExpireDays) : '--skip-log-bin',
     // its own temp dir: a shared /tmp cleaned by someone else must not break a running server
     `--tmpdir=${p.runDir}`,
     ...(osUser ? [`--user=${osUser}`] : [])]
+}
+
+/** How long the server keeps its binary logs (datakeep.cnf turns them on); both runtimes pass it. */
+export function binlogExpiryArg(days: number): string {
+  return `--expire-logs-days=${days}`
 }
 
 async function portInUse(port: number): Promise<boolean> {
@@ -209,7 +215,7 @@ export class LocalRuntime implements Runtime {
     }
     fs.rmSync(this.paths.socket, { force: true })
     const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0
-    const child = spawnDetached(serverArgv(bin, this.paths, this.cfg.MYSQL_PORT, this.osUser()), logFile)
+    const child = spawnDetached(serverArgv(bin, this.paths, this.cfg.MYSQL_PORT, this.osUser(), this.cfg.BINLOG_EXPIRE_DAYS, this.cfg.BINARY_LOG), logFile)
     await this.waitUntilReady({ exited: child.exited, logStart })
     await this.ensureDatabase()
     if (created) {

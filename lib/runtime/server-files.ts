@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import * as tar from 'tar'
 import { failure } from '../errors.ts'
 import { crc32File, eachLimited } from '../fs-util.ts'
-import { run, spawnPipe, type Pipe, type Target } from '../run.ts'
+import { HOST, run, spawnPipe, type Pipe, type Target } from '../run.ts'
 
 export interface ServerFiles {
   /**
@@ -24,8 +24,8 @@ export interface ServerFiles {
 export interface FileSum { bytes: number; crc32: string }
 
 /**
- * The local runtime's: the kernel copies, two files at a time (a reflink where the filesystem has
- * them), while each crc32 is read from the source, which the caller holds unchanged (FLUSH TABLES
+ * The local runtime's: the kernel copies (cp, a reflink where the filesystem has them), while
+ * each crc32 is read from the source, two at a time, which the caller holds unchanged (FLUSH TABLES
  * ... FOR EXPORT): hashing costs no pass after the copy.
  */
 export function localServerFiles(dataDir: string): ServerFiles {
@@ -33,11 +33,13 @@ export function localServerFiles(dataDir: string): ServerFiles {
   return {
     async fetch(dir, names, to) {
       const out = new Map<string, FileSum>()
-      await eachLimited(names, 2, async (name) => {
-        const from = path.join(dataDir, dir, name)
-        const [, sum] = await Promise.all([fs.promises.copyFile(from, path.join(to, name), COPY), crc32File(from)])
-        out.set(name, sum)
-      })
+      // cp creates each copy with the process umask (the snapshot's modes) before any byte is in;
+      // node's copyFile would give it the server's mode (0660). The sums read the sources meanwhile.
+      await Promise.all([
+        run(HOST, ['cp', '--reflink=auto', '-n', '-t', to, '--', ...names.map((n) => path.join(dataDir, dir, n))]),
+        eachLimited(names, 2, async (name) => { out.set(name, await crc32File(path.join(dataDir, dir, name))) }),
+      ])
+      for (const n of names) if (!fs.existsSync(path.join(to, n))) throw failure(`copying ${n} from the server's data directory left no file`)
       return out
     },
     put: (from, names, dir) => eachLimited(names, 2, (name) => fs.promises.copyFile(path.join(from, name), path.join(dataDir, dir, name), COPY)),

@@ -89,7 +89,7 @@ function refuse(lock: LockInfo, file: string): never {
 function removeStale(file: string, seen: LockInfo | 'unreadable'): void {
   const guard = `${file}.takeover`
   let fd: number
-  try { fd = fs.openSync(guard, 'wx') } catch (e) {
+  try { fd = fs.openSync(guard, 'wx', 0o600) } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
     // a guard is held for milliseconds; an old one is left by a crash
     try { if (Date.now() - fs.statSync(guard).mtimeMs > 10_000) fs.unlinkSync(guard) } catch { /* gone */ }
@@ -120,7 +120,7 @@ export async function acquireLock(cfg: Config, command: string): Promise<Release
   const mine: LockInfo = { pid: process.pid, host: os.hostname(), command, started: new Date().toISOString() }
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx')
+      const fd = fs.openSync(file, 'wx', 0o600) // owner-only: it names the command and host
       try { fs.writeSync(fd, JSON.stringify(mine) + '\n') } catch (e) {
         fs.rmSync(file, { force: true }) // an empty lock would stop everyone for nothing
         throw e

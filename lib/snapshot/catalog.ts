@@ -5,19 +5,24 @@ import path from 'node:path'
 import type { Config } from '../config.ts'
 import { ident, serverVersion, withDb } from '../db.ts'
 import { onInterrupt } from '../errors.ts'
-import { dirSize, removeDir } from '../fs-util.ts'
+import { removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { checkFiles, namedAsFolder, readManifest } from './manifest.ts'
 import { isPhysical } from './physical.ts'
+import { basesOf, chainOf } from './physical-chain.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName } from './load.ts'
 import { requireSnapshot, SAFETY_DIR, snapshotNames, snapshotPath } from './names.ts'
 import { createTables } from './schema.ts'
+import { snapshotUsage } from './share.ts'
 import { restoreStorage } from './storage.ts'
 
 export interface SnapshotEntry {
   name: string
   created: string | null
+  /** Every file's size, shared ones included: what the folder holds. */
   bytes: number
+  /** What it added: files no older snapshot shares with it (share.ts). */
+  added: number
   tables: number | null
   rows: number | null
   serverVersion: string | null
@@ -27,6 +32,8 @@ export interface SnapshotEntry {
   /** A safety snapshot (_safety/...), taken before a destructive operation. */
   safety: boolean
   reserved: boolean
+  /** A whole-server snapshot's place in its chain: full, or incremental/differential on `base`. */
+  chain: { type: string; base: string | null } | null
   /** Why the manifest could not be read, if it could not. */
   error: string | null
 }
@@ -35,15 +42,19 @@ export interface SnapshotEntry {
 export function listSnapshots(cfg: Config): SnapshotEntry[] {
   const out = snapshotNames(cfg).map((name): SnapshotEntry => {
     const dir = snapshotPath(cfg, name)
-    const base = { name, bytes: dirSize(dir), init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
+    const base = { name, bytes: 0, added: 0, init: name === '_init', safety: name.startsWith(`${SAFETY_DIR}/`), reserved: name.startsWith('_') }
     try {
       const m = readManifest(dir)
-      return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, kind: m.kind, error: null }
+      return { ...base, created: m.created, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), serverVersion: m.engine.version, kind: m.kind,
+        chain: isPhysical(m) ? { type: chainOf(m).type, base: chainOf(m).base } : null, error: null }
     } catch (e) {
-      return { ...base, created: null, tables: null, rows: null, serverVersion: null, kind: null, error: (e as Error).message }
+      return { ...base, created: null, tables: null, rows: null, serverVersion: null, kind: null, chain: null, error: (e as Error).message }
     }
   })
-  return out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.name.localeCompare(b.name))
+  out.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.name.localeCompare(b.name))
+  const oldestFirst = [...out].reverse()
+  snapshotUsage(oldestFirst.map((s) => snapshotPath(cfg, s.name))).forEach((u, i) => Object.assign(oldestFirst[i], u))
+  return out
 }
 
 /** Checks the manifest and every file; `deep` also loads it into a scratch database and compares. */
@@ -80,9 +91,16 @@ export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: stri
   }
 }
 
-/** The snapshots `data_prune --keep N` removes: the oldest beyond N, never the tool's own. */
+/**
+ * The snapshots `data_prune --keep N` removes: the oldest beyond N, never the tool's own, and never
+ * a snapshot that a kept incremental or differential one builds on.
+ */
 export function prunePlan(cfg: Config, keep: number): SnapshotEntry[] {
-  return listSnapshots(cfg).filter((s) => !s.reserved).slice(keep)
+  const all = listSnapshots(cfg)
+  const own = all.filter((s) => !s.reserved)
+  const kept = [...all.filter((s) => s.reserved), ...own.slice(0, keep)].map((s) => s.name)
+  const needed = basesOf(cfg, kept)
+  return own.slice(keep).filter((s) => !needed.has(s.name))
 }
 
 export function removeSnapshot(cfg: Config, name: string): void {

@@ -24,6 +24,8 @@ export interface DumpTablesOptions {
   /** Rows per file (and per key range). */
   chunkRows?: number
   progress: Progress
+  /** CHECKSUM TABLE already read in the same snapshot (share.ts): not read a second time. */
+  checksums?: Map<string, string>
 }
 
 interface TableState {
@@ -86,7 +88,7 @@ export async function dumpTables(workers: Db[], database: string, tables: TableI
     // CHECKSUM TABLE reads the same consistent snapshot. A versioned table whose history cannot
     // be loaded back (transaction-id versioning) would not match it: no checksum.
     const checksum = st.info.versioned && !dump.history ? null
-      : String((await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(st.info.name)}`))[0].Checksum)
+      : opts.checksums?.get(st.info.name) ?? String((await query<{ Checksum: string | number | null }>(db, `CHECKSUM TABLE ${ident(database)}.${ident(st.info.name)}`))[0].Checksum)
     st.bar.done()
     results.push({ name: dump.table, rows: dump.rows, checksum, bytes: dump.files.reduce((a, f) => a + f.bytes, 0),
       files: dump.files, columns: dump.columns, loadColumns: dump.loadColumns, ...(dump.history ? { history: true } : {}) })

@@ -25,6 +25,9 @@ import { archiveStorage } from './storage.ts'
 import { dumpTables } from './dump-tables.ts'
 import { copyTablespaces, freezeTables, tablespaceAccess, transportable } from './tablespace.ts'
 import { baseTables } from './table-states.ts'
+import { binlogPosition } from '../pitr/position.ts'
+import { shareUnchanged } from './share.ts'
+import { withBackupUmask } from './private.ts'
 
 export const STORAGE_ARCHIVE = 'storage.tar.gz'
 
@@ -40,6 +43,8 @@ export interface DumpOptions {
   seedHash?: string
   /** data_dump --physical: InnoDB tables as their own files (tablespace.ts); the local runtime only. */
   physical?: boolean
+  /** data_dump --full: every table written anew, none shared with an existing snapshot (share.ts). */
+  full?: boolean
 }
 export interface DumpResult { dir: string; manifest: Manifest }
 
@@ -57,7 +62,7 @@ export async function gitState(dir: string): Promise<Manifest['git']> {
 
 /** Writes every file of the snapshot except the data and the archive, which stream in parallel. */
 function writeSchemaFiles(dir: string, schema: SchemaSnapshot, tables: ManifestTable[]): void {
-  fs.mkdirSync(path.join(dir, 'schema'), { recursive: true })
+  fs.mkdirSync(path.join(dir, 'schema')) // never recreates a folder Ctrl-C took away
   fs.writeFileSync(path.join(dir, 'schema/schema.json'), JSON.stringify(schema, null, 2) + '\n')
   fs.writeFileSync(path.join(dir, 'schema/tables.sql'), schemaSql(schema, 'tables'))
   fs.writeFileSync(path.join(dir, 'schema/post.sql'), schemaSql(schema, 'post'))
@@ -76,7 +81,8 @@ export async function dumpSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions):
   const exists = await withDb(rt.admin, (db) => databaseExists(db, database), { database: null })
   if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
   // a dump never races a load or another dump (inside a locked operation the lock is already ours)
-  return withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles }))
+  // owner-only (or group-readable) from the first byte: the files, zstd's, and the folder the server writes into
+  return withBackupUmask(cfg, () => withLock(cfg, commandSummary(), () => writeSnapshot(cfg, rt, opts, { t0, name, final, database, serverFiles })))
 }
 
 async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
@@ -88,7 +94,8 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   const removePartial = () => removeDir(partial)
   // Ctrl-C: the folder leaves its name at once (no rename into place can follow), and is deleted
   // once the statements writing its data files (INTO OUTFILE) have ended
-  const offInterrupt = onInterrupt(() => removeDir(partial, () => stopOwnStatements(rt.admin)))
+  let interrupted = false
+  const offInterrupt = onInterrupt(() => { interrupted = true; return removeDir(partial, () => stopOwnStatements(rt.admin)) })
   try {
     // a reader whose files the server writes alternates between the server's work and zstd's:
     // two per core keep both busy (measured at 3M rows on 2 cores: 4.6 s with 4, 5.0 s with 2)
@@ -100,12 +107,14 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       const version = (await query<{ v: string }>(db, 'SELECT VERSION() AS v'))[0].v
       // the counters of this moment prove later that nothing changed (only under the lock)
       const quiet = isLocked ? await quietMark(db, tables) : null
+      // the binary log position of this moment: point-in-time recovery replays from here
+      const binlog = isLocked ? await binlogPosition(db) : null
       // held from inside the global lock: the copied files show the readers' moment
       const ts = serverFiles && isLocked ? await transportable(db, database, tables) : new Set<string>()
       const frozen = ts.size ? await freezeTables(rt.admin, database, [...ts]) : null
-      return { schema, tables: tables.map((t) => ({ ...t, tablespace: ts.has(t.name) })), version, quiet, frozen }
+      return { schema, tables: tables.map((t) => ({ ...t, tablespace: ts.has(t.name) })), version, quiet, frozen, binlog }
     })
-    const { schema, tables, version, quiet, frozen } = locked
+    const { schema, tables, version, quiet, frozen, binlog } = locked
     const copying = frozen
       ? copyTablespaces(serverFiles!, database, frozen.tables, partial).finally(() => frozen.release())
       : Promise.resolve(new Map<string, TablespaceFile[]>())
@@ -116,7 +125,14 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
     const progress = startProgress(`dump ${name}`, tables.reduce((a, t) => a + t.estimate, 0))
     let results: ManifestTable[]
     try {
-      results = await dumpTables(readers.workers, database, tables, partial, { serverFiles: rt.sharesFiles, progress })
+      // unchanged tables first: links to an existing snapshot's files, decided in this snapshot
+      const { shared, checksums } = opts.full ? { shared: [], checksums: undefined }
+        : await shareUnchanged(cfg, readers.workers, { database, version, schema, tables, snapshotDir: partial, progress })
+      if (interrupted) throw failure('interrupted; the partial snapshot was removed')
+      const sharedNames = new Set(shared.map((t) => t.name))
+      const written = await dumpTables(readers.workers, database, tables.filter((t) => !sharedNames.has(t.name)), partial,
+        { serverFiles: rt.sharesFiles, progress, checksums })
+      results = [...written, ...shared].sort((a, b) => a.name.localeCompare(b.name))
     } finally {
       progress.stop()
       await readers.close()
@@ -153,9 +169,12 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
       storage: { files: storage.files, bytes: storage.bytes, treeHash: storage.treeHash, archive: STORAGE_ARCHIVE },
       files,
       ...(quiet ? { quiet } : {}),
+      ...(binlog ? { binlog } : {}),
       ...(opts.seedHash ? { seedHash: opts.seedHash } : {}),
     }
     writeManifest(partial, manifest)
+    // the cleanup runs while this goes on: once interrupted, nothing moves into place
+    if (interrupted) throw failure('interrupted; the partial snapshot was removed')
     replaceDir(partial, final)
     giveTo(invokingOwner(cfg), final) // the invoking user's, also under sudo
     return { dir: final, manifest }

@@ -7,6 +7,7 @@ import { crc32File, sha256File } from '../fs-util.ts'
 
 export { sha256File }
 import type { QuietMark } from './counters.ts'
+import type { BinlogPosition } from '../pitr/position.ts'
 import type { TableDump } from './table-data.ts'
 
 export const FORMAT = 'datakeep-snapshot'
@@ -29,6 +30,11 @@ export interface ManifestTable {
    * wrote), imported instead of loading rows; `files` is then empty (tablespace.ts).
    */
   tablespace?: { files: TablespaceFile[] }
+  /**
+   * The table was unchanged since snapshot `from`: its data files are hard links to (or copies of)
+   * that snapshot's, not dumped again (share.ts). Absent: written by this dump.
+   */
+  shared?: { from: string }
 }
 
 export interface TablespaceFile { file: string; bytes: number; crc32: string }
@@ -63,6 +69,8 @@ export interface Manifest {
   files: Record<string, FileSum>
   /** The server's write counters when it was taken (counters.ts): equal later, nothing changed since. */
   quiet?: QuietMark
+  /** The binary log file, position and GTID of the snapshot's consistent point (point-in-time recovery). */
+  binlog?: BinlogPosition
   /** _init only: sha256 of the migrations and seeders it was built from (initialize rebuilds it when they change). */
   seedHash?: string
   /** sha256 of this manifest without this field: an edited manifest is caught. */

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ownerTag, type Db } from '../db.ts'
-import { sha256File } from '../fs-util.ts'
+import { makeDataDir, sha256File } from '../fs-util.ts'
 import { HOST, run } from '../run.ts'
 import { inDumpSession, type TableQuery } from './table-data.ts'
 import { chunkFile, rewrap, sqlString, type DataFile } from './tsv.ts'
@@ -23,13 +23,16 @@ export class ServerCannotWrite extends Error {}
 /**
  * Writes the rows of `q` matching `where` as file number `chunk` of its table: the server writes
  * `<file>.tsv` beside the snapshot's data files, zstd compresses it, and the TSV is removed. No
- * file for no rows. Throws ServerCannotWrite when the server may not write there.
+ * file for no rows. Throws ServerCannotWrite when the server may not write there. The server's
+ * TSV is world-readable (it fchmods INTO OUTFILE files to 0644); it lives only inside the
+ * snapshot's partial folder, which is owner-only (0700) before the server writes, so no other
+ * account can reach it (a server running as another user cannot write there: rows then stream).
  */
 export async function outfileRows(db: Db, q: TableQuery, where: string | null, snapshotDir: string, chunk: number): Promise<DataFile[]> {
   const file = chunkFile(q.table, chunk)
   const abs = path.join(snapshotDir, file)
   const tsv = abs.replace(/\.zst$/, '')
-  fs.mkdirSync(path.dirname(abs), { recursive: true })
+  makeDataDir(path.dirname(abs))
   const sql = `${ownerTag()}${q.select} INTO OUTFILE ${sqlString(tsv)} CHARACTER SET binary `
     + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
     + `${q.from}${where ? ` WHERE ${where}` : ''}`
@@ -45,7 +48,9 @@ export async function outfileRows(db: Db, q: TableQuery, where: string | null, s
   try {
     if (rows === 0) return []
     const tmp = `${abs}.partial`
-    await run(HOST, ['zstd', '-q', '-1', '-T1', '-f', '-o', tmp, '--', tsv])
+    // to stdout, into a file this process creates under the snapshot's umask: zstd -o would give the
+    // compressed copy the mode of the server's file, which the server makes 0644 whatever its umask
+    await run(HOST, ['zstd', '-q', '-1', '-T1', '-c', '--', tsv], { stdoutFile: tmp })
     const { bytes, sha256 } = await sha256File(tmp)
     fs.renameSync(tmp, abs)
     return [{ file, rows, bytes, sha256 }]

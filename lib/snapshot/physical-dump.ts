@@ -25,8 +25,10 @@ import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type 
 import { checkName, partialPath, snapshotPath } from './names.ts'
 import { BACKUP_TOOL, backupArgv, hostToolVersion, listFiles, PHYSICAL_DIR, PHYSICAL_NOTE, physicalSupported,
   userDatabases, writeOptionsFile, type PhysicalManifest } from './physical.ts'
+import { chooseBase, readCheckpoints, type ChainInfo } from './physical-chain.ts'
 import { readSchema, schemaHash } from './schema.ts'
 import { archiveStorage } from './storage.ts'
+import { withBackupUmask } from './private.ts'
 
 export interface PhysicalDumpOptions {
   name: string
@@ -35,6 +37,8 @@ export interface PhysicalDumpOptions {
   reservedOk?: boolean
   /** mariadb-backup --parallel and the table readers (default DUMP_THREADS, else one per core, at most 4). */
   threads?: number
+  /** --incremental / --differential: the changes since a base snapshot only (physical-chain.ts). */
+  chain?: { type: 'incremental' | 'differential'; base?: string }
 }
 
 /**
@@ -96,7 +100,8 @@ export async function dumpPhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpO
     const again = await physicalSupported(cfg, rt)
     if (!again.ok) throw new UserError(`cannot take a physical snapshot: ${again.why}`)
   }
-  return withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database }))
+  // owner-only (or group-readable) from the first byte: mariadb-backup writes under this umask too
+  return withBackupUmask(cfg, () => withLock(cfg, commandSummary(), () => writePhysical(cfg, rt, opts, { t0, name, final, database })))
 }
 
 async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions,
@@ -121,11 +126,13 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
       throw failure('InnoDB did not reach a checkpoint within 60 s, so the copy could miss recently imported tables; nothing was written',
         'try again when the server is less busy, or restart it first (make down && make up)')
     }
+    const base = opts.chain ? chooseBase(cfg, opts.chain.type, opts.chain.base) : null
     const before = await readTables(rt, database, threads)
-    step(`physical backup of the server (mariadb-backup, ${threads} thread${threads === 1 ? '' : 's'})`)
+    step(`${opts.chain ? `${opts.chain.type} ` : ''}physical backup of the server (mariadb-backup, ${threads} thread${threads === 1 ? '' : 's'})${base ? ` since ${base.name}` : ''}`)
     // the tables are counted and checksummed (as of just before) while the files are copied
     const [copied, counted] = await Promise.allSettled([
-      run(HOST, backupArgv.backup({ optionsFile, targetDir: target, socket: paths.socket, dataDir: paths.dataDir, parallel: threads })),
+      run(HOST, backupArgv.backup({ optionsFile, targetDir: target, socket: paths.socket, dataDir: paths.dataDir, parallel: threads,
+        incrementalBase: base ? path.join(snapshotPath(cfg, base.name), PHYSICAL_DIR) : undefined })),
       before.states,
     ])
     fs.rmSync(optionsFile, { force: true })
@@ -135,7 +142,10 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     // did not move, or (they moved, maybe elsewhere) the tables read again, while it is prepared, are equal
     const quiet = await withDb(rt.admin, (db) => unchangedSince(db, before.quiet), { database: null })
     const after = quiet ? null : await rereadTables(rt, database, threads)
-    await run(HOST, backupArgv.prepare(target))
+    // a full copy is prepared now (loadable as it is); an incremental one stays deltas, prepared onto its chain at load
+    if (!base) await run(HOST, backupArgv.prepare(target))
+    const lsn = readCheckpoints(target)
+    const chain: ChainInfo = { type: opts.chain?.type ?? 'full', base: base?.name ?? null, ...lsn }
     fs.mkdirSync(path.join(partial, 'schema'))
     fs.writeFileSync(path.join(partial, 'schema/schema.json'), JSON.stringify(before.schema, null, 2) + '\n')
     const rels = listFiles(target)
@@ -172,6 +182,7 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
       physical: {
         tool: 'mariadb-backup', toolVersion: (await hostToolVersion(cfg)) ?? 'unknown',
         bytes: rels.reduce((a, r) => a + hashed[r].bytes, 0), files: rels.length, tablesExact: exactBy !== null, exactBy, databases: before.databases,
+        chain,
       },
     }
     // until manifest.ts widens `kind`, the writer takes the logical type; the hash covers every field

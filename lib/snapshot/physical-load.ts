@@ -13,9 +13,11 @@ import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { localPaths } from '../runtime/local.ts'
 import { commandSummary, withLock } from '../safety/lock.ts'
+import { archiveBinlogs } from '../pitr/archive.ts'
 import { cleanDebris } from './debris.ts'
 import { checkFiles, type Manifest } from './manifest.ts'
 import { backupArgv, isPhysical, listFiles, majorMinor, PHYSICAL_DIR, userDatabases, type PhysicalManifest } from './physical.ts'
+import { chainMembers, chainOf, prepareChain } from './physical-chain.ts'
 import { settleDataDir, unsettledAdvice } from './physical-swap.ts'
 import { restoreStorage } from './storage.ts'
 
@@ -103,9 +105,13 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
       hint: `a physical snapshot puts back the whole server; dump ${gone.length > 1 ? 'them' : 'it'} first (MYSQL_DATABASE=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,
     })
   }
+  // an incremental or differential snapshot loads with its chain: every member there, before anything changes
+  const members = chainOf(m).type === 'full' ? null : chainMembers(cfg, m.name, m)
   const threads = Math.max(2, cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()))
   return withLock(cfg, commandSummary(), async () => {
     await cleanDebris(cfg, rt)
+    // the data directory goes, its binary logs with it: copied first (point-in-time recovery)
+    await archiveBinlogs(cfg, rt).catch((e: Error) => warn(`the binary logs were not copied before the data directory is replaced (${e.message.split('\n')[0]})`))
     const { dataDir } = localPaths(cfg)
     for (const old of settleDataDir(dataDir).unsettled) warn(unsettledAdvice(dataDir, old))
     const partial = `${dataDir}.partial-${process.pid}-${Date.now()}`
@@ -119,12 +125,22 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
     try {
       step(`checking and copying physical snapshot ${m.name}`)
       // the copy goes beside the live folder, so checking while copying still changes nothing live
-      const [checked, copied] = await Promise.allSettled([checkPhysicalFiles(dir, m, threads), run(HOST, backupArgv.copy(path.join(dir, PHYSICAL_DIR), partial))])
-      if (checked.status === 'rejected') throw checked.reason
-      if (checked.value.length) {
-        throw failure(`snapshot "${m.name}" is damaged: ${checked.value.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
+      if (members) {
+        // a chain: every member checked, then prepared into the copy (full first, each incremental onto it)
+        for (const x of members) {
+          const problems = await checkPhysicalFiles(x.dir, x.m, threads)
+          if (problems.length) throw failure(`snapshot "${x.name}"${x.name === m.name ? '' : `, which "${m.name}" builds on,`} is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
+        }
+        step(`preparing the chain ${members.map((x) => x.name).join(' + ')}`)
+        await prepareChain(members, partial)
+      } else {
+        const [checked, copied] = await Promise.allSettled([checkPhysicalFiles(dir, m, threads), run(HOST, backupArgv.copy(path.join(dir, PHYSICAL_DIR), partial))])
+        if (checked.status === 'rejected') throw checked.reason
+        if (checked.value.length) {
+          throw failure(`snapshot "${m.name}" is damaged: ${checked.value.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
+        }
+        if (copied.status === 'rejected') throw copied.reason
       }
-      if (copied.status === 'rejected') throw copied.reason
       const flushed = flushToDisk(partial) // meanwhile the server restarts: only deleting the old folder waits for it
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       const removing = `${dataDir}.removing-${process.pid}-${Date.now()}`

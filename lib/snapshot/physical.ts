@@ -10,6 +10,7 @@ import { HOST, run, targetArgv, type Target } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { SERVER_CNF } from '../runtime/local.ts'
 import type { Manifest } from './manifest.ts'
+import type { ChainInfo } from './physical-chain.ts'
 import { TEMP_DB_PREFIX } from './names.ts'
 
 /** The folder of a physical snapshot that holds the prepared backup. */
@@ -38,6 +39,11 @@ export interface PhysicalInfo {
   exactBy: 'quiet' | 'reread' | null
   /** The server's databases (not its own, not datakeep's temporary ones): a load puts back exactly these. */
   databases: string[]
+  /**
+   * Its place in a chain (physical-chain.ts): `full` (prepared), or `incremental`/`differential`
+   * (unprepared deltas since `base`); the LSN range from xtrabackup_checkpoints. Absent before chains: full.
+   */
+  chain?: ChainInfo
 }
 
 /** A physical snapshot's manifest: the logical one's fields, `kind: 'physical'`, and what the copy is. */
@@ -84,9 +90,10 @@ export function writeOptionsFile(file: string, password: string): void {
 // --defaults-file must be the first option: mariadb-backup ignores it anywhere else.
 export const backupArgv = {
   /** Copies the running server's files to `targetDir` (which must not exist or be empty). */
-  backup: (o: { optionsFile: string; targetDir: string; socket: string; dataDir: string; parallel: number }) =>
+  backup: (o: { optionsFile: string; targetDir: string; socket: string; dataDir: string; parallel: number; incrementalBase?: string }) =>
     ['mariadb-backup', `--defaults-file=${o.optionsFile}`, '--backup', `--target-dir=${o.targetDir}`,
-      `--socket=${o.socket}`, '--user=root', `--datadir=${o.dataDir}`, `--parallel=${o.parallel}`],
+      `--socket=${o.socket}`, '--user=root', `--datadir=${o.dataDir}`, `--parallel=${o.parallel}`,
+      ...(o.incrementalBase ? [`--incremental-basedir=${o.incrementalBase}`] : [])],
   /** Applies the copied redo log: the folder becomes a data directory a server starts on. */
   prepare: (targetDir: string) =>
     // the settings the backup recorded, not the host's /etc/mysql

@@ -13,6 +13,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
 import { tempDbName } from './load.ts'
 import { backupRoot, checkName } from './names.ts'
+import { withBackupUmask } from './private.ts'
 import { dropPostData, readSchema } from './schema.ts'
 import { swapIn } from './swap.ts'
 
@@ -51,6 +52,11 @@ export function sqlLineFilter(opts: { confine: boolean }): Transform {
 }
 
 export async function dumpSqlFile(cfg: Config, rt: Runtime, opts: { name: string; gzip: boolean; force: boolean }): Promise<string> {
+  // owner-only (or group-readable) from the first byte, as every snapshot
+  return withBackupUmask(cfg, () => writeSqlFile(cfg, rt, opts))
+}
+
+async function writeSqlFile(cfg: Config, rt: Runtime, opts: { name: string; gzip: boolean; force: boolean }): Promise<string> {
   const name = checkName(opts.name)
   const file = path.join(backupRoot(cfg), `${name}.sql${opts.gzip ? '.gz' : ''}`)
   if (fs.existsSync(file) && !opts.force) {

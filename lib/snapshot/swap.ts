@@ -2,6 +2,8 @@
 // database's views, routines, triggers and events are recreated, and any failure puts back what was.
 import { databaseExists, ident, query, type Db } from '../db.ts'
 import { failure } from '../errors.ts'
+import { TEMP_DB_PREFIX } from './names.ts'
+import { repointReferences, tempMentions } from './references.ts'
 import { createPostData, dropPostData, readSchema, type SchemaSnapshot } from './schema.ts'
 
 async function tablesOf(db: Db, database: string): Promise<string[]> {
@@ -49,17 +51,33 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
     throw lockHint(e, live)
   }
   try {
+    await repointReferences(db, live)
     await createPostData(db, live, post)
     await db.query(`ALTER DATABASE ${ident(live)} CHARACTER SET ${opts.charset} COLLATE ${opts.collation}`)
+    await checkNoTempMentions(db, live)
   } catch (e) {
     // Put the old tables and objects back; the new tables go back to staging to be dropped.
     await dropPostData(db, live).catch(() => undefined)
-    if (forward.length) await db.query(renameAll(forward.map(([t, from, to]): [string, string, string] => [t, to, from])))
+    // in reverse order: the snapshot's tables leave before the old ones come back under the same names
+    if (forward.length) await db.query(renameAll(forward.map(([t, from, to]): [string, string, string] => [t, to, from]).reverse()))
+    await repointReferences(db, live)
     await createPostData(db, live, before)
     await db.query(`DROP DATABASE ${ident(oldDb)}`).catch(() => undefined)
     throw e
   }
   await db.query(`DROP DATABASE ${ident(oldDb)}`)
+}
+
+/**
+ * The invariant every load ends with, before its swap is final: nothing in the live database
+ * names one of the tool's temporary databases (all are dropped when the load ends).
+ */
+export async function checkNoTempMentions(db: Db, live: string): Promise<void> {
+  const found = await tempMentions(db, live)
+  if (found.length) {
+    throw failure(`the load would leave ${found.join(', ')} in ${live} pointing at a temporary database of datakeep; the live database was put back as it was`,
+      `databases named ${TEMP_DB_PREFIX}* are datakeep's own: rename any your objects use; otherwise report this with the snapshot's schema/schema.json`)
+  }
 }
 
 /** The table in the swap's old database that says what the swap was doing. */
@@ -87,6 +105,8 @@ export async function recoverSwap(db: Db, oldDb: string): Promise<string | null>
     : !(await tablesOf(db, j.stage)).includes(j.stageTables[0] ?? '')
   await db.query('SET SESSION foreign_key_checks = 0')
   await dropPostData(db, j.live)
+  // either way, keys and defaults the RENAME left on a temporary database point at the live one
+  await repointReferences(db, j.live)
   if (!renamed) {
     await createPostData(db, j.live, j.before)
     return `undid the interrupted swap of ${j.live}: its tables were not replaced; its views, routines, triggers and events are back`

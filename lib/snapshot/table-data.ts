@@ -6,6 +6,7 @@ import path from 'node:path'
 import type { Connection as CoreConnection } from 'mysql2'
 import { ident, query, type Db } from '../db.ts'
 import { failure } from '../errors.ts'
+import { makeDataDir } from '../fs-util.ts'
 import { rewrap, writeChunks, type ChunkOptions, type DataFile } from './tsv.ts'
 
 export type { DataFile } from './tsv.ts'
@@ -189,7 +190,7 @@ export function inDumpSession<T>(db: Db, fn: () => Promise<T>): Promise<T> {
  */
 export async function streamRows(db: Db, q: TableQuery, where: string | null, snapshotDir: string, opts: ChunkOptions = {}): Promise<DataFile[]> {
   const sql = `${q.select} ${q.from}${where ? ` WHERE ${where}` : ''}`
-  fs.mkdirSync(path.join(snapshotDir, 'data'), { recursive: true })
+  makeDataDir(path.join(snapshotDir, 'data'))
   try {
     return await inDumpSession(db, () => {
       const rows = core(db).query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: 128 })
@@ -215,5 +216,6 @@ export function tableDumpOf(q: TableQuery, files: DataFile[]): TableDump {
 export async function dumpTableData(db: Db, database: string, table: string, snapshotDir: string,
   opts: DumpOptions = {}): Promise<TableDump> {
   const q = await tableQuery(db, database, table, opts)
+  fs.mkdirSync(snapshotDir, { recursive: true }) // one table on its own: its folder is made here
   return tableDumpOf(q, await streamRows(db, q, null, snapshotDir, opts))
 }

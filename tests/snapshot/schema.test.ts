@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'
 import { createPostData, createTables, dropPostData, readSchema, schemaHash, schemaSql } from '../../lib/snapshot/schema.ts'
-import { sakilaSql, writeSakilaGeo } from '../support/sakila.ts'
+import { sakilaFiles } from '../support/sakila.ts'
 import { makeStack, type TestStack } from '../support/stack.ts'
 
 const FIXTURE = new URL('./schema-fixture.sql', import.meta.url)
@@ -26,11 +26,10 @@ const newName = (src: string) => `${src}_copy${++copies}`
 
 test.before(async () => {
   stack = await makeStack()
-  await client(sakilaSql('schema'))
-  await client(sakilaSql('data'))
-  const geo = await writeSakilaGeo()
-  for (const file of geo.files) await client(fs.readFileSync(file))
-  fs.rmSync(geo.dir, { recursive: true, force: true })
+  for (const f of [sakilaFiles('sakila'), sakilaFiles('sakila_geo')]) {
+    await client(fs.readFileSync(f.schema))
+    await client(fs.readFileSync(f.data))
+  }
   await client(fs.readFileSync(FIXTURE), ['--comments'])
   await client(Buffer.from(LATIN1_TRIGGER, 'latin1'))
 })

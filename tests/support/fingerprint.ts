@@ -3,9 +3,9 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import zlib from 'node:zlib'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'
+import { tempMentions } from '../../lib/snapshot/references.ts'
 import type { TestStack } from './stack.ts'
 
 export interface Fingerprint {
@@ -13,7 +13,14 @@ export interface Fingerprint {
   objects: Record<string, string>
 }
 
+/**
+ * The database's fingerprint. It also checks the invariant every load must keep (issue 18): no
+ * object names one of datakeep's temporary databases; every round trip that fingerprints the
+ * loaded database fails on a violation, naming the objects.
+ */
 export async function fingerprint(db: Db, database: string): Promise<Fingerprint> {
+  const stale = await tempMentions(db, database)
+  if (stale.length) throw new Error(`${database} names a temporary database of datakeep: ${stale.join(', ')}`)
   const fp: Fingerprint = { tables: {}, objects: {} }
   // SHOW CREATE VIEW names the database unless it is the connection's own
   await db.query(`USE ${ident(database)}`)
@@ -52,10 +59,9 @@ export async function fingerprint(db: Db, database: string): Promise<Fingerprint
   return fp
 }
 
-/** Runs an SQL file (`.gz`: decompressed on the way) through the stock `mariadb` client against the stack's server. */
+/** Runs an SQL file through the stock `mariadb` client against the stack's server. */
 export async function loadSqlFile(stack: TestStack, file: string, database?: string): Promise<void> {
-  const input = file.endsWith('.gz') ? fs.createReadStream(file).pipe(zlib.createGunzip()) : fs.createReadStream(file)
-  await run(HOST, ['mariadb', ...stack.rt.clientArgs(), ...(database ? [database] : [])], { env: stack.rt.clientEnv(), input })
+  await run(HOST, ['mariadb', ...stack.rt.clientArgs(), ...(database ? [database] : [])], { env: stack.rt.clientEnv(), input: fs.createReadStream(file) })
 }
 
 export async function sql(stack: TestStack, statement: string, database?: string): Promise<string> {

@@ -1,6 +1,6 @@
 // Real-service fixtures: a private MariaDB started through the local runtime's own code, in a
 // temp project folder on a free port; never the machine's shared server.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -16,7 +16,6 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const TSX_LOADER = path.join(REPO, 'node_modules/tsx/dist/loader.mjs')
 /** What make runs a script with (the bundle of scripts/<name>.ts): tests run the scripts as users do. */
 export const LAUNCHER = path.join(REPO, 'lib/launch.mjs')
-const REAPER = path.join(REPO, 'tests/support/reaper.mjs')
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,38 +30,15 @@ export async function freePort(): Promise<number> {
 
 /** Every folder tempDir made in this process; removed when it exits, whatever a test left there. */
 const made = new Set<string>()
-let reaper: ChildProcess | null = null
-
-/**
- * Servers (and any process) still running in this process's temp folders are killed and the folders
- * removed however the process ends: at its exit, on SIGINT/SIGTERM (exit 130/143), and after a
- * SIGKILL or crash by tests/support/reaper.mjs, a detached process that acts when our pipe to it
- * closes. Before, a suite that failed before it held its stack, or a killed test run, left its
- * mariadbd running on a deleted data directory.
- */
-function guardFolders(): void {
-  reaper = spawn(process.execPath, [REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
-  reaper.unref()
-  reaper.stdin!.on('error', () => undefined) // a reaper that died early: the exit handler still acts
-  ;(reaper.stdin as unknown as { unref?: () => void }).unref?.()
-  process.once('exit', () => {
-    if (made.size > 0) spawnSync(process.execPath, [REAPER, '--now', ...made], { stdio: 'ignore' })
-  })
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    // a script's main() (the benchmark) handles its own signals, then exits: the exit handler follows
-    process.on(signal, () => { if (process.listenerCount(signal) === 1) process.exit(code) })
-  }
-}
 
 /**
  * A new folder under the temp dir, removed at this process's exit (a test that ends early, or never
- * cleans up, leaves nothing behind: a stack's data directory is 150 MB), with what still runs in it.
+ * cleans up, leaves nothing behind: a stack's data directory is 150 MB).
  */
 export function tempDir(prefix = 'datakeep-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-  if (!reaper) guardFolders()
+  if (made.size === 0) process.once('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }) })
   made.add(dir)
-  reaper!.stdin!.write(`${dir}\n`)
   return dir
 }
 
@@ -98,8 +74,21 @@ export async function makeStack(opts: { start?: boolean; env?: Record<string, st
     stop: () => rt.stop(),
     destroy: async () => { await rt.stop(); fs.rmSync(dir, { recursive: true, force: true }) },
   }
+  watchServers(dir)
   if (opts.start !== false) await rt.start()
   return stack
+}
+
+/**
+ * A watchdog for a test project's servers: a small detached shell that, once this test process is
+ * gone however it ended (a failed suite, Ctrl-C, kill -9), kills every process still running on the
+ * project folder (its mariadbd, also one a script started), so none outlives its suite on a deleted
+ * data directory, then removes the folder (exit hooks do not run on a signal). The folder is a fresh
+ * temp path, so nothing else matches it.
+ */
+export function watchServers(dir: string): void {
+  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 0.5; done; pkill -KILL -f -- "$1/"; sleep 0.5; rm -rf -- "$1"'
+  spawn('sh', ['-c', script, String(process.pid), dir], { detached: true, stdio: 'ignore' }).unref()
 }
 
 export interface ScriptResult { code: number; stdout: string; stderr: string }
