@@ -125,8 +125,10 @@ t('--name "" gets the same message from data_dump and data_load', async ({ stack
 })
 
 t('Ctrl-C during a dump: no progress line after "interrupted; cleaning up"', async ({ stack }) => {
+  const seen: string[] = []
   for (let attempt = 0; attempt < 3; attempt++) {
-    const child = spawnScript(stack, 'data-dump', ['--name', `int${attempt}`])
+    // --full: every table written (unchanged ones would be shared with s1 in no time, nothing to interrupt)
+    const child = spawnScript(stack, 'data-dump', ['--name', `int${attempt}`, '--full'])
     let stderr = ''
     let sent = false
     child.stderr!.on('data', (d) => {
@@ -134,13 +136,14 @@ t('Ctrl-C during a dump: no progress line after "interrupted; cleaning up"', asy
       if (!sent && /^ {2}\S+: \d+ rows? /m.test(stderr)) { sent = true; child.kill('SIGINT') }
     })
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
+    seen.push(`exit ${code}: ${lastLine(stderr)}`)
     if (code !== 130) continue // the dump finished before the signal: try again
     const after = stderr.slice(stderr.indexOf('cleaning up'))
     assert.not.match(after, /^ {2}\S+: \d+ rows? /m, stderr)
     assert.match(lastLine(stderr), /^datakeep: interrupted \(SIGINT\)/)
     return
   }
-  assert.unreachable('no dump was interrupted in 3 tries')
+  assert.unreachable(`no dump was interrupted in 3 tries: ${seen.join(' | ')}`)
 })
 
 t('the fault suite\'s results live in this checkout, ignored by git, not a fixed file in /tmp', () => {
