@@ -103,7 +103,7 @@ data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyon
 	$(RUN) data-prune $(ARGS)
 
 .PHONY: undo
-undo: node_modules/.package-lock.json ## Restore the newest safety snapshot (the current state is kept, so undo can be undone)
+undo: node_modules/.package-lock.json ## Restore the state before the last destructive operation (the current state is kept: undo twice returns)
 	$(RUN) undo $(ARGS)
 
 .PHONY: check
@@ -125,6 +125,10 @@ bench_incremental: node_modules/.package-lock.json ## A snapshot after 1% of one
 .PHONY: bench
 bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (10-13 min on 2 cores; ARGS="--sizes 100000 --runs 1")
 	$(TSX) bench/run.ts $(ARGS)
+
+.PHONY: bench_postgres
+bench_postgres: node_modules/.package-lock.json ## Race the PostgreSQL data_dump/data_load against pg_dump -Fd -j2, pg_dump | zstd, pg_restore -j2 (ARGS="--sizes 300000 --runs 1")
+	$(TSX) bench/postgres.ts $(ARGS)
 
 .PHONY: reliability_report
 reliability_report: node_modules/.package-lock.json ## Write docs/reliability.md from the fault suite's results (after make test)

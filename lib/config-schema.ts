@@ -21,8 +21,10 @@ export const SCHEMA = {
     description: 'auto (docker when a Docker engine answers, else local), docker, local (a private server from the host binaries) or external (DATABASE_URL)' },
   APP_ENV: { section: 'Where the stack runs', default: 'development', kind: { type: 'enum', values: ['development', 'staging', 'production'] },
     description: 'development, staging or production; staging and production guard every destructive operation' },
+  DB_ENGINE: { section: 'Where the stack runs', default: 'mariadb', kind: { type: 'enum', values: ['mariadb', 'postgres'] },
+    description: 'mariadb (MariaDB or MySQL) or postgres; on the external runtime the scheme of DATABASE_URL decides' },
   DATABASE_URL: { section: 'Where the stack runs', default: '', kind: { type: 'url' }, secret: true,
-    description: 'external runtime only: mysql://user:password@host:port/database of a server that already runs' },
+    description: 'external runtime only: mysql://, mariadb://, postgres:// or postgresql://user:password@host:port/database of a server that already runs' },
 
   MYSQL_DATABASE: { section: 'Database', default: 'app', kind: { type: 'name' }, description: 'the application database (created when missing)' },
   MYSQL_USER: { section: 'Database', default: 'app', kind: { type: 'name' }, description: 'the application user (created when missing, with all rights on the database)' },
@@ -30,6 +32,15 @@ export const SCHEMA = {
   MYSQL_ROOT_PASSWORD: { section: 'Database', default: 'root', kind: str, secret: true, description: "the server's root password (local and docker runtimes; datakeep works as root)" },
   MYSQL_HOST: { section: 'Database', default: '127.0.0.1', kind: str, description: 'the address the server is reached on from this machine' },
   MYSQL_PORT: { section: 'Database', default: '3307', kind: { type: 'port' }, description: 'the port the server listens on (local) or is published on, bound to 127.0.0.1 (docker)' },
+
+  POSTGRES_DB: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'app', kind: { type: 'name' }, description: 'the application database (created when missing, owned by POSTGRES_USER)' },
+  POSTGRES_USER: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'app', kind: { type: 'name' }, description: 'the application role (created when missing; owns the database)' },
+  POSTGRES_PASSWORD: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'app', kind: str, secret: true, description: "the application role's password" },
+  POSTGRES_PORT: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: '5433', kind: { type: 'port' }, description: 'the port the server listens on (local) or is published on, bound to 127.0.0.1 (docker)' },
+  POSTGRES_IMAGE: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'postgres:15', kind: str, description: 'docker runtime: the server image (official image, pinned major)' },
+  POSTGRES_VOLUME: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'datakeep_postgres', kind: { type: 'name' }, description: 'docker runtime: the external named volume that holds the cluster; never removed by make down' },
+  POSTGRES_DATA_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'data/postgres', kind: str, description: "local runtime: the private cluster's data directory (the local runtime's volume)" },
+  POSTGRES_BIN_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: '', kind: str, description: 'local runtime: the folder of initdb, postgres, pg_dump, psql (empty: the newest /usr/lib/postgresql/<version>/bin, else PATH)' },
 
   DATA_BACKUP_DIRNAME: { section: 'Data on disk', default: 'data/backups', kind: str, description: 'folder of snapshots, one folder per snapshot name' },
   BACKUP_GROUP_READ: { section: 'Data on disk', default: 'false', kind: bool, description: "snapshots readable by the owner's group too (folders 0750, files 0640); otherwise owner-only (0700/0600)" },

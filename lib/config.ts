@@ -55,9 +55,9 @@ function parseValue(key: Key, raw: string): { value?: unknown; error?: string } 
       if (raw === '') return { value: raw }
       try {
         const u = new URL(raw)
-        if (!['mysql:', 'mariadb:'].includes(u.protocol)) return { error: `${key} must start with mysql:// or mariadb://` }
+        if (!['mysql:', 'mariadb:', 'postgres:', 'postgresql:'].includes(u.protocol)) return { error: `${key} must start with mysql://, mariadb://, postgres:// or postgresql://` }
         return { value: raw }
-      } catch { return { error: `${key} is not a URL (mysql://user:password@host:port/database)` } }
+      } catch { return { error: `${key} is not a URL (mysql:// or postgres://user:password@host:port/database)` } }
   }
 }
 

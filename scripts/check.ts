@@ -3,11 +3,11 @@
 // usage: make check [ARGS="--json"]   needs: nothing (a stopped server is reported, exit 1).
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
-import { checkStack, formatAge } from '../lib/deploy.ts'
+import { formatAge } from '../lib/deploy.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { failure, main } from '../lib/errors.ts'
 import { describeMarker } from '../lib/initialize/marker.ts'
 import { count, done, formatBytes, result, table, warn } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
 import { looseSnapshots } from '../lib/snapshot/private.ts'
 import { describeTables } from '../lib/stack.ts'
 
@@ -16,7 +16,7 @@ main(async () => {
   const cfg = loadConfig()
   // a snapshot other accounts can read (an older version's, one copied in by hand): one line each
   for (const w of looseSnapshots(cfg)) warn(w)
-  const r = await checkStack(cfg, await selectRuntime(cfg))
+  const r = await (await selectEngine(cfg)).check()
   if (values.json) {
     result(JSON.stringify({ ok: r.problems.length === 0, ...r }, null, 2))
   } else {

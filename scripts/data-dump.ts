@@ -6,12 +6,8 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { count, done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { copyBinlogs } from '../lib/pitr/archive.ts'
-import { dumpSnapshot } from '../lib/snapshot/dump.ts'
-import { dumpPhysical } from '../lib/snapshot/physical-dump.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { defaultName } from '../lib/snapshot/names.ts'
-import { dumpSqlFile } from '../lib/snapshot/sql-file.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 const USAGE = 'make data_dump [ARGS="--name <name> [--force] [--full] [--physical [--whole-server [--incremental | --differential] [--base <name>]] | --format sql [--gzip]]"]'
@@ -35,21 +31,19 @@ main(async () => {
   if (!['snapshot', 'sql'].includes(format)) throw new UserError(`unknown --format ${JSON.stringify(format)}: snapshot or sql`, { hint: `usage: ${USAGE}` })
   if (values.gzip && format !== 'sql') throw new UserError('--gzip goes with --format sql (snapshots are always compressed)', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
   const name = values.name ?? defaultName()
   const t0 = Date.now()
   if (format === 'sql') {
-    const file = await withLock(cfg, commandSummary(), () => dumpSqlFile(cfg, rt, { name, gzip: !!values.gzip, force: !!values.force }))
-    done(`wrote ${file} (${formatSeconds(Date.now() - t0)}); restore with: mariadb <database> < ${values.gzip ? '<(gunzip -c ' + file + ')' : file}`)
+    const { file, restoreCommand } = await withLock(cfg, commandSummary(), () => engine.dumpSql({ name, gzip: !!values.gzip, force: !!values.force }))
+    done(`wrote ${file} (${formatSeconds(Date.now() - t0)}); restore with: ${restoreCommand}`)
     result(file)
     return
   }
   // --physical: the database's InnoDB tables as their files; --whole-server: mariadb-backup of every database
-  const { dir, manifest: m } = values['whole-server']
-    ? await dumpPhysical(cfg, rt, { name, force: !!values.force, chain })
-    : await dumpSnapshot(cfg, rt, { name, force: !!values.force, physical: !!values.physical, full: !!values.full })
+  const { dir, manifest: m } = await engine.dump({ name, force: !!values.force, physical: !!values.physical, wholeServer: !!values['whole-server'], full: !!values.full, chain })
   if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
-  await copyBinlogs(cfg, rt)
+  await engine.copyLogs()
   const asFiles = m.tables.filter((t) => t.tablespace).length
   if (m.kind === 'tablespace' && asFiles < m.tables.length) info(`${asFiles} of ${m.tables.length} tables copied as their files, the others as rows`)
   if (!values['whole-server']) {

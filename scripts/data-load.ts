@@ -5,25 +5,19 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
-import { afterLoad } from '../lib/initialize/after-load.ts'
-import { recordLoad } from '../lib/initialize/marker.ts'
+import { selectEngine } from '../lib/engines/index.ts'
+import type { Recovery } from '../lib/engines/types.ts'
 import { done, formatSeconds, info } from '../lib/log.ts'
-import { archiveBinlogs } from '../lib/pitr/archive.ts'
-import { describeTarget, parseUntil, prepareRecovery, replayInto, type RecoveryTarget, type ReplayPlan } from '../lib/pitr/recover.ts'
-import { refuseNewerSchema } from '../lib/migrate/index.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { parseUntil, type RecoveryTarget } from '../lib/pitr/recover.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
-import { loadSnapshot, openSnapshot } from '../lib/snapshot/load.ts'
 import { requireSnapshot } from '../lib/snapshot/names.ts'
-import { importSqlFile } from '../lib/snapshot/sql-file.ts'
 
-const USAGE = 'make data_load ARGS="--name <name> [--until \'YYYY-MM-DD HH:MM:SS\' | --until-gtid <gtid> | --before-gtid <gtid>]" or ARGS="--file dump.sql[.gz|.zst]" [--confirm=<database>] [--no-safety]'
+const USAGE = 'make data_load ARGS="--name <name> [--until \'YYYY-MM-DD HH:MM:SS\' | --until-gtid <gtid> | --before-gtid <gtid>] [--no-owner]" or ARGS="--file dump.sql[.gz|.zst]" [--confirm=<database>] [--no-safety]'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     name: { type: 'string' }, file: { type: 'string' }, confirm: { type: 'string' }, 'no-safety': { type: 'boolean' },
-    until: { type: 'string' }, 'until-gtid': { type: 'string' }, 'before-gtid': { type: 'string' },
+    until: { type: 'string' }, 'until-gtid': { type: 'string' }, 'before-gtid': { type: 'string' }, 'no-owner': { type: 'boolean' },
   }, USAGE)
   const targets = [values.until, values['until-gtid'], values['before-gtid']].filter((v) => v !== undefined)
   if (targets.length > 1) throw new UserError('give one of --until, --until-gtid and --before-gtid', { hint: `usage: ${USAGE}` })
@@ -33,35 +27,27 @@ main(async () => {
       : values['before-gtid'] !== undefined ? { beforeGtid: values['before-gtid'] } : null
   if (values.name && values.file) throw new UserError('give --name or --file, not both', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
   if (!values.file) requireSnapshot(cfg, values.name, 'data_load')
   await withLock(cfg, commandSummary(), async () => {
     // recovery: the snapshot whole and every binary log to the target present, before anything changes
-    let plan: ReplayPlan | null = null
+    let recovery: Recovery | null = null
     if (target) {
-      await archiveBinlogs(cfg, rt)
-      const { manifest } = await openSnapshot(cfg, values.name, 'data_load')
-      plan = await prepareRecovery(cfg, manifest, target, rt.admin.database)
-      info(`recovery ${describeTarget(target)}: snapshot ${manifest.name}, then ${plan.events.length} transaction${plan.events.length === 1 ? '' : 's'} of ${rt.admin.database} from ${plan.chain.files.length} binary log${plan.chain.files.length === 1 ? '' : 's'}`)
+      recovery = await engine.planRecovery(values.name!, target)
+      info(recovery.summary)
     }
-    await beforeDestructive(cfg, rt, { name: 'data_load', kind: 'replace', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
+    await engine.protect({ op: { name: 'data_load', kind: 'replace', command: commandSummary() }, confirm: values.confirm, noSafety: values['no-safety'] })
     if (values.file) {
-      const r = await importSqlFile(cfg, rt, values.file)
-      await recordLoad(rt, { file: values.file }, r.tables)
-      await afterLoad(cfg, rt)
+      const r = await engine.importSql(values.file)
+      await engine.afterLoad()
       done(`imported ${values.file} into ${rt.admin.database}: ${r.tables} tables in ${formatSeconds(r.ms)}`)
       return
     }
-    const r = await loadSnapshot(cfg, rt, values.name, {
-      beforeSwap: async (stage) => {
-        if (plan) await replayInto(rt, plan, rt.admin.database, stage)
-        await refuseNewerSchema(cfg, rt, stage)
-      },
-    })
-    await recordLoad(rt, { snapshot: r.name }, r.tables)
-    await afterLoad(cfg, rt)
-    if (plan) {
-      done(`recovered ${rt.admin.database} to ${plan.reached}: snapshot ${r.name} (${r.tables} tables, ${r.rows} rows) + ${plan.events.length} events replayed, ${r.files} files, in ${formatSeconds(r.ms)}`)
+    const r = await engine.load(values.name, { noOwner: values['no-owner'], recovery })
+    await engine.afterLoad()
+    if (recovery) {
+      done(`recovered ${rt.admin.database} to ${recovery.reached()}: snapshot ${r.name} (${r.tables} tables, ${r.rows} rows) + ${recovery.events} events replayed, ${r.files} files, in ${formatSeconds(r.ms)}`)
       return
     }
     done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${r.tables} tables, ${r.rows} rows, ${r.files} files, verified, in ${formatSeconds(r.ms)}`)

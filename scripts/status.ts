@@ -2,18 +2,18 @@
 // connect (never a password: where it is set), the database's tables with row counts.
 // usage: make status [ARGS="--json"]   needs: nothing (reports a stopped server as down).
 import { parseFlags } from '../lib/args.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { loadConfig } from '../lib/config.ts'
 import { connectInfo, connectLines } from '../lib/connect-info.ts'
 import { main } from '../lib/errors.ts'
 import { formatBytes, result, table } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { describeTables, stackStatus } from '../lib/stack.ts'
+import { describeTables } from '../lib/stack.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make status [ARGS="--json"]')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
-  const s = { ...await stackStatus(rt), connect: connectInfo(cfg, rt) }
+  const engine = await selectEngine(cfg)
+  const s = { ...await engine.status(), connect: connectInfo(cfg, engine.runtime) }
   if (values.json) { result(JSON.stringify(s, null, 2)); return }
   const lines = [
     `runtime:   ${s.runtime}`,

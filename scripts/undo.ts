@@ -1,4 +1,5 @@
-// undo: restore the newest safety snapshot (taking one of the current state first, so undo can be undone).
+// undo: restore the state before the last destructive operation (the undo journal's record), taking a
+// safety snapshot of the current state first, so undo can be undone.
 // usage: make undo [ARGS="--confirm=<db>"]
 // needs: the server running.
 import { parseFlags } from '../lib/args.ts'
@@ -19,7 +20,7 @@ main(async () => {
   await withLock(cfg, commandSummary(), async () => {
     const r = await undo(cfg, rt)
     await afterLoad(cfg, rt)
-    done(`restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
+    done(`undid ${r.undone.operation}: restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
       + (r.kept ? `; the state before the undo is in ${r.kept} (make undo again to return to it)` : ''))
   })
 })

@@ -88,11 +88,12 @@ test('a bad value in .env says it came from .env', () => {
   assert.match(e.message, 'START_TIMEOUT="soon" is not a whole number (1-3600) (from .env)')
 })
 
-test('the external runtime needs DATABASE_URL, and it must be mysql://', () => {
+test('the external runtime needs DATABASE_URL, and it must be mysql:// or postgres://', () => {
   let e = errorOf(() => loadConfig({ env: { DATAKEEP_RUNTIME: 'external' }, projectDir: project() }))
   assert.match(e.message, 'DATAKEEP_RUNTIME=external needs DATABASE_URL')
-  e = errorOf(() => loadConfig({ env: { DATABASE_URL: 'postgres://a@b/c' }, projectDir: project() }))
-  assert.match(e.message, 'DATABASE_URL must start with mysql://')
+  e = errorOf(() => loadConfig({ env: { DATABASE_URL: 'http://a@b/c' }, projectDir: project() }))
+  assert.match(e.message, 'DATABASE_URL must start with mysql://, mariadb://, postgres:// or postgresql://')
+  assert.equal(loadConfig({ env: { DATABASE_URL: 'postgresql://a@b/c' }, projectDir: project() }).DATABASE_URL, 'postgresql://a@b/c')
 })
 
 test('.env.example lists every key with its description, and matches the schema', () => {

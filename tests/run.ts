@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parse } from 'uvu/parse'
 import { run } from 'uvu/run'
+import { findPgBinDir, pgBinDirs, pgInstallPlan } from '../lib/engines/postgres/bin.ts'
 import { findServerBinary, installPlan, serverSearchDirs } from '../lib/runtime/local.ts'
 import { run as runCommand, HOST } from '../lib/run.ts'
 
@@ -25,7 +26,21 @@ async function ensureServerBinaries(): Promise<void> {
   for (const argv of plan.argv) await runCommand(HOST, argv, { env: { DEBIAN_FRONTEND: 'noninteractive' } })
 }
 
+/** The PostgreSQL suites (tests/engines/) start their own cluster from the host's binaries: installed, or one clear failure. */
+async function ensurePostgres(): Promise<void> {
+  if (findPgBinDir(pgBinDirs({ configured: '', pathVar: process.env.PATH ?? '' }), ['initdb', 'postgres', 'pg_dump', 'psql'])) return
+  const plan = pgInstallPlan({ isRoot: process.getuid?.() === 0, hasApt: fs.existsSync('/usr/bin/apt-get') })
+  if (plan.action === 'tell') {
+    console.error(`the tests need PostgreSQL's server and client; to fix: ${plan.command}`)
+    console.log('0 passed, 1 failed')
+    process.exit(1)
+  }
+  console.error('installing postgresql and postgresql-client (the PostgreSQL suites start their own cluster from them)')
+  for (const argv of plan.argv) await runCommand(HOST, argv, { env: { DEBIAN_FRONTEND: 'noninteractive' } })
+}
+
 await ensureServerBinaries()
+await ensurePostgres()
 const { suites } = await parse(root, /\.test\.ts$/, { cwd: root })
 const chosen = suites.filter((s) => !pattern || s.name.includes(pattern))
 if (chosen.length === 0) {

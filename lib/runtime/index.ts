@@ -1,5 +1,7 @@
 // Picks the runtime DATAKEEP_RUNTIME names (auto: docker when an engine answers, else local).
 import type { Config } from '../config.ts'
+import { engineName } from '../engines/name.ts'
+import { UserError } from '../errors.ts'
 import { debug } from '../log.ts'
 import { DockerRuntime, dockerEngineAnswers } from './docker.ts'
 import { ExternalRuntime } from './external.ts'
@@ -8,7 +10,13 @@ import type { Runtime } from './types.ts'
 
 export type { Runtime } from './types.ts'
 
+/** The MariaDB runtimes. Commands ported to the engine seam get theirs from selectEngine (lib/engines/). */
 export async function selectRuntime(cfg: Config): Promise<Runtime> {
+  if (engineName(cfg) === 'postgres') {
+    throw new UserError('this command does not run on PostgreSQL yet (DB_ENGINE=postgres): up, down, status, check, data_dump, data_load and the volume targets do', {
+      hint: 'run it with DB_ENGINE=mariadb, or use one of those',
+    })
+  }
   let name = cfg.DATAKEEP_RUNTIME
   if (name === 'auto') {
     name = (await dockerEngineAnswers()) ? 'docker' : 'local'

@@ -1,19 +1,41 @@
-// undo: restore the newest safety snapshot, after taking one of the current state (so undo can be undone).
+// undo: restore the state before the last destructive operation, as the undo journal recorded it
+// (the safety snapshot it took, or the existing snapshot that already held that state). The
+// current state is kept first and the undo recorded, so undo twice returns to where it started.
+import fs from 'node:fs'
 import type { Config } from '../config.ts'
-import { UserError } from '../errors.ts'
+import { UserError, failure } from '../errors.ts'
+import { info } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { loadSnapshot, type LoadResult } from '../snapshot/load.ts'
-import { ensureSafetySnapshot, newestSafety } from './snapshot.ts'
+import { snapshotPath } from '../snapshot/names.ts'
+import { lastOperation, recordOperation, type JournalEntry } from './journal.ts'
+import { ensureSafetySnapshot } from './snapshot.ts'
 
-export async function undo(cfg: Config, rt: Runtime, opts: { noSafety?: boolean } = {}): Promise<{ restored: string; kept: string | null; load: LoadResult }> {
-  const target = newestSafety(cfg)
-  if (!target) {
-    throw new UserError('there is nothing to undo: no safety snapshots yet', {
-      hint: 'safety snapshots are taken before data_load, seed_data, initialize INIT_CLEAN/INIT_LOAD and the other destructive operations',
+export interface UndoResult { restored: string; undone: JournalEntry; kept: string | null; load: LoadResult }
+
+export async function undo(cfg: Config, rt: Runtime, opts: { noSafety?: boolean } = {}): Promise<UndoResult> {
+  const last = lastOperation(cfg)
+  if (!last) {
+    throw new UserError('there is nothing to undo: no destructive operation is recorded', {
+      hint: 'undo returns to the state before data_load, seed_data, fixtures_load, rollback, initialize INIT_CLEAN/INIT_LOAD or a volume removal',
     })
   }
+  const what = `${last.operation} at ${last.at.replace('T', ' ').slice(0, 19)} UTC`
+  if (!last.before) {
+    throw new UserError(`cannot undo ${what}: no snapshot holds the state before it (${last.reason}); nothing was changed`, {
+      hint: 'pick a snapshot to load instead: make data_list, then make data_load ARGS="--name <name>"',
+    })
+  }
+  if (!fs.existsSync(snapshotPath(cfg, last.before))) {
+    throw failure(`cannot undo ${what}: snapshot ${last.before}, which held the state before it, no longer exists; nothing was changed`,
+      'pick a snapshot to load instead: make data_list, then make data_load ARGS="--name <name>"')
+  }
+  info(`undo: restoring ${last.before}, the state before ${what}`)
   // always a new one (never a reused match), so the next undo comes back here
   const kept = await ensureSafetySnapshot(cfg, rt, 'undo', { skip: opts.noSafety, reuse: false })
-  const load = await loadSnapshot(cfg, rt, target)
-  return { restored: target, kept: kept.snapshot, load }
+  const at = new Date().toISOString()
+  const load = await loadSnapshot(cfg, rt, last.before)
+  // recorded once it took effect: a failed undo changed nothing, and the next one still means the same
+  recordOperation(cfg, { operation: 'undo', command: 'make undo', at, before: kept.snapshot, reason: kept.reason })
+  return { restored: last.before, undone: last, kept: kept.snapshot, load }
 }

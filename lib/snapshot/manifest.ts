@@ -58,7 +58,7 @@ export interface Manifest {
   kind: 'logical' | 'tablespace' | 'physical'
   created: string
   datakeepVersion: string
-  engine: { flavor: 'mariadb' | 'mysql'; version: string }
+  engine: { flavor: 'mariadb' | 'mysql' | 'postgres'; version: string }
   database: { name: string; charset: string; collation: string }
   git: { commit: string | null; dirty: boolean | null }
   schemaHash: string

@@ -1,0 +1,48 @@
+// What an interrupted PostgreSQL run leaves: side and old databases with the tool's prefix (their
+// process gone), a live database left refusing connections by a swap cut short, partial folders.
+import type { Config } from '../../config.ts'
+import { isProcessAlive } from '../../fs-util.ts'
+import { warn } from '../../log.ts'
+import type { Runtime } from '../../runtime/types.ts'
+import { cleanDebris } from '../../snapshot/debris.ts'
+import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
+import { dropTempDatabase, pgQuery, qi, withPg } from './db.ts'
+
+/** `_dk_<kind>_<pid>_<time>` names whose process is gone. */
+export function deadTempDatabases(names: string[], alive = isProcessAlive): string[] {
+  return names.filter((n) => {
+    const m = /^_dk_[a-z]+_(\d+)_/.exec(n)
+    return m !== null && !alive(Number(m[1]))
+  }).sort()
+}
+
+export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]> {
+  const files = await cleanDebris(cfg, null) // the engine-neutral part: folders and storage staging
+  const dbs = await withPg(rt.admin, async (c) => {
+    // a swap killed between refusing connections and the rename leaves the live database closed
+    const live = rt.admin.database
+    const closed = await pgQuery(c, 'SELECT 1 FROM pg_database WHERE datname = $1 AND NOT datallowconn', [live])
+    if (closed.length && !(await swapRunning(c))) {
+      await c.query(`ALTER DATABASE ${qi(live)} WITH ALLOW_CONNECTIONS true`)
+      warn(`database ${live} refused connections after an interrupted swap; it accepts them again`)
+    }
+    const rows = await pgQuery<{ name: string }>(c, 'SELECT datname AS name FROM pg_database WHERE starts_with(datname, $1)', [TEMP_DB_PREFIX])
+    const dead = deadTempDatabases(rows.map((r) => r.name))
+    for (const n of dead) {
+      await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [n])
+      await dropTempDatabase(c, n)
+    }
+    // the confined import's roles (sql-file.ts), once their databases are gone
+    const roles = deadTempDatabases((await pgQuery<{ name: string }>(c, 'SELECT rolname AS name FROM pg_roles WHERE starts_with(rolname, $1)', [TEMP_DB_PREFIX])).map((r) => r.name))
+    for (const r of roles) await c.query(`DROP ROLE IF EXISTS ${qi(r)}`)
+    return [...dead.map((n) => `database ${n}`), ...roles.map((r) => `role ${r}`)]
+  }, { database: null })
+  for (const d of dbs) warn(`removed debris of an interrupted run: ${d}`)
+  return [...files, ...dbs]
+}
+
+/** Another living datakeep process holds a side database: its swap may be under way. */
+async function swapRunning(c: Parameters<typeof pgQuery>[0]): Promise<boolean> {
+  const rows = await pgQuery<{ name: string }>(c, 'SELECT datname AS name FROM pg_database WHERE starts_with(datname, $1)', [TEMP_DB_PREFIX])
+  return rows.some((r) => { const m = /^_dk_[a-z]+_(\d+)_/.exec(r.name); return m !== null && Number(m[1]) !== process.pid && isProcessAlive(Number(m[1])) })
+}

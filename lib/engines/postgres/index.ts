@@ -1,0 +1,99 @@
+// The PostgreSQL engine: a private cluster (local) or a server at DATABASE_URL (external);
+// snapshots through one exported snapshot and COPY, loads through a side database and a rename.
+import type { Config } from '../../config.ts'
+import { UserError } from '../../errors.ts'
+import { info, step } from '../../log.ts'
+import type { Runtime } from '../../runtime/types.ts'
+import { guardDestructive } from '../../safety/guard.ts'
+import { pruneSafety } from '../../safety/snapshot.ts'
+import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
+import fs from 'node:fs'
+import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
+import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
+import { cleanPgDebris } from './debris.ts'
+import { pgDumpSnapshot } from './dump.ts'
+import { dockerEngineAnswers } from '../../runtime/docker.ts'
+import { PgDockerRuntime } from './docker.ts'
+import { PgExternalRuntime } from './external.ts'
+import { pgCheck, pgInspect, pgStatus, relations } from './inspect.ts'
+import { pgLoadSnapshot, pgVerifyDeep } from './load.ts'
+import { PgLocalRuntime } from './local.ts'
+import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
+import { copyDigest } from './copy.ts'
+import { readPgSchema } from './dump.ts'
+
+export async function postgresRuntime(cfg: Config): Promise<Runtime> {
+  let name = cfg.DATAKEEP_RUNTIME
+  if (name === 'auto') name = (await dockerEngineAnswers()) ? 'docker' : 'local'
+  if (name === 'external') return new PgExternalRuntime(cfg)
+  if (name === 'docker') return new PgDockerRuntime(cfg)
+  return new PgLocalRuntime(cfg)
+}
+
+export async function postgresEngine(cfg: Config): Promise<Engine> {
+  return new PostgresEngine(cfg, await postgresRuntime(cfg))
+}
+
+export class PostgresEngine implements Engine {
+  readonly name = 'postgres' as const
+  constructor(private readonly cfg: Config, readonly runtime: Runtime) {}
+
+  hostTools() { return [{ cmd: 'zstd', pkg: 'zstd' }] } // the PostgreSQL programs are found by path (bin.ts)
+
+  withSql<T>(fn: (sql: SqlSession) => Promise<T>, database?: string | null): Promise<T> {
+    return withPg(this.runtime.admin, (c) => fn({ query: (sql, params) => pgQuery(c, sql, params), ident: qi }), { database })
+  }
+  inspect() { return pgInspect(this.runtime) }
+  async tableStates() {
+    const c = await pgConnect(this.runtime.admin)
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+      for (const s of PINNED_SETTINGS) await c.query(s)
+      const out = []
+      for (const t of (await readPgSchema(c)).tables) { const d = await copyDigest(c, t); out.push({ name: t.name, rows: d.rows, checksum: d.sha256 }) }
+      return out.sort((a, b) => a.name.localeCompare(b.name))
+    } finally { await c.end().catch(() => undefined) }
+  }
+  status() { return pgStatus(this.runtime) }
+  check() { return pgCheck(this.cfg, this.runtime) }
+
+  async initialize() {
+    // the runtime's start created the role and the database; migrations, seeding, fixtures and the
+    // index on PostgreSQL are the next step (issue 14)
+    info(`database ${this.runtime.admin.database} is ready; migrations, seed and fixtures do not run on PostgreSQL yet`)
+  }
+
+  /** The guard, then a logical safety snapshot of a database that holds tables (the newest SAFETY_KEEP kept). */
+  async protect(req: ProtectRequest) {
+    guardDestructive({ ...this.cfg, MYSQL_DATABASE: this.cfg.POSTGRES_DB }, req.op, req.confirm)
+    if (req.noSafety) return { snapshot: null, reason: '--no-safety: no safety snapshot taken' }
+    // whether it holds tables, from the catalog (counting every table's rows would read them all)
+    const exists = await withPg(this.runtime.admin, (c) => pgDatabaseExists(c, this.runtime.admin.database), { database: null })
+    const tables = exists ? (await withPg(this.runtime.admin, relations)).filter((r) => r.kind === 'r' || r.kind === 'p').length : 0
+    if (!tables) return { snapshot: null, reason: `database ${this.runtime.admin.database} is empty: nothing to keep` }
+    const base = `${SAFETY_DIR}/${req.op.name}-${defaultName()}`
+    let name = base
+    for (let i = 2; fs.existsSync(snapshotPath(this.cfg, name)); i++) name = `${base}-${i}`
+    step(`taking safety snapshot ${name} before ${req.op.name}`)
+    await this.dump({ name, reservedOk: true })
+    pruneSafety(this.cfg)
+    info(`safety snapshot ${name} taken; to go back: make data_load ARGS="--name ${name}"`)
+    return { snapshot: name, reason: `safety snapshot ${name} taken` }
+  }
+  async afterLoad() { /* migrations and the reindex hook on PostgreSQL: issue 14 */ }
+
+  dump(req: DumpRequest) {
+    if (req.wholeServer) throw new UserError('--whole-server is not available on PostgreSQL yet', { hint: `take a logical snapshot: make data_dump ARGS="--name ${req.name}"` })
+    return pgDumpSnapshot(this.cfg, this.runtime, req)
+  }
+  async copyLogs() { /* WAL archiving for point-in-time recovery on PostgreSQL: not yet */ }
+  async keepLogs() { /* no WAL archive to keep yet */ }
+  async planRecovery(): Promise<Recovery> {
+    throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
+  }
+  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, opts) }
+  verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
+  dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
+  importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }
+  cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
+}
