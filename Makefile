@@ -3,6 +3,9 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
+# No recipe is echoed: stdout is the script's alone (`make status ARGS=--json | jq .`); VERBOSE=1
+# makes the scripts echo the commands they run
+.SILENT:
 
 # Installs npm packages the first time (or when the lockfile changed), then runs the script from
 # a bundle lib/launch.mjs builds (and rebuilds when a source changed): 0.3 s to start, not 0.9 s.
@@ -13,7 +16,7 @@ ARGS ?=
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "datakeep: node and npm are missing; to fix: sudo apt-get install -y nodejs npm (Node 20+)" >&2; exit 2; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error >&2
 
 .PHONY: help
 help: ## List the targets
@@ -28,7 +31,7 @@ down: node_modules/.package-lock.json ## Stop the stack; data is never removed
 	$(RUN) down $(ARGS)
 
 .PHONY: status
-status: node_modules/.package-lock.json ## Runtime, server, data location and size, tables and rows (ARGS="--json")
+status: node_modules/.package-lock.json ## Runtime, server, how to connect (no password), data location and size, tables and rows (ARGS="--json")
 	$(RUN) status $(ARGS)
 
 .PHONY: initialize

@@ -41,6 +41,11 @@ export function exitCodeOf(err: unknown): number {
   return err instanceof UserError ? err.exitCode : EXIT.failed
 }
 
+let signalled = false
+
+/** True once SIGINT/SIGTERM reached main(): work still in flight stays quiet (no progress after "cleaning up"). */
+export function interrupted(): boolean { return signalled }
+
 /** A cleanup may return how the interrupted operation ended ("before the swap: nothing changed"). */
 type Cleanup = () => Promise<void | string> | void | string
 const cleanups = new Set<Cleanup>()
@@ -74,6 +79,7 @@ export function main(fn: () => Promise<void>): void {
   const onSignal = (sig: string) => {
     if (interrupted) return
     interrupted = true
+    signalled = true
     process.stderr.write(`\ndatakeep: interrupted (${sig}); cleaning up\n`)
     // the work goes on while the cleanups run and may print: the last line says how it ended
     void runCleanups().then(({ failed, outcomes }) => {

@@ -2,15 +2,12 @@
 // every case tried (operation, fault, point, expected, outcome, data lost) and the total data lost.
 // usage: make test ARGS=faults && make reliability_report [ARGS="--results <file.json> --out <file.md>"]   needs: nothing running.
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { parseFlags } from '../lib/args.ts'
 import { UserError, failure, main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
-import { toolPath } from '../lib/paths.ts'
+import { RELIABILITY_RESULTS, toolPath } from '../lib/paths.ts'
 
 const USAGE = 'make reliability_report [ARGS="--results <file.json> --out <file.md>"]'
-const DEFAULT_RESULTS = path.join(os.tmpdir(), 'datakeep-reliability.json')
 const DEFAULT_OUT = toolPath('docs/reliability.md')
 
 interface Case {
@@ -97,7 +94,7 @@ Known limits:
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { results: { type: 'string' }, out: { type: 'string' } }, USAGE)
-  const cases = readCases(values.results ?? DEFAULT_RESULTS)
+  const cases = readCases(values.results ?? RELIABILITY_RESULTS)
   const out = values.out ?? DEFAULT_OUT
   const tmp = `${out}.tmp-${process.pid}`
   fs.writeFileSync(tmp, reliabilityMarkdown(cases))

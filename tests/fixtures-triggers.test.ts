@@ -4,7 +4,7 @@
 // puts them back exactly. The real scripts against a real server.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query, withDb } from '../lib/db.ts'
 import { holdTriggers, replayKeepsOrder, type HeldTrigger } from '../lib/snapshot/trigger-guard.ts'

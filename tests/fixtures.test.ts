@@ -2,7 +2,7 @@
 // exactly, the file format, upserts, foreign-key order and cycles; plus the pure helpers.
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { ident, query, type Db } from '../lib/db.ts'
 import { UserError } from '../lib/errors.ts'

@@ -2,7 +2,7 @@
 // --tables/--columns naming something missing (exit 2 with the names available).
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { readSchema } from '../lib/schema-docs/catalog-mariadb.ts'
 import { sakilaStack } from './support/sakila.ts'

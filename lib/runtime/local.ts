@@ -63,11 +63,13 @@ export function installPlan(opts: { isRoot: boolean; hasApt: boolean }):
 export type Flavor = 'mariadb' | 'mysql'
 
 /** argv that creates a new data directory. */
-export function initArgv(bin: string, flavor: Flavor, dataDir: string, osUser: string | null, extraFile: string): string[] {
+export function initArgv(bin: string, flavor: Flavor, dataDir: string, osUser: string | null, extraFile: string, tmpDir?: string): string[] {
   if (flavor === 'mariadb') {
+    // the bootstrap's temporary tables go in our own folder: in a /tmp shared with other machines'
+    // processes (containers), /tmp/#sql-temptable-<pid>-... of two bootstraps collide and one aborts
     return ['mariadb-install-db', `--defaults-file=${SERVER_CNF}`, `--datadir=${dataDir}`,
       '--auth-root-authentication-method=normal', '--skip-test-db', `--extra-file=${extraFile}`,
-      ...(osUser ? [`--user=${osUser}`] : [])]
+      ...(osUser ? [`--user=${osUser}`] : []), ...(tmpDir ? [`--tmpdir=${tmpDir}`] : [])]
   }
   return [bin, `--defaults-file=${SERVER_CNF}`, '--initialize-insecure', `--datadir=${dataDir}`,
     `--init-file=${extraFile}`, ...(osUser ? [`--user=${osUser}`] : [])]
@@ -176,9 +178,7 @@ export class LocalRuntime implements Runtime {
     fs.writeFileSync(extra, sql, { mode: 0o600 })
     step(`initializing a new data directory in ${dataDir}`)
     try {
-      // the bootstrap server's temp tables go in our own folder (TMPDIR is its default tmpdir): a
-      // server starting beside it cleans stale #sql files out of a shared /tmp, its live ones included
-      await run(HOST, initArgv(bin, flavor, partial, this.osUser(), extra), { env: { TMPDIR: runDir } })
+      await run(HOST, initArgv(bin, flavor, partial, this.osUser(), extra, runDir))
       if (fs.existsSync(dataDir)) fs.rmdirSync(dataDir) // only ever an empty directory here
       fs.renameSync(partial, dataDir)
     } finally {

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
 import { isPhysical } from './physical.ts'
 import { loadPhysical } from './physical-load.ts'
-import { checkFiles, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
+import { checkFiles, namedAsFolder, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
 import { discardStorage, stageStorage, type StagedStorage } from './storage.ts'
@@ -33,7 +33,7 @@ export interface OpenedSnapshot { dir: string; manifest: Manifest; schema: Schem
 /** Reads a snapshot and checks it whole before anything is touched. */
 export async function openSnapshot(cfg: Config, name: string | undefined, verb: string): Promise<OpenedSnapshot> {
   const dir = requireSnapshot(cfg, name, verb)
-  const manifest = readManifest(dir)
+  const manifest = namedAsFolder(readManifest(dir), name!)
   const problems = await checkFiles(dir, manifest)
   if (problems.length) {
     throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
@@ -127,7 +127,7 @@ export interface LoadOptions {
 export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: LoadOptions = {}): Promise<LoadResult> {
   const t0 = Date.now()
   const physicalDir = requireSnapshot(cfg, name, 'data_load')
-  const head = readManifest(physicalDir)
+  const head = namedAsFolder(readManifest(physicalDir), name!)
   if (isPhysical(head)) {
     // the physical fast path checks its files while it copies them
     const r = await loadPhysical(cfg, rt, physicalDir, head)

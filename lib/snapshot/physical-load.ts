@@ -7,6 +7,7 @@ import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { ident, query, serverVersion, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
+import { MARKER_DB } from '../initialize/marker.ts'
 import { step, warn } from '../log.ts'
 import { invokingOwner } from '../owner.ts'
 import { HOST, run } from '../run.ts'
@@ -99,7 +100,8 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
   const m = manifest
   checkPhysicalLoad(m, rt, rt.name === 'local' ? await withDb(rt.admin, serverVersion, { database: null }) : '')
   // the safety snapshot before a load covers the application database only: refuse to lose others
-  const gone = (await withDb(rt.admin, userDatabases, { database: null })).filter((d) => !m.physical.databases.includes(d))
+  // datakeep's own marker (what was last loaded) is no user data: the load replaces it, then data_load writes it anew
+  const gone = (await withDb(rt.admin, userDatabases, { database: null })).filter((d) => d !== MARKER_DB && !m.physical.databases.includes(d))
   if (gone.length && !opts.dropDatabases) {
     throw new UserError(`loading physical snapshot "${m.name}" would remove ${gone.length > 1 ? 'databases' : 'a database'} it does not hold: ${gone.join(', ')}`, {
       hint: `a physical snapshot puts back the whole server; dump ${gone.length > 1 ? 'them' : 'it'} first (MYSQL_DATABASE=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,

@@ -4,7 +4,7 @@
 // import leaves the account behind only until the next data operation.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { faultCase, interruptAt } from '../support/faults.ts'

@@ -1,7 +1,7 @@
 // Safety snapshots take the physical path where it applies: from SAFETY_PHYSICAL_MIN_MB up, on a
 // runtime that shares the server's data directory, the InnoDB tables copied as their files and the
 // others as rows. Undo of such a safety snapshot puts every table back.
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
 import { query } from '../../lib/db.ts'

@@ -2,7 +2,7 @@
 // (INIT_LOAD, undo) or a seed that fails (seed_data) costs nothing and takes no safety snapshot.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { fingerprint, sql } from '../support/fingerprint.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'

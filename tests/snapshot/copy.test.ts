@@ -3,7 +3,7 @@
 // a damaged source is refused; _init and safety snapshots keep their names.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'

@@ -2,7 +2,7 @@
 // mariadb-dump file loads with --file, a --format sql dump restores with mariadb.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { STOCK_RESTORE } from '../../lib/snapshot/restore-sql.ts'

@@ -3,7 +3,7 @@
 // verification and one transaction, the others, their foreign keys and the storage folder untouched.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'

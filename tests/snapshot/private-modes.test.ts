@@ -3,7 +3,7 @@
 // by the invoking user under sudo; a snapshot others can read is named by make check and data_list.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'

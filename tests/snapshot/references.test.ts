@@ -4,7 +4,7 @@
 // the invariant every load ends with: nothing in the loaded database names a temporary database.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { tempMentions, tempQualifiers } from '../../lib/snapshot/references.ts'
 import { readSchema } from '../../lib/snapshot/schema.ts'

@@ -3,10 +3,10 @@
 // judge what is left. Every case is recorded for scripts/reliability-report.ts.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { connect, ident, query, type Db } from '../../lib/db.ts'
+import { RELIABILITY_RESULTS } from '../../lib/paths.ts'
 import { verifySnapshot } from '../../lib/snapshot/catalog.ts'
 import { fingerprint, type Fingerprint } from './fingerprint.ts'
 import { lastLine, runScript, spawnScript, type ScriptResult, type TestStack } from './stack.ts'
@@ -30,7 +30,7 @@ export interface CaseRecord {
 
 /** Where the results go; tests (never lib/) may take the path from the environment. */
 export function resultsPath(): string {
-  return process.env.DATAKEEP_RELIABILITY_RESULTS || path.join(os.tmpdir(), 'datakeep-reliability.json')
+  return process.env.DATAKEEP_RELIABILITY_RESULTS || RELIABILITY_RESULTS
 }
 
 export function recordCase(rec: CaseRecord, file = resultsPath()): void {
