@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise'
 import { projectPath, type Config } from '../config.ts'
 import { connect, ident, withDb, type Connection } from '../db.ts'
 import { UserError, failure } from '../errors.ts'
-import { dirSize, isDirEmpty, isProcessAlive, removeDir, tailFile } from '../fs-util.ts'
+import { dirSize, isDirEmpty, isProcessAlive, removeDir, stopAndWait, tailFile } from '../fs-util.ts'
 import { step, warn } from '../log.ts'
 import { toolPath } from '../paths.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
@@ -277,12 +277,7 @@ export class LocalRuntime implements Runtime {
       if (pid) fs.rmSync(this.paths.pidFile, { force: true })
       return
     }
-    process.kill(pid, 'SIGTERM')
-    const deadline = Date.now() + 120_000
-    while (isProcessAlive(pid)) {
-      if (Date.now() > deadline) throw failure(`the database server (pid ${pid}) did not stop within 120 s`, `to fix: kill ${pid}`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await stopAndWait(pid, 'SIGTERM', 'the database server')
   }
 
   async createVolume(): Promise<boolean> {
