@@ -37,6 +37,9 @@ export async function createImportAccount(db: Db, stage: string): Promise<Import
       // placeholders: the password is sent as a value, never part of a logged statement text
       await db.query('CREATE USER ?@? IDENTIFIED BY ?', [account.user, host, account.password])
       await db.query(`GRANT ${IMPORT_PRIVILEGES.join(', ')} ON ${grantDatabase(stage)}.* TO ?@?`, [account.user, host])
+      // a dump may declare foreign keys into another database (issue 18 keeps them exactly): REFERENCES
+      // lets a key name a table there, and nothing more: no row of it can be read or written
+      await db.query('GRANT REFERENCES ON *.* TO ?@?', [account.user, host])
     }
   } catch (e) {
     await dropImportAccount(db, account.user).catch(() => undefined)
