@@ -4,26 +4,24 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { writeMarker } from '../lib/initialize/marker.ts'
-import { buildInit, INIT, seedHash } from '../lib/initialize/seed.ts'
+import { selectEngine } from '../lib/engines/index.ts'
+import { INIT, seedHash } from '../lib/initialize/seed.ts'
 import { done, formatSeconds } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
-import { afterLoad } from '../lib/initialize/after-load.ts'
-import { loadSnapshot } from '../lib/snapshot/load.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { confirm: { type: 'string' }, 'no-safety': { type: 'boolean' } },
     'make seed_data [ARGS="--confirm=<database> --no-safety"]')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
+  const lc = engine.lifecycle()
   await withLock(cfg, commandSummary(), async () => {
-    await beforeDestructive(cfg, rt, { name: 'seed_data', kind: 'reset', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
-    await buildInit(cfg, rt)
-    const r = await loadSnapshot(cfg, rt, INIT)
-    await afterLoad(cfg, rt)
-    await writeMarker(rt, { action: 'seeded', snapshot: INIT, seedHash: seedHash(cfg), tables: r.tables })
+    await engine.protect({ op: { name: 'seed_data', kind: 'reset', command: commandSummary() }, confirm: values.confirm, noSafety: values['no-safety'] })
+    await lc.buildInit()
+    const r = await lc.load(INIT)
+    await engine.afterLoad()
+    await lc.writeMarker({ action: 'seeded', snapshot: INIT, seedHash: seedHash(cfg), tables: r.tables })
     done(`seeded ${rt.admin.database} from a new ${INIT}: ${r.tables} tables, ${r.rows} rows in ${formatSeconds(r.ms)}`)
   })
 })

@@ -1,0 +1,156 @@
+// initialize, _init, migrations, undo, deploy checks and the production guard: one suite run once per
+// engine through the seam and the scripts, on the example migration and seed a fresh clone ships.
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mariadbEngine } from '../../lib/engines/mariadb/index.ts'
+import type { Engine } from '../../lib/engines/types.ts'
+import { makePgStack } from '../support/pg-stack.ts'
+import { lastLine, makeStack, runScript } from '../support/stack.ts'
+
+interface EngineStack { dir: string; env: Record<string, string>; engine: Engine; destroy(): Promise<void> }
+interface EngineCase { make: () => Promise<EngineStack>; transactionalDdl: boolean }
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+const CASES: Record<string, EngineCase> = {
+  mariadb: {
+    transactionalDdl: false,
+    make: async () => {
+      const s = await makeStack({ start: false })
+      return { dir: s.dir, env: s.env, engine: await mariadbEngine(s.cfg), destroy: () => s.destroy() }
+    },
+  },
+  postgres: {
+    transactionalDdl: true,
+    make: async () => {
+      const s = await makePgStack({ start: false })
+      return { dir: s.dir, env: s.env, engine: s.engine, destroy: () => s.destroy() }
+    },
+  },
+}
+
+for (const [name, c] of Object.entries(CASES)) {
+  const s = suite(`initialize on ${name}`, { st: null as unknown as EngineStack })
+  s.before(async (ctx) => {
+    ctx.st = await c.make()
+    // a fresh clone: the example migration(s) and seed exactly as the repository ships them
+    for (const d of ['data/migrations', 'data/seed']) fs.cpSync(path.join(REPO, d), path.join(ctx.st.dir, d), { recursive: true })
+  })
+  s.after(async (ctx) => { await ctx.st?.destroy() })
+
+  const titles = (st: EngineStack) => st.engine.withSql(async (sql) =>
+    (await sql.query<{ title: string }>(`SELECT ${sql.ident('title')} FROM ${sql.ident('notes')} ORDER BY ${sql.ident('id')}`)).map((r) => r.title))
+  const states = (st: EngineStack) => st.engine.tableStates()
+  const exec = (st: EngineStack, q: string) => st.engine.withSql((sql) => sql.query(q))
+
+  s('make up on a fresh clone: the shipped migration and seed give a migrated, seeded database', async ({ st }) => {
+    const r = await runScript(st, 'up')
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, '_init is missing: seed a scratch database and store it as _init')
+    assert.equal(await titles(st), ['Welcome', 'Unicode'])
+    const v = await st.engine.withSql((sql) => sql.query<{ version: string }>(`SELECT ${sql.ident('version')} FROM ${sql.ident('schema_migrations')}`))
+    assert.equal(v.map((x) => String(x.version)), ['20260101000000'])
+    assert.ok(fs.existsSync(path.join(st.dir, 'data/backups/_init/manifest.json')))
+    // the new row gets the next key (identity / AUTO_INCREMENT work after the seed)
+    await exec(st, "INSERT INTO notes (title) VALUES ('third')")
+    assert.equal(await titles(st), ['Welcome', 'Unicode', 'third'])
+    await exec(st, "DELETE FROM notes WHERE title = 'third'")
+  })
+
+  s('a second make up changes nothing and says the state is good', async ({ st }) => {
+    const before = await states(st)
+    const r = await runScript(st, 'up')
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, /state is good: database app has 2 tables, no pending migrations \(seeded from _init at .*\); nothing to do/)
+    assert.equal(await states(st), before)
+  })
+
+  s('--dry-run prints the plan and changes nothing', async ({ st }) => {
+    const before = await states(st)
+    const r = await runScript(st, 'initialize', ['--dry-run'], { INIT_CLEAN: 'true' })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, '1. clean: INIT_CLEAN=true: the 2 tables of app are replaced (after a safety snapshot)')
+    assert.match(r.stderr, '2. load-init _init: after INIT_CLEAN; _init matches the current migrations and seed')
+    assert.equal(await states(st), before)
+  })
+
+  s('INIT_CLEAN=true reseeds from _init (after a safety snapshot) without rebuilding it', async ({ st }) => {
+    await exec(st, "INSERT INTO notes (title) VALUES ('user data')")
+    const init = fs.readFileSync(path.join(st.dir, 'data/backups/_init/manifest.json'), 'utf8')
+    const r = await runScript(st, 'initialize', [], { INIT_CLEAN: 'true' })
+    assert.is(r.code, 0, r.stderr)
+    assert.not.match(r.stderr, 'build-init')
+    assert.match(r.stderr, /_safety\/INIT_CLEAN-\d{14}/)
+    assert.equal(await titles(st), ['Welcome', 'Unicode'])
+    assert.is(fs.readFileSync(path.join(st.dir, 'data/backups/_init/manifest.json'), 'utf8'), init)
+  })
+
+  s('data_load over live data, then make undo restores it exactly; undo again returns', async ({ st }) => {
+    await exec(st, "INSERT INTO notes (title) VALUES ('live only')")
+    const before = await states(st)
+    const load = await runScript(st, 'data-load', ['--name', '_init'])
+    assert.is(load.code, 0, load.stderr)
+    assert.match(load.stderr, 'to go back: make undo')
+    const loaded = await states(st)
+    assert.not.equal(loaded, before)
+    const undo = await runScript(st, 'undo')
+    assert.is(undo.code, 0, undo.stderr)
+    assert.match(undo.stderr, /undo: restoring _safety\/data_load-\d{14}, the state before data_load at /)
+    assert.equal(await states(st), before)
+    assert.is((await runScript(st, 'undo')).code, 0)
+    assert.equal(await states(st), loaded)
+    assert.is((await runScript(st, 'undo')).code, 0)
+    assert.equal(await states(st), before)
+  })
+
+  s('seed_data rebuilds _init and loads it, recorded for undo', async ({ st }) => {
+    const before = await states(st)
+    const r = await runScript(st, 'seed-data')
+    assert.is(r.code, 0, r.stderr)
+    assert.match(lastLine(r.stderr), /seeded app from a new _init: \d+ tables, \d+ rows/)
+    assert.equal(await titles(st), ['Welcome', 'Unicode'])
+    assert.is((await runScript(st, 'undo')).code, 0)
+    assert.equal(await states(st), before)
+  })
+
+  s('predeploy, rows deleted, postdeploy exits 1 with the table of differences', async ({ st }) => {
+    const pre = await runScript(st, 'predeploy')
+    assert.is(pre.code, 0, pre.stderr)
+    await exec(st, "DELETE FROM notes WHERE title <> 'Welcome'")
+    const post = await runScript(st, 'postdeploy')
+    assert.is(post.code, 1, post.stderr)
+    assert.match(post.stdout + post.stderr, /notes\s.*3\s.*1/)
+    assert.match(lastLine(post.stderr), 'make data_load ARGS="--name predeploy-')
+  })
+
+  s('production refuses INIT_CLEAN, even with --confirm, on this engine\'s database; nothing changes', async ({ st }) => {
+    const before = await states(st)
+    let r = await runScript(st, 'initialize', [], { APP_ENV: 'production', INIT_CLEAN: 'true' })
+    assert.is(r.code, 2, r.stderr)
+    assert.match(lastLine(r.stderr), 'refusing INIT_CLEAN on production database "app"')
+    r = await runScript(st, 'initialize', ['--confirm=app'], { APP_ENV: 'production', INIT_CLEAN: 'true' })
+    assert.is(r.code, 2)
+    r = await runScript(st, 'data-load', ['--name', '_init'], { APP_ENV: 'staging' })
+    assert.is(r.code, 2)
+    assert.match(lastLine(r.stderr), 'refusing data_load on staging database "app"')
+    assert.equal(await states(st), before)
+  })
+
+  s('a migration failing halfway: not recorded; on transactional DDL nothing of it stays', async ({ st }) => {
+    const file = path.join(st.dir, 'data/migrations/20260201000000_half.sql')
+    fs.writeFileSync(file, '-- migrate:up\nCREATE TABLE half (id int PRIMARY KEY);\nINSERT INTO half VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n-- migrate:down\nDROP TABLE half;\n')
+    const r = await runScript(st, 'migrate')
+    assert.is(r.code, 1, r.stderr)
+    assert.match(lastLine(r.stderr), 'migration 20260201000000_half.sql failed at statement 3')
+    const tables = (await states(st)).map((t) => t.name)
+    assert.is(tables.includes('half'), !c.transactionalDdl)
+    const v = await st.engine.withSql((sql) => sql.query<{ version: string }>(`SELECT ${sql.ident('version')} FROM ${sql.ident('schema_migrations')}`))
+    assert.equal(v.map((x) => String(x.version)), ['20260101000000'])
+    fs.rmSync(file)
+  })
+
+  s.run()
+}
