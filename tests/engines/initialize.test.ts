@@ -26,7 +26,8 @@ const CASES: Record<string, EngineCase> = {
   postgres: {
     transactionalDdl: true,
     make: async () => {
-      const s = await makePgStack({ start: false })
+      // a database name other than MYSQL_DATABASE's default: messages and guards must name this one
+      const s = await makePgStack({ start: false, env: { POSTGRES_DB: 'pgapp' } })
       return { dir: s.dir, env: s.env, engine: s.engine, destroy: () => s.destroy() }
     },
   },
@@ -45,6 +46,7 @@ for (const [name, c] of Object.entries(CASES)) {
     (await sql.query<{ title: string }>(`SELECT ${sql.ident('title')} FROM ${sql.ident('notes')} ORDER BY ${sql.ident('id')}`)).map((r) => r.title))
   const states = (st: EngineStack) => st.engine.tableStates()
   const exec = (st: EngineStack, q: string) => st.engine.withSql((sql) => sql.query(q))
+  const db = (st: EngineStack) => st.engine.runtime.admin.database
 
   s('make up on a fresh clone: the shipped migration and seed give a migrated, seeded database', async ({ st }) => {
     const r = await runScript(st, 'up')
@@ -64,7 +66,8 @@ for (const [name, c] of Object.entries(CASES)) {
     const before = await states(st)
     const r = await runScript(st, 'up')
     assert.is(r.code, 0, r.stderr)
-    assert.match(r.stderr, /state is good: database app has 2 tables, no pending migrations \(seeded from _init at .*\); nothing to do/)
+    assert.match(r.stderr, new RegExp(`state is good: database ${db(st)} has 2 tables`))
+    assert.match(r.stderr, /has 2 tables, no pending migrations \(seeded from _init at .*\); nothing to do/)
     assert.equal(await states(st), before)
   })
 
@@ -72,7 +75,7 @@ for (const [name, c] of Object.entries(CASES)) {
     const before = await states(st)
     const r = await runScript(st, 'initialize', ['--dry-run'], { INIT_CLEAN: 'true' })
     assert.is(r.code, 0, r.stderr)
-    assert.match(r.stderr, '1. clean: INIT_CLEAN=true: the 2 tables of app are replaced (after a safety snapshot)')
+    assert.match(r.stderr, `1. clean: INIT_CLEAN=true: the 2 tables of ${db(st)} are replaced (after a safety snapshot)`)
     assert.match(r.stderr, '2. load-init _init: after INIT_CLEAN; _init matches the current migrations and seed')
     assert.equal(await states(st), before)
   })
@@ -110,7 +113,8 @@ for (const [name, c] of Object.entries(CASES)) {
     const before = await states(st)
     const r = await runScript(st, 'seed-data')
     assert.is(r.code, 0, r.stderr)
-    assert.match(lastLine(r.stderr), /seeded app from a new _init: \d+ tables, \d+ rows/)
+    assert.match(lastLine(r.stderr), db(st))
+    assert.match(lastLine(r.stderr), /seeded \S+ from a new _init: \d+ tables, \d+ rows/)
     assert.equal(await titles(st), ['Welcome', 'Unicode'])
     assert.is((await runScript(st, 'undo')).code, 0)
     assert.equal(await states(st), before)
@@ -130,12 +134,12 @@ for (const [name, c] of Object.entries(CASES)) {
     const before = await states(st)
     let r = await runScript(st, 'initialize', [], { APP_ENV: 'production', INIT_CLEAN: 'true' })
     assert.is(r.code, 2, r.stderr)
-    assert.match(lastLine(r.stderr), 'refusing INIT_CLEAN on production database "app"')
-    r = await runScript(st, 'initialize', ['--confirm=app'], { APP_ENV: 'production', INIT_CLEAN: 'true' })
+    assert.match(lastLine(r.stderr), `refusing INIT_CLEAN on production database "${db(st)}"`)
+    r = await runScript(st, 'initialize', [`--confirm=${db(st)}`], { APP_ENV: 'production', INIT_CLEAN: 'true' })
     assert.is(r.code, 2)
     r = await runScript(st, 'data-load', ['--name', '_init'], { APP_ENV: 'staging' })
     assert.is(r.code, 2)
-    assert.match(lastLine(r.stderr), 'refusing data_load on staging database "app"')
+    assert.match(lastLine(r.stderr), `refusing data_load on staging database "${db(st)}"; to go ahead, name the database: make data_load ARGS="--name _init --confirm=${db(st)}"`)
     assert.equal(await states(st), before)
   })
 
@@ -150,6 +154,27 @@ for (const [name, c] of Object.entries(CASES)) {
     const v = await st.engine.withSql((sql) => sql.query<{ version: string }>(`SELECT ${sql.ident('version')} FROM ${sql.ident('schema_migrations')}`))
     assert.equal(v.map((x) => String(x.version)), ['20260101000000'])
     fs.rmSync(file)
+  })
+
+  s('a changed seed makes _init stale: INIT_CLEAN rebuilds it', async ({ st }) => {
+    fs.writeFileSync(path.join(st.dir, 'data/seed/003_extra.sql'), "INSERT INTO notes (title) VALUES ('three');\n")
+    const r = await runScript(st, 'initialize', [], { INIT_CLEAN: 'true' })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, '_init is stale (migrations or seed changed)')
+    assert.equal(await titles(st), ['Welcome', 'Unicode', 'three'])
+  })
+
+  s('INIT_LOAD loads a snapshot over a full database after a safety snapshot; undo returns', async ({ st }) => {
+    await exec(st, "INSERT INTO notes (title) VALUES ('in s1')")
+    assert.is((await runScript(st, 'data-dump', ['--name', 's1'])).code, 0)
+    await exec(st, 'DELETE FROM notes')
+    const before = await states(st)
+    const r = await runScript(st, 'initialize', [], { INIT_LOAD: 's1' })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, `1. load s1: INIT_LOAD=s1: replaces the 2 tables of ${db(st)}`)
+    assert.equal(await titles(st), ['Welcome', 'Unicode', 'three', 'in s1'])
+    assert.is((await runScript(st, 'undo')).code, 0)
+    assert.equal(await states(st), before)
   })
 
   s.run()
