@@ -156,11 +156,14 @@ for (const [name, c] of Object.entries(CASES)) {
     fs.rmSync(file)
   })
 
-  s('a changed seed makes _init stale: INIT_CLEAN rebuilds it', async ({ st }) => {
-    fs.writeFileSync(path.join(st.dir, 'data/seed/003_extra.sql'), "INSERT INTO notes (title) VALUES ('three');\n")
+  s('a changed seed (a new .ts seeder) makes _init stale: INIT_CLEAN rebuilds it', async ({ st }) => {
+    // a .ts seeder: `db` is the engine's client (mysql2 or pg), both of which take this query
+    fs.writeFileSync(path.join(st.dir, 'data/seed/003_extra.ts'),
+      "export default async ({ db, log }) => { await db.query(\"INSERT INTO notes (title) VALUES ('three')\"); log('ts seeder ran') }\n")
     const r = await runScript(st, 'initialize', [], { INIT_CLEAN: 'true' })
     assert.is(r.code, 0, r.stderr)
     assert.match(r.stderr, '_init is stale (migrations or seed changed)')
+    assert.match(r.stderr, 'ts seeder ran')
     assert.equal(await titles(st), ['Welcome', 'Unicode', 'three'])
   })
 
@@ -174,6 +177,19 @@ for (const [name, c] of Object.entries(CASES)) {
     assert.match(r.stderr, `1. load s1: INIT_LOAD=s1: replaces the 2 tables of ${db(st)}`)
     assert.equal(await titles(st), ['Welcome', 'Unicode', 'three', 'in s1'])
     assert.is((await runScript(st, 'undo')).code, 0)
+    assert.equal(await states(st), before)
+  })
+
+  s('data_load refuses a snapshot migrated by newer code, changing nothing', async ({ st }) => {
+    const file = path.join(st.dir, 'data/migrations/20270101000000_add_extra.sql')
+    fs.writeFileSync(file, '-- migrate:up\nALTER TABLE notes ADD COLUMN extra int NULL;\n-- migrate:down\nALTER TABLE notes DROP COLUMN extra;\n')
+    assert.is((await runScript(st, 'migrate')).code, 0)
+    assert.is((await runScript(st, 'data-dump', ['--name', 'newer'])).code, 0)
+    fs.rmSync(file) // this checkout is older than the snapshot
+    const before = await states(st)
+    const r = await runScript(st, 'data-load', ['--name', 'newer', '--no-safety'])
+    assert.is(r.code, 2, r.stderr)
+    assert.is(lastLine(r.stderr), 'datakeep: the data was migrated by newer code: migration 20270101000000 is applied in it but has no file in data/migrations; to fix: update this checkout to the code that has them (git pull), then load again')
     assert.equal(await states(st), before)
   })
 

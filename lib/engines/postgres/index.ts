@@ -104,7 +104,7 @@ export class PostgresEngine implements Engine {
   async planRecovery(): Promise<Recovery> {
     throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
   }
-  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, opts) }
+  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, { ...opts, refuseNewer: true }) }
   verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }

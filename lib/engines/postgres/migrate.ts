@@ -105,3 +105,14 @@ async function runSection(c: PgClient, f: MigrationFile, section: Section, recor
     throw e
   }
 }
+
+/** data_load: a staged database recording migrations this checkout has no file for came from newer code; refused (as on MariaDB). */
+export async function refuseNewerPgSchema(cfg: Config, rt: Runtime, database: string): Promise<void> {
+  if (cfg.MIGRATE_COMMAND) return
+  const unknown = (await pgMigrationState(cfg, rt, database)).missing
+  if (unknown.length === 0) return
+  const one = unknown.length === 1
+  throw new UserError(`the data was migrated by newer code: migration${one ? '' : 's'} ${unknown.join(', ')} ${one ? 'is' : 'are'} applied in it but ${one ? 'has' : 'have'} no file in ${cfg.MIGRATIONS_DIR}`, {
+    hint: 'to fix: update this checkout to the code that has them (git pull), then load again',
+  })
+}
