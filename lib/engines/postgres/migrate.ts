@@ -109,7 +109,8 @@ async function runSection(c: PgClient, f: MigrationFile, section: Section, recor
 /** data_load: a staged database recording migrations this checkout has no file for came from newer code; refused (as on MariaDB). */
 export async function refuseNewerPgSchema(cfg: Config, rt: Runtime, database: string): Promise<void> {
   if (cfg.MIGRATE_COMMAND) return
-  const unknown = (await pgMigrationState(cfg, rt, database)).missing
+  const known = new Set(listMigrations(migrationsDir(cfg), engineName(cfg)).map((f) => f.version))
+  const unknown = (await pgMigrationState(cfg, rt, database)).applied.map((a) => a.version).filter((v) => !known.has(v))
   if (unknown.length === 0) return
   const one = unknown.length === 1
   throw new UserError(`the data was migrated by newer code: migration${one ? '' : 's'} ${unknown.join(', ')} ${one ? 'is' : 'are'} applied in it but ${one ? 'has' : 'have'} no file in ${cfg.MIGRATIONS_DIR}`, {
