@@ -8,6 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { copyDigest } from '../../lib/engines/postgres/copy.ts'
 import { PINNED_SETTINGS, pgQuery, type PgClient } from '../../lib/engines/postgres/db.ts'
+import { pgTempMentions } from '../../lib/engines/postgres/invariant.ts'
 import { clientBinDir, plainDumpArgv, psqlArgv } from '../../lib/engines/postgres/tools.ts'
 import { UserError } from '../../lib/errors.ts'
 import { HOST, run } from '../../lib/run.ts'
@@ -74,8 +75,22 @@ test('round trip: dump, change everything, load: schema, rows, hashes and sequen
   // the next identity value does not collide, the trigger is back
   await psql('app', "INSERT INTO kinds (m) VALUES ('ok'); INSERT INTO shop.orders VALUES (10, NULL, '2024-02-02', 't')")
   assert.equal((await s.pg((c) => pgQuery<{ n: string }>(c, "SELECT count(*)::text AS n FROM audit WHERE what = 'INSERT 10'")))[0].n, '1')
+  // a key into another schema and NOT VALID constraints come back as they were (still not validated)
+  const notValid = await s.pg((c) => pgQuery<{ c: string }>(c, 'SELECT conname AS c FROM pg_constraint WHERE NOT convalidated ORDER BY 1'))
+  assert.equal(notValid.map((r) => r.c), ['lines_id_small', 'lines_order_fk'])
+  assert.equal(await s.pg(pgTempMentions), [], 'nothing in the loaded database names a temporary database')
   const dbs = await s.pg((c) => pgQuery<{ d: string }>(c, "SELECT datname AS d FROM pg_database WHERE datname LIKE '\\_dk\\_%'"), null)
   assert.equal(dbs, [], 'no side or old database is left')
+})
+
+test('the load invariant names an object that mentions a temporary database', async () => {
+  await psql('app', `CREATE FUNCTION leak() RETURNS text LANGUAGE sql AS $$ SELECT 'from _dk_stage_1_x' $$;
+    CREATE TABLE leak_t (v text DEFAULT '_dk_old_2', is_dk_flag int DEFAULT 0)`)
+  try {
+    assert.equal(await s.pg(pgTempMentions), ['column default public.leak_t.v', 'function public.leak'])
+  } finally {
+    await psql('app', 'DROP FUNCTION leak(); DROP TABLE leak_t')
+  }
 })
 
 test('a snapshot restores by hand with the stock clients, as docs/snapshot-format.md says', async () => {

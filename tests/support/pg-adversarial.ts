@@ -19,6 +19,7 @@ CREATE TABLE kinds (
 COMMENT ON TABLE kinds IS 'every type';
 COMMENT ON COLUMN kinds.doc IS 'a jsonb column';
 CREATE TABLE shop.orders (id int PRIMARY KEY, kind_id bigint REFERENCES kinds(id), placed date NOT NULL, note text) ;
+CREATE TABLE shop.lines (id int PRIMARY KEY, order_id int);
 CREATE TABLE shop.events (id int, at date NOT NULL, what text) PARTITION BY RANGE (at);
 CREATE TABLE shop.events_2024 PARTITION OF shop.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE shop.events_2025 PARTITION OF shop.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
@@ -50,6 +51,10 @@ INSERT INTO kinds (m, p, pr, tags, grid, doc, raw, amount, big, money_col, span,
   '2001:db8::1', '2001:db8::/32', '1970-01-01 00:00:00+00', '2038-01-19 03:14:08', '9999-12-31', '00:00:00', '', -0.0, 5e-324, NULL, '[]', '<r/>', repeat('long ', 2000), 'x');
 INSERT INTO shop.orders VALUES (1, 1, '2024-05-01', 'first'), (2, 3, '2025-01-01', NULL), (3, NULL, '2024-12-31', E'multi\nline');
 INSERT INTO shop.events VALUES (1, '2024-03-03', 'a'), (2, '2025-07-07', 'b'), (3, '2024-12-31', E'\\N literal');
+-- NOT VALID: rows from before the constraints break them, and a load must keep them so (as pg_dump does)
+INSERT INTO shop.lines VALUES (1, 1), (2, 99);
+ALTER TABLE shop.lines ADD CONSTRAINT lines_order_fk FOREIGN KEY (order_id) REFERENCES shop.orders (id) NOT VALID;
+ALTER TABLE shop.lines ADD CONSTRAINT lines_id_small CHECK (id < 2) NOT VALID;
 INSERT INTO parent VALUES (1, 'p'); INSERT INTO child VALUES (2, 'c', 'extra');
 INSERT INTO scratch VALUES ('k1', 'v1'), (E'k\t2', NULL);
 SELECT setval('standalone_seq', 555);

@@ -24,6 +24,7 @@ import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
 import { checkPrerequisites } from './preflight.ts'
+import { assertNoPgTempMentions } from './invariant.ts'
 import { refuseNewerPgSchema } from './migrate.ts'
 import { swapDatabases } from './swap.ts'
 import { psqlArgv, runClient, toolsDir, withRole } from './tools.ts'
@@ -95,6 +96,8 @@ async function fillSide(cfg: Config, rt: Runtime, { dir, m, info }: OpenedSnapsh
   await applyPostData(conn, side, schema('post-data'), threadsFor(cfg, info.tables.length))
   phase('post-data done')
   await withPg(conn, async (c) => { for (const v of info.matviews) await c.query(`REFRESH MATERIALIZED VIEW ${qname(v.schema, v.name)}`) }, { database: side })
+  // the invariant of every load, before anything is swapped: nothing names a temporary database
+  await withPg(rt.admin, (c) => assertNoPgTempMentions(c, m.name), { database: side })
   return problems
 }
 
