@@ -62,6 +62,15 @@ for (const [name, c] of Object.entries(CASES)) {
     await exec(st, "DELETE FROM notes WHERE title = 'third'")
   })
 
+  s('migrate_status --json: the shipped migration applied, none pending', async ({ st }) => {
+    const r = await runScript(st, 'migrate-status', ['--json'])
+    assert.is(r.code, 0, r.stderr)
+    const j = JSON.parse(r.stdout)
+    assert.is(j.database, db(st))
+    assert.equal(j.applied.map((a: { version: string; name: string }) => [a.version, a.name]), [['20260101000000', 'create_notes']])
+    assert.equal([j.pending, j.changed, j.missing], [[], [], []])
+  })
+
   s('a second make up changes nothing and says the state is good', async ({ st }) => {
     const before = await states(st)
     const r = await runScript(st, 'up')

@@ -51,7 +51,7 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
         return { exists: true, tables: n }
       }, { database: null })
     },
-    migrationState: () => { refuseHooks(); return pgMigrationState(cfg, rt) },
+    migrationState: () => pgMigrationState(cfg, rt),
     migrate: () => { refuseHooks(); return pgMigrate(cfg, rt) },
     async readMarker() {
       return withPg(rt.admin, async (c) => {
