@@ -202,5 +202,14 @@ for (const [name, c] of Object.entries(CASES)) {
     assert.equal(await states(st), before)
   })
 
+  s('check exits 1 when the database is empty but the marker says it was seeded', async ({ st }) => {
+    assert.is((await runScript(st, 'check')).code, 0)
+    await exec(st, 'DELETE FROM notes')
+    await exec(st, 'DELETE FROM schema_migrations')
+    const r = await runScript(st, 'check')
+    assert.is(r.code, 1, r.stderr)
+    assert.match(r.stdout + r.stderr, `database ${db(st)} is empty, but it was loaded from s1`)
+  })
+
   s.run()
 }

@@ -59,7 +59,7 @@ export class PostgresEngine implements Engine {
     } finally { await c.end().catch(() => undefined) }
   }
   status() { return pgStatus(this.runtime) }
-  check() { return pgCheck(this.cfg, this.runtime) }
+  check() { return pgCheck(this.cfg, this.runtime, new Date(), () => this.lifecycle().readMarker()) }
 
   async initialize(opts: { confirm?: string; noSafety?: boolean; dryRun?: boolean }) { await initialize(this.cfg, this, opts) }
   lifecycle() { return pgLifecycle(this.cfg, this.runtime) }
