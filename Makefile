@@ -3,6 +3,9 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
+# No recipe is echoed: stdout is the script's alone (`make status ARGS=--json | jq .`); VERBOSE=1
+# makes the scripts echo the commands they run
+.SILENT:
 
 # Installs npm packages the first time (or when the lockfile changed), then runs the script from
 # a bundle lib/launch.mjs builds (and rebuilds when a source changed): 0.3 s to start, not 0.9 s.
@@ -13,7 +16,7 @@ ARGS ?=
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "datakeep: node and npm are missing; to fix: sudo apt-get install -y nodejs npm (Node 20+)" >&2; exit 2; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error >&2
 
 .PHONY: help
 help: ## List the targets
@@ -28,7 +31,7 @@ down: node_modules/.package-lock.json ## Stop the stack; data is never removed
 	$(RUN) down $(ARGS)
 
 .PHONY: status
-status: node_modules/.package-lock.json ## Runtime, server, data location and size, tables and rows (ARGS="--json")
+status: node_modules/.package-lock.json ## Runtime, server, how to connect (no password), data location and size, tables and rows (ARGS="--json")
 	$(RUN) status $(ARGS)
 
 .PHONY: initialize
@@ -55,12 +58,16 @@ migration: node_modules/.package-lock.json ## Create a migration file (NAME=add_
 migrate_status: node_modules/.package-lock.json ## Applied and pending migrations (ARGS="--json")
 	$(RUN) migrate-status $(ARGS)
 
+.PHONY: schema_docs
+schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/index.html with an ER diagram, schema.json/.md/.mmd/.svg (ARGS="--out DIR --tables a,b --columns ...")
+	$(RUN) schema-docs $(ARGS)
+
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
 	$(RUN) fixtures-dump $(ARGS)
 
 .PHONY: fixtures_load
-fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction (safety snapshot first)
+fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction, triggers held off (safety snapshot first; ARGS="--with-triggers")
 	$(RUN) fixtures-load $(ARGS)
 
 .PHONY: docker_mysqld_volume_create
@@ -80,8 +87,16 @@ data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP
 	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load
-data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x [--until '<time>']"; or --file dump.sql[.gz])
+data_load: node_modules/.package-lock.json ## Restore a snapshot atomically, verified (ARGS="--name x [--until '<time>']"; --latest; --tables a,b [--with-storage]; or --file dump.sql[.gz])
 	$(RUN) data-load $(ARGS)
+
+.PHONY: data_copy
+data_copy: node_modules/.package-lock.json ## Copy a snapshot under a new name, verified (ARGS="--name x --to y [--force]")
+	$(RUN) data-copy $(ARGS)
+
+.PHONY: data_rename
+data_rename: node_modules/.package-lock.json ## Rename a snapshot, verified; _init and safety snapshots keep their names (ARGS="--name x --to y [--force]")
+	$(RUN) data-rename $(ARGS)
 
 .PHONY: data_timeline
 data_timeline: node_modules/.package-lock.json ## What changed since a snapshot, from the binary logs (ARGS="--since x [--json]")

@@ -69,7 +69,7 @@ export const SCHEMA = {
   SAFETY_PHYSICAL_MIN_MB: { section: 'Safety', default: '256', kind: { type: 'int', min: 0, max: 100000000 }, description: 'safety snapshots are physical from this database size up on the local and docker runtimes (the InnoDB tables copied as their files: several times faster, not compressed); below it a logical one, smaller on disk' },
   BINARY_LOG: { section: 'Safety', default: 'true', kind: bool, description: 'local runtime: run the server with its binary log (point-in-time recovery, docs/recovery.md); false starts it with --skip-log-bin (the docker runtime keeps conf.d/datakeep.cnf as it is)' },
   BINLOG_EXPIRE_DAYS: { section: 'Safety', default: '14', kind: { type: 'int', min: 0, max: 3650 }, description: 'days the server keeps its binary logs (point-in-time recovery; 0: never removes them); the closed ones are also copied to <DATA_BACKUP_DIRNAME>/_binlog/ by data_dump, down and volume removal' },
-  SAFETY_KEEP: { section: 'Safety', default: '5', kind: { type: 'int', min: 1, max: 1000 }, description: 'how many safety snapshots (_safety/...) to keep' },
+  SAFETY_KEEP: { section: 'Safety', default: '5', kind: { type: 'int', min: 1, max: 1000 }, description: 'how many safety snapshots (_safety/...) to keep; pruned only after a command succeeded' },
   POSTDEPLOY_MAX_LOSS: { section: 'Safety', default: '0', kind: { type: 'int', min: 0, max: 100 }, description: 'percent of rows a table may lose between make predeploy and make postdeploy' },
   ALLOW_DESTRUCTIVE_IN_PRODUCTION: { section: 'Safety', default: 'false', kind: bool, envOnly: true, description: 'environment only (ignored in .env): allow INIT_CLEAN, seed_data and volume removal in production' },
 

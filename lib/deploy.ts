@@ -2,7 +2,7 @@
 // `predeploy` snapshots it, `postdeploy` compares row counts with that snapshot (lib/deploy-compare.ts).
 import type { Config } from './config.ts'
 import { databaseExists, serverVersion, tableCounts, withDb, type TableCount } from './db.ts'
-import { readMarker, type Marker } from './initialize/marker.ts'
+import { describeMarker, readMarker, type Marker } from './initialize/marker.ts'
 import type { Runtime } from './runtime/index.ts'
 import { listSnapshots } from './snapshot/catalog.ts'
 import type { Engine } from './engines/types.ts'
@@ -91,7 +91,7 @@ export function checkProblems(r: CheckReport): Problem[] {
   const m = r.marker
   if (r.database.rows === 0 && m && DATA_ACTIONS.includes(m.action) && r.markerRows !== 0) {
     out.push({
-      message: `database ${r.database.name} is empty, but it was ${m.action}${m.snapshot ? ` from ${m.snapshot}` : ''} at ${m.at} (the datakeep marker says so)`,
+      message: `database ${r.database.name} is empty, but it was ${describeMarker(m)} (the datakeep marker says so)`,
       hint: restoreHint(r, 'to fill it again: make initialize'),
     })
   }

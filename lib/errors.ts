@@ -41,7 +41,13 @@ export function exitCodeOf(err: unknown): number {
   return err instanceof UserError ? err.exitCode : EXIT.failed
 }
 
-type Cleanup = () => Promise<void> | void
+let signalled = false
+
+/** True once SIGINT/SIGTERM reached main(): work still in flight stays quiet (no progress after "cleaning up"). */
+export function interrupted(): boolean { return signalled }
+
+/** A cleanup may return how the interrupted operation ended ("before the swap: nothing changed"). */
+type Cleanup = () => Promise<void | string> | void | string
 const cleanups = new Set<Cleanup>()
 
 /** Work to undo if the process is interrupted (partial files, staging databases). */
@@ -51,13 +57,17 @@ export function onInterrupt(fn: Cleanup): () => void {
 }
 
 /** Runs the cleanups, newest first; returns what failed (best effort: the next run reports the debris). */
-async function runCleanups(): Promise<string[]> {
+async function runCleanups(): Promise<{ failed: string[]; outcomes: string[] }> {
   const failed: string[] = []
+  const outcomes: string[] = []
   for (const fn of [...cleanups].reverse()) {
-    try { await fn() } catch (e) { failed.push(redact(String((e as Error)?.message ?? e)).split('\n')[0]) }
+    try {
+      const said = await fn()
+      if (typeof said === 'string') outcomes.push(said)
+    } catch (e) { failed.push(redact(String((e as Error)?.message ?? e)).split('\n')[0]) }
   }
   cleanups.clear()
-  return failed
+  return { failed, outcomes }
 }
 
 /**
@@ -69,10 +79,12 @@ export function main(fn: () => Promise<void>): void {
   const onSignal = (sig: string) => {
     if (interrupted) return
     interrupted = true
+    signalled = true
     process.stderr.write(`\ndatakeep: interrupted (${sig}); cleaning up\n`)
     // the work goes on while the cleanups run and may print: the last line says how it ended
-    void runCleanups().then((failed) => {
-      process.stderr.write(failed.length === 0 ? `datakeep: interrupted (${sig}); cleaned up\n`
+    void runCleanups().then(({ failed, outcomes }) => {
+      process.stderr.write(failed.length === 0
+        ? (outcomes.length ? `datakeep: interrupted (${sig}) ${outcomes.join('; ')}\n` : `datakeep: interrupted (${sig}); cleaned up\n`)
         : `datakeep: interrupted (${sig}); ${failed.length} cleanup step${failed.length === 1 ? '' : 's'} failed (${failed[0]}): the next data operation removes what is left\n`)
       process.exit(EXIT.interrupted)
     })

@@ -3,6 +3,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
+import { failure } from './errors.ts'
 
 /** Total size of the files under `dir` (0 when it does not exist). */
 export function dirSize(dir: string): number {
@@ -104,4 +105,14 @@ export async function sha256File(file: string, size = Infinity): Promise<{ bytes
   if (size <= 1 << 20) add(await fs.promises.readFile(file))
   else for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) add(chunk as Buffer)
   return { bytes, sha256: h.digest('hex') }
+}
+
+/** Signals a server process and waits up to 120 s for it to end; `what` names it in the error. */
+export async function stopAndWait(pid: number, signal: NodeJS.Signals, what: string): Promise<void> {
+  process.kill(pid, signal)
+  const deadline = Date.now() + 120_000
+  while (isProcessAlive(pid)) {
+    if (Date.now() > deadline) throw failure(`${what} (pid ${pid}) did not stop within 120 s`, `to fix: kill ${pid}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }

@@ -64,15 +64,23 @@ export async function buildBundles(key = sourceKey()) {
   return out
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const script = process.argv[2] ?? ''
+/**
+ * Runs scripts/<script>.ts from the bundle in this process, with `args` as its arguments; its main()
+ * sets the exit code. An unknown script: one line and exit 2.
+ */
+export async function launch(script, args, usage = 'to see the targets: make help') {
   const source = path.join(ROOT, 'scripts', `${script}.ts`)
   if (!/^[a-z][a-z0-9-]*$/.test(script) || !fs.existsSync(source)) {
-    console.error(`datakeep: no script "${script}" in scripts/; to see the targets: make help`)
+    console.error(`datakeep: no script "${script}" in scripts/; ${usage}`)
     process.exit(2)
   }
   const dir = await buildBundles()
   // the script sees the argv it would under tsx: [node, scripts/<script>.ts, ...its arguments]
-  process.argv.splice(1, 2, source)
+  process.argv.splice(1, process.argv.length - 1, source, ...args)
   await import(pathToFileURL(path.join(dir, `${script}.mjs`)).href)
+}
+
+// realpath: run through a symlink (a project's lib/ linked to this checkout), node loads the real file
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(path.resolve(process.argv[1]))) {
+  await launch(process.argv[2] ?? '', process.argv.slice(3))
 }

@@ -16,3 +16,9 @@ export const TOOL_DIR = findRoot(path.dirname(fileURLToPath(import.meta.url)))
 
 /** A file or folder of datakeep's own, by its path inside the checkout. */
 export const toolPath = (rel: string): string => path.join(TOOL_DIR, rel)
+
+/**
+ * The fault suite's results (tests/faults), read by reliability_report: inside this checkout and
+ * ignored by git, never a fixed file in /tmp that two users or two clones would share.
+ */
+export const RELIABILITY_RESULTS = toolPath('tests/faults/.results.json')

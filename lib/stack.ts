@@ -1,5 +1,6 @@
 // What is running and what it holds: the facts behind `make status` and the checks before work.
 import { databaseExists, ident, query, serverVersion, tableCounts, withDb, type TableCount } from './db.ts'
+import { count } from './log.ts'
 import type { Runtime } from './runtime/index.ts'
 
 export interface StackStatus {
@@ -36,4 +37,13 @@ export async function ensureDatabase(rt: Runtime): Promise<boolean> {
     await query(db, `CREATE DATABASE ${ident(name)}`)
     return true
   }, { database: null })
+}
+
+/** "4 tables, 1 view": base tables counted apart from views and sequences (status, check). */
+export function describeTables(tables: readonly TableCount[]): string {
+  const n = (type: string) => tables.filter((t) => t.type === type).length
+  const parts = [count(n('table'), 'table')]
+  if (n('view')) parts.push(count(n('view'), 'view'))
+  if (n('sequence')) parts.push(count(n('sequence'), 'sequence'))
+  return parts.join(', ')
 }

@@ -6,8 +6,10 @@ import { loadConfig } from '../lib/config.ts'
 import { formatAge } from '../lib/deploy.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 import { failure, main } from '../lib/errors.ts'
-import { done, formatBytes, result, table, warn } from '../lib/log.ts'
+import { describeMarker } from '../lib/initialize/marker.ts'
+import { count, done, formatBytes, result, table, warn } from '../lib/log.ts'
 import { looseSnapshots } from '../lib/snapshot/private.ts'
+import { describeTables } from '../lib/stack.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make check [ARGS="--json"]')
@@ -23,15 +25,15 @@ main(async () => {
       `runtime:   ${r.runtime}`,
       `server:    ${r.server.running ? 'up' : 'down'} (${r.server.detail})${r.server.version ? `, ${r.server.version}` : ''}`,
       `data:      ${r.data.where}${r.data.exists ? '' : ' (missing)'}${r.data.bytes !== null ? `, ${formatBytes(r.data.bytes)}` : ''}`,
-      `database:  ${db.name}${db.exists === null ? ' (not checked: server down)' : db.exists ? `, ${db.tables!.length} tables, ${db.rows} rows` : ' (missing)'}`,
+      `database:  ${db.name}${db.exists === null ? ' (not checked: server down)' : db.exists ? `, ${describeTables(db.tables!)}, ${count(db.rows!, 'row')}` : ' (missing)'}`,
       `snapshot:  ${r.snapshot ? `${r.snapshot.name}, ${formatAge(r.snapshot.ageMs)} old (${r.snapshot.created})` : 'none'}`,
     ]
-    if (r.marker) lines.push(`marker:    ${r.marker.action}${r.marker.snapshot ? ` from ${r.marker.snapshot}` : ''} at ${r.marker.at}`)
+    if (r.marker) lines.push(`marker:    ${describeMarker(r.marker)}`)
     if (db.tables?.length) lines.push('', table(['table', 'type', 'rows'], db.tables.map((t) => [t.table, t.type, t.rows])))
     result(lines.join('\n'))
   }
   if (r.problems.length) {
     throw failure(`check failed: ${r.problems.map((p) => p.message).join('; ')}`, r.problems[0].hint)
   }
-  done(`check passed: ${r.database.name} has ${r.database.tables!.length} tables, ${r.database.rows} rows`)
+  done(`check passed: ${r.database.name} has ${describeTables(r.database.tables!)}, ${count(r.database.rows!, 'row')}`)
 })

@@ -5,7 +5,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
-import { done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
+import { count, done, formatBytes, formatSeconds, info, result, warn } from '../lib/log.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 import { defaultName } from '../lib/snapshot/names.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
@@ -53,6 +53,6 @@ main(async () => {
   }
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   const bytes = Object.values(m.files).reduce((a, f) => a + f.bytes, 0)
-  done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
+  done(`${values.physical ? 'physical ' : ''}snapshot ${m.name}: ${count(m.tables.length, 'table')}, ${count(rows, 'row')}, ${count(m.storage.files, 'file')}, ${formatBytes(bytes)} in ${formatSeconds(Date.now() - t0)}`)
   result(dir)
 })

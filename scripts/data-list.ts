@@ -21,12 +21,15 @@ main(async () => {
   if (list.length === 0) { info(`no snapshots in ${backupRoot(cfg)}; make one with: make data_dump ARGS="--name <name>"`); return }
   const rows = (l: typeof list) => l.map((s) => [
     s.name + (s.init ? ' (seed)' : ''), s.created?.replace('T', ' ').slice(0, 19) ?? 'damaged', formatBytes(s.bytes), formatBytes(s.added),
-    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? (s.error ?? ''), s.kind ? KIND[s.kind] + (s.chain && s.chain.type !== 'full' ? `, ${s.chain.type} on ${s.chain.base}` : '') : '',
+    s.tables ?? '-', s.rows ?? '-', s.serverVersion ?? '', s.kind ? KIND[s.kind] + (s.chain && s.chain.type !== 'full' ? `, ${s.chain.type} on ${s.chain.base}` : '') : '',
   ])
+  // a damaged entry's reason goes below the table, where its length cannot push the columns apart
+  const damaged = list.filter((s) => s.error).map((s) => `damaged: ${s.name}: ${s.error!.replaceAll(`${backupRoot(cfg)}/${s.name}/`, '')}`)
   const headers = ['name', 'created', 'size', 'added', 'tables', 'rows', 'server', 'kind']
   const own = list.filter((s) => !s.safety)
   const safety = list.filter((s) => s.safety)
   const parts = [own.length ? table(headers, rows(own)) : 'no snapshots yet']
   if (safety.length) parts.push('', 'safety snapshots (taken before destructive operations; make undo restores the newest):', table(headers, rows(safety)))
+  if (damaged.length) parts.push('', ...damaged)
   result(parts.join('\n'))
 })

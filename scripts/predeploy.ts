@@ -5,7 +5,7 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { predeploy } from '../lib/deploy.ts'
 import { main } from '../lib/errors.ts'
-import { done, formatSeconds, result, table } from '../lib/log.ts'
+import { count, done, formatSeconds, result, table } from '../lib/log.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 
 main(async () => {
@@ -15,5 +15,5 @@ main(async () => {
   const { manifest: m } = await predeploy(await selectEngine(cfg))
   const rows = m.tables.reduce((a, t) => a + t.rows, 0)
   result(table(['table', 'rows'], m.tables.map((t) => [t.name, t.rows])))
-  done(`snapshot ${m.name}: ${m.tables.length} tables, ${rows} rows, ${m.storage.files} files in ${formatSeconds(Date.now() - t0)}; after deploying: make postdeploy`)
+  done(`snapshot ${m.name}: ${count(m.tables.length, 'table')}, ${count(rows, 'row')}, ${count(m.storage.files, 'file')} in ${formatSeconds(Date.now() - t0)}; after deploying: make postdeploy`)
 })

@@ -2,15 +2,12 @@
 // every case tried (operation, fault, point, expected, outcome, data lost) and the total data lost.
 // usage: make test ARGS=faults && make reliability_report [ARGS="--results <file.json> --out <file.md>"]   needs: nothing running.
 import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { parseFlags } from '../lib/args.ts'
 import { UserError, failure, main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
-import { toolPath } from '../lib/paths.ts'
+import { RELIABILITY_RESULTS, toolPath } from '../lib/paths.ts'
 
 const USAGE = 'make reliability_report [ARGS="--results <file.json> --out <file.md>"]'
-const DEFAULT_RESULTS = path.join(os.tmpdir(), 'datakeep-reliability.json')
 const DEFAULT_OUT = toolPath('docs/reliability.md')
 
 interface Case {
@@ -64,7 +61,8 @@ before the swap (the swap's \`RENAME TABLE\` held by a table an application read
 - the live database's fingerprint (rows, \`CHECKSUM TABLE\`, \`SHOW CREATE\` of every table, view,
   routine and trigger) is the one before the operation or the whole result of it, never a mix;
 - every snapshot that existed still verifies (\`data-verify --name x\`, each file's hash);
-- Ctrl-C (SIGINT) and SIGTERM: exit 130, the last line \`datakeep: interrupted (SIGINT); cleaned up\`,
+- Ctrl-C (SIGINT) and SIGTERM: exit 130, the last line \`datakeep: interrupted (SIGINT); cleaned up\` (a load says
+  which state it left: \`interrupted (SIGINT) before the swap: nothing changed\` or \`... after the swap: snapshot x is loaded\`),
   and nothing left behind: no partial folder, no \`_dk_\` database, the lock released;
 - kill -9 cannot be caught and the server has no transactional DDL, so a kill in the middle of a
   swap leaves the live tables without some views or triggers until the next command: the next
@@ -78,7 +76,9 @@ before the swap (the swap's \`RENAME TABLE\` held by a table an application read
 ${rows.map((c) => `| ${cell(c.operation)} | ${cell(c.fault)} | ${cell(c.point)} | ${cell(c.expected)} | ${c.passed ? '' : '**FAILED** '}${cell(c.outcome)} | ${lostCell(c)} |`).join('\n')}
 
 Covered elsewhere: kill -9 mid-data of \`data_dump\` and \`data_load\`, truncated, altered and
-incomplete snapshots, a server that is down (\`tests/snapshot/failures.test.ts\`); the lock's stale,
+incomplete snapshots, a server that is down (\`tests/snapshot/failures.test.ts\`); a \`--file\` that is
+missing, truncated or about two databases, a damaged snapshot (no safety snapshot taken), a failed
+command that never prunes a safety snapshot, no shell escapes from a file (\`tests/snapshot/sql-import.test.ts\`); the lock's stale,
 reused-pid and other-host cases (\`tests/safety/lock.test.ts\`); every guard decision
 (\`tests/safety/guard.test.ts\`).
 
@@ -94,7 +94,7 @@ Known limits:
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { results: { type: 'string' }, out: { type: 'string' } }, USAGE)
-  const cases = readCases(values.results ?? DEFAULT_RESULTS)
+  const cases = readCases(values.results ?? RELIABILITY_RESULTS)
   const out = values.out ?? DEFAULT_OUT
   const tmp = `${out}.tmp-${process.pid}`
   fs.writeFileSync(tmp, reliabilityMarkdown(cases))

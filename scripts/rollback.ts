@@ -7,7 +7,7 @@ import { UserError, main } from '../lib/errors.ts'
 import { done, formatSeconds, result } from '../lib/log.ts'
 import { rollback } from '../lib/migrate/index.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
-import { beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 const USAGE = 'make rollback [ARGS="--steps N [--confirm=<database>] [--no-safety]"]'
@@ -26,6 +26,7 @@ main(async () => {
       await beforeDestructive(cfg, rt, { name: 'rollback', kind: 'replace' }, { confirm: values.confirm, noSafety: values['no-safety'] })
     },
   }))
+  afterDestructive(cfg)
   result(r.rolledBack.join('\n'))
   done(`rolled back ${r.rolledBack.length} migration${r.rolledBack.length === 1 ? '' : 's'} in ${rt.admin.database} in ${formatSeconds(Date.now() - t0)}`)
 })

@@ -9,6 +9,7 @@ import { done, formatSeconds } from '../lib/log.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
+import { afterDestructive } from '../lib/safety/destructive.ts'
 import { undo } from '../lib/safety/undo.ts'
 
 main(async () => {
@@ -20,6 +21,7 @@ main(async () => {
   await withLock(cfg, commandSummary(), async () => {
     const r = await undo(cfg, engine)
     await engine.afterLoad()
+    afterDestructive(cfg)
     done(`undid ${r.undone.operation}: restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
       + (r.kept ? `; the state before the undo is in ${r.kept} (make undo again to return to it)` : ''))
   })

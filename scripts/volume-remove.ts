@@ -5,6 +5,7 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { done, step } from '../lib/log.ts'
+import { afterDestructive } from '../lib/safety/destructive.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { selectEngine } from '../lib/engines/index.ts'
@@ -31,7 +32,9 @@ main(async () => {
     } else if (data.exists) {
       await engine.keepLogs(false)
     }
-    return rt.removeVolume()
+    const gone = await rt.removeVolume()
+    afterDestructive(cfg)
+    return gone
   })
   done(removed ? `removed ${where}; the next make up starts with an empty database` : `nothing to remove: ${where} does not exist`)
 })

@@ -1,7 +1,7 @@
 // The benchmark's data generator (bench/generate.ts): deterministic, and holding every kind of
 // data it promises. The benchmark itself never runs in the suite, and nothing here asserts a time.
 import crypto from 'node:crypto'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { checksumTables, generateDatabase, MIN_ROWS, tableCounts, tsvBatches } from '../bench/generate.ts'
 import { Rng } from '../bench/prng.ts'

@@ -2,7 +2,7 @@
 // says how many runs each median stands on. Nothing here runs the benchmark or asserts a time.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { renderMarkdown } from '../bench/docs.ts'
 import type { BenchResult } from '../bench/report.ts'

@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig, readEnvFile, renderEnvExample, SCHEMA } from '../lib/config.ts'
 import { UserError } from '../lib/errors.ts'

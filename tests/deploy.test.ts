@@ -3,7 +3,7 @@
 // losses within and beyond POSTDEPLOY_MAX_LOSS, a dropped table, no predeploy snapshot.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { compareCounts, diffRows } from '../lib/deploy-compare.ts'
 import { formatAge } from '../lib/deploy.ts'
@@ -36,7 +36,7 @@ t('check on a healthy stack: exit 0, what runs, where the data is, row counts, n
   assert.is(lines[0], 'runtime:   local')
   assert.match(lines[1], /^server: {4}up \(pid \d+\), \d+\.\d+\.\d+-MariaDB/)
   assert.match(lines[2], new RegExp(`^data: {6}${path.join(stack.dir, 'data/mysqld')}, [\\d.]+ MiB$`))
-  assert.is(lines[3], 'database:  app, 5 tables, 214 rows')
+  assert.is(lines[3], 'database:  app, 4 tables, 1 view, 214 rows')
   assert.is(lines[4], 'snapshot:  none')
   assert.equal(lines.slice(6), [
     'table       type   rows',
@@ -47,7 +47,7 @@ t('check on a healthy stack: exit 0, what runs, where the data is, row counts, n
     'notes       table     4',
     'orders      table   200',
   ])
-  assert.is(lastLine(r.stderr), 'done: check passed: app has 5 tables, 214 rows')
+  assert.is(lastLine(r.stderr), 'done: check passed: app has 4 tables, 1 view, 214 rows')
   const j = JSON.parse((await runScript(stack, 'check', ['--json'])).stdout)
   assert.is(j.ok, true)
   assert.equal(j.problems, [])
@@ -100,9 +100,9 @@ t('rows deleted: postdeploy prints the differences and exits 1 with the restore 
   assert.is(r.stdout, [
     'table     before  after  change      result',
     '--------  ------  -----  ----------  ------',
-    'customer  10         12  +2          ok',
-    'invoices  -           3  new         ok',
-    'orders    200       150  -50 (-25%)  FAIL',
+    'customer      10     12  +2          ok',
+    'invoices       -      3  new         ok',
+    'orders       200    150  -50 (-25%)  FAIL',
     '',
   ].join('\n'))
   assert.is(lastLine(r.stderr), `datakeep: 1 table lost rows since ${predeploy}: orders (-25%); to restore: make data_load ARGS="--name ${predeploy}"`)
@@ -154,8 +154,8 @@ t('check: a database emptied after datakeep loaded it exits 1; one that was only
   await writeMarker(stack.rt, { action: 'loaded', snapshot: predeploy, seedHash: null, tables: 4 })
   const r = await runScript(stack, 'check')
   assert.is(r.code, 1)
-  assert.match(r.stdout, /^database: {2}app, 5 tables, 0 rows$/m)
-  assert.match(lastLine(r.stderr), new RegExp(`^datakeep: check failed: database app is empty, but it was loaded from ${predeploy} at \\S+Z \\(the datakeep marker says so\\); `
+  assert.match(r.stdout, /^database: {2}app, 4 tables, 1 view, 0 rows$/m)
+  assert.match(lastLine(r.stderr), new RegExp(`^datakeep: check failed: database app is empty, but it was loaded from snapshot ${predeploy} at \\S+Z \\(the datakeep marker says so\\); `
     + `to restore the newest snapshot with data: make data_load ARGS="--name ${predeploy}"$`))
   const j = JSON.parse((await runScript(stack, 'check', ['--json'])).stdout)
   assert.is(j.ok, false)

@@ -2,7 +2,7 @@
 // the compose file it reads.
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import YAML from 'yaml'
 import { loadConfig, SCHEMA } from '../lib/config.ts'
@@ -116,7 +116,7 @@ test('no file in the tree runs down -v or volume prune', () => {
 
 test('DROP DATABASE appears only on the tool\'s own temporary databases or the guarded INIT_CLEAN', () => {
   // PostgreSQL: one helper, which refuses any name without the tool's prefix (lib/engines/postgres/db.ts)
-  const allowed = /DROP DATABASE (IF EXISTS )?\$\{ident\((stage|scratch|oldDb|n)\)\}|DROP DATABASE IF EXISTS \$\{qi\(tempDb\)\} WITH \(FORCE\)/
+  const allowed = /DROP DATABASE (IF EXISTS )?\$\{ident\((stage|scratch|oldDb|n|journalDb)\)\}|DROP DATABASE IF EXISTS \$\{qi\(tempDb\)\} WITH \(FORCE\)/
   const found: string[] = []
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -131,7 +131,7 @@ test('DROP DATABASE appears only on the tool\'s own temporary databases or the g
   walk(path.join(REPO, 'lib'))
   walk(path.join(REPO, 'scripts'))
   // the one drop of the application database: INIT_CLEAN, after the guard and a safety snapshot
-  assert.equal(found, ['lib/initialize/index.ts:81'])
+  assert.equal(found, ['lib/initialize/index.ts:87'])
   const init = fs.readFileSync(path.join(REPO, 'lib/initialize/index.ts'), 'utf8')
   assert.ok(init.indexOf("beforeDestructive(cfg, rt, { name: 'INIT_CLEAN'") < init.indexOf('DROP DATABASE ${ident(rt.admin.database)}'))
 })

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { REPO, tempDir, TSX_LOADER } from './support/stack.ts'
 

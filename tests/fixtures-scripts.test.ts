@@ -3,7 +3,7 @@
 // file ownership under sudo.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { fixtureFileName } from '../lib/fixtures/format.ts'
 import { ADVERSARIAL_TABLES, createAdversarial } from './support/adversarial.ts'

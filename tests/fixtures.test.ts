@@ -2,7 +2,7 @@
 // exactly, the file format, upserts, foreign-key order and cycles; plus the pure helpers.
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { ident, query, type Db } from '../lib/db.ts'
 import { UserError } from '../lib/errors.ts'
@@ -76,7 +76,7 @@ test('every column type survives dump, wipe and load exactly (versioned tables: 
   await stack.db((db) => wipe(db, ADVERSARIAL_TABLES))
   const r = await loadFixtures(stack.cfg, stack.rt, { dir: dumpDir })
   const rows = dumped.reduce((a, d) => a + d.rows, 0)
-  assert.equal(r, { files: ADVERSARIAL_TABLES.length, rows, inserted: rows, updated: 0 })
+  assert.equal(r, { files: ADVERSARIAL_TABLES.length, rows, inserted: rows, updated: 0, heldTriggers: [] })
   const after = await stack.db((db) => state(db, ADVERSARIAL_TABLES))
   for (const t of ADVERSARIAL_TABLES) assert.is(after[t], before[t], `table ${t}`)
   // loading onto itself: every row found by its key, nothing changes
@@ -149,16 +149,16 @@ test('an upsert updates the rows whose key exists, inserts the others, leaves ab
   await stack.db((db) => db.query(`CREATE TABLE ${q('people')} (id INT PRIMARY KEY, name VARCHAR(20), score INT DEFAULT 5)`))
   await stack.db((db) => db.query(`INSERT INTO ${q('people')} VALUES (1, 'ann', 1), (2, 'bob', 2)`))
   const dir = fixtureDir({ 'people.json': [{ id: 2, name: 'BOB' }, { id: 3, name: 'cy' }] })
-  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 1, rows: 2, inserted: 1, updated: 1 })
+  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 1, rows: 2, inserted: 1, updated: 1, heldTriggers: [] })
   const rows = await stack.db((db) => query(db, `SELECT id, name, score FROM ${q('people')} ORDER BY id`))
   assert.equal(rows, [{ id: 1, name: 'ann', score: 1 }, { id: 2, name: 'BOB', score: 2 }, { id: 3, name: 'cy', score: 5 }])
-  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 1, rows: 2, inserted: 0, updated: 2 })
+  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 1, rows: 2, inserted: 0, updated: 2, heldTriggers: [] })
 })
 
 test('a byte-order mark is fine; bytes that are not UTF-8 are refused rather than replaced', async () => {
   const dir = tempDir('datakeep-fixtures-enc-')
   fs.writeFileSync(path.join(dir, 'people.json'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"id": 4, "name": "dee"}]')]))
-  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 1, rows: 1, inserted: 1, updated: 0 })
+  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 1, rows: 1, inserted: 1, updated: 0, heldTriggers: [] })
   fs.writeFileSync(path.join(dir, 'people.json'), Buffer.concat([Buffer.from('[{"id": 4, "name": "'), Buffer.from([0xff]), Buffer.from('"}]')]))
   const err = await loadFixtures(stack.cfg, stack.rt, { dir }).catch((e) => e)
   assert.match(String(err?.message), /people\.json: the file is not UTF-8 text$/)
@@ -169,7 +169,7 @@ test('parents load before children with foreign_key_checks on; a missing parent 
   const dir = tempDir('datakeep-fixtures-fk-')
   for (const t of ['child', 'parent']) fs.copyFileSync(path.join(dumpDir, fixtureFileName(t)), path.join(dir, fixtureFileName(t)))
   await stack.db((db) => wipe(db, ['child', 'parent']))
-  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 2, rows: 5, inserted: 5, updated: 0 })
+  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir }), { files: 2, rows: 5, inserted: 5, updated: 0, heldTriggers: [] })
   const bad = fixtureDir({ 'child.json': { table: 'child', rows: [{ id: 10, parent_id: 1 }, { id: 13, parent_id: 99 }] } })
   const err = await loadFixtures(stack.cfg, stack.rt, { dir: bad }).catch((e) => e)
   assert.instance(err, UserError)
@@ -185,24 +185,58 @@ test('tables in a foreign-key cycle, and self-references, load with checks off f
     await db.query(`CREATE TABLE ${q('worm')} (id INT PRIMARY KEY, egg_id INT, FOREIGN KEY (egg_id) REFERENCES ${q('egg')} (id))`)
   })
   const files = { 'hen.json': [{ id: 1, egg_id: 7 }], 'egg.json': [{ id: 7, hen_id: 1 }], 'staff.json': [{ id: 1, boss: 2 }, { id: 2, boss: null }] }
-  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir: fixtureDir(files) }), { files: 3, rows: 4, inserted: 4, updated: 0 })
+  assert.equal(await loadFixtures(stack.cfg, stack.rt, { dir: fixtureDir(files) }), { files: 3, rows: 4, inserted: 4, updated: 0, heldTriggers: [] })
   assert.equal(await stack.db((db) => query(db, `SELECT id, boss FROM ${q('staff')} ORDER BY id`)), [{ id: 1, boss: 2 }, { id: 2, boss: null }])
   // worm loads after the egg/hen group: checks are back on for it
   const err = await loadFixtures(stack.cfg, stack.rt, { dir: fixtureDir({ ...files, 'worm.json': [{ id: 1, egg_id: 8 }] }) }).catch((e) => e)
   assert.match(String(err?.message), /worm\.json: rows\[0\]: Cannot add or update a child row/)
 })
 
-test('triggers run for fixture rows; when one makes a row fail, the hint names it and nothing stays', async () => {
+test('with withTriggers, triggers run for fixture rows; when one makes a row fail, the hint names it and nothing stays', async () => {
   await stack.db(async (db) => {
     await db.query(`CREATE TABLE ${q('audit')} (id INT PRIMARY KEY)`)
     await db.query(`CREATE TABLE ${q('item')} (id INT PRIMARY KEY)`)
     await db.query(`CREATE TRIGGER ${q('item_ins')} AFTER INSERT ON ${q('item')} FOR EACH ROW INSERT INTO ${q('audit')} VALUES (NEW.id)`)
   })
-  const err = await loadFixtures(stack.cfg, stack.rt, { dir: fixtureDir({ 'audit.json': [{ id: 1 }], 'item.json': [{ id: 2 }, { id: 1 }] }) }).catch((e) => e)
+  const dir = fixtureDir({ 'audit.json': [{ id: 1 }], 'item.json': [{ id: 2 }, { id: 1 }] })
+  const err = await loadFixtures(stack.cfg, stack.rt, { dir, withTriggers: true }).catch((e) => e)
   assert.instance(err, UserError)
   assert.match(err.message, /item\.json: rows\[1\]: Duplicate entry '1' for key 'PRIMARY'$/)
   assert.is(err.hint, 'table item has triggers (item_ins) that run for every fixture row and may write rows the fixtures also hold')
   assert.equal(await stack.db((db) => query(db, `SELECT (SELECT COUNT(*) FROM ${q('audit')}) + (SELECT COUNT(*) FROM ${q('item')}) AS n`)), [{ n: '0' }])
+  // by default they are held off: the rows are the files', and the trigger is back as it was
+  const r = await loadFixtures(stack.cfg, stack.rt, { dir })
+  assert.equal(r, { files: 2, rows: 3, inserted: 3, updated: 0, heldTriggers: [{ table: 'item', name: 'item_ins' }] })
+  assert.equal(await stack.db((db) => query(db, `SELECT (SELECT GROUP_CONCAT(id) FROM ${q('audit')}) AS a, (SELECT GROUP_CONCAT(id ORDER BY id) FROM ${q('item')}) AS i`)), [{ a: '1', i: '1,2' }])
+  const [tr] = await stack.db((db) => query<{ s: string }>(db, 'SELECT ACTION_STATEMENT AS s FROM information_schema.TRIGGERS WHERE TRIGGER_NAME = ?', ['item_ins']))
+  assert.is(tr.s, `INSERT INTO ${q('audit')} VALUES (NEW.id)`)
+})
+
+test('held-off triggers come back in their firing order, those created with FOLLOWS/PRECEDES too', async () => {
+  const order = () => stack.db((db) => query<{ n: string }>(db,
+    'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_TABLE = ? ORDER BY ACTION_ORDER', ['ord']))
+  await stack.db(async (db) => {
+    await db.query(`CREATE TABLE ${q('ord')} (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0)`)
+    await db.query(`CREATE TRIGGER ${q('ord_a')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW SET NEW.n = NEW.n * 10 + 1`)
+    await db.query(`CREATE TRIGGER ${q('ord_b')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW FOLLOWS ord_a SET NEW.n = NEW.n * 10 + 2`)
+    await db.query(`CREATE TRIGGER ${q('ord_z')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW PRECEDES ord_a SET NEW.n = NEW.n * 10 + 3`)
+  })
+  const before = await order()
+  assert.equal(before.map((r) => r.n), ['ord_z', 'ord_a', 'ord_b'])
+  const dir = fixtureDir({ 'ord.json': [{ id: 1, n: 7 }] })
+  assert.equal((await loadFixtures(stack.cfg, stack.rt, { dir })).heldTriggers.map((t) => t.name), ['ord_z', 'ord_a', 'ord_b'])
+  assert.equal(await order(), before)
+  assert.equal(await stack.db((db) => query(db, `SELECT n FROM ${q('ord')}`)), [{ n: 7 }])
+  await stack.db((db) => db.query(`INSERT INTO ${q('ord')} (id) VALUES (2)`))
+  assert.equal(await stack.db((db) => query(db, `SELECT n FROM ${q('ord')} WHERE id = 2`)), [{ n: 312 }], 'they fire again, in order')
+  // c FOLLOWS a after b FOLLOWS a: the server keeps the order, not the clause, so re-created
+  // one after another in firing order they come back as z, a, c, b
+  await stack.db((db) => db.query(`CREATE TRIGGER ${q('ord_c')} BEFORE INSERT ON ${q('ord')} FOR EACH ROW FOLLOWS ord_a SET NEW.n = NEW.n * 10 + 4`))
+  const four = await order()
+  assert.equal(four.map((r) => r.n), ['ord_z', 'ord_a', 'ord_c', 'ord_b'])
+  await loadFixtures(stack.cfg, stack.rt, { dir: fixtureDir({ 'ord.json': [{ id: 1, n: 8 }] }) })
+  assert.equal(await order(), four)
+  assert.equal(await stack.db((db) => query(db, `SELECT n FROM ${q('ord')} WHERE id = 1`)), [{ n: 8 }])
 })
 
 test('fixturesPresent looks for *.json in FIXTURES_DIR', () => {

@@ -1,5 +1,5 @@
 // Every planner branch and flag combination, as the plan it prints.
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { describePlan, planInitialize, type InitFlags, type InitState } from '../lib/initialize/plan.ts'
 

@@ -1,7 +1,7 @@
 // initialize, seed_data, _init, undo and the init folder, for real: spawned scripts on a private server.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { fingerprint, sql } from './support/fingerprint.ts'
 import { lastLine, makeStack, runScript, type TestStack } from './support/stack.ts'
@@ -47,7 +47,7 @@ t('a second make up changes nothing and says the state is good', async ({ stack 
   const before = await stack.db((db) => fingerprint(db, 'app'))
   const r = await runScript(stack, 'up')
   assert.is(r.code, 0, r.stderr)
-  assert.match(r.stderr, /state is good: database app has 2 tables, no pending migrations, index present \(seeded from _init at .*\); nothing to do/)
+  assert.match(r.stderr, /state is good: database app has 2 tables, no pending migrations, index present \(seeded from snapshot _init at .*\); nothing to do/)
   assert.equal(await stack.db((db) => fingerprint(db, 'app')), before)
   assert.is(reindexCount(stack), 1)
 })

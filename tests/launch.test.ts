@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 // @ts-expect-error plain JavaScript, no declarations
 import { sourceKey } from '../lib/launch.mjs'

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../lib/config.ts'
 import { UserError } from '../lib/errors.ts'

@@ -2,7 +2,7 @@
 // MIGRATE_COMMAND in place of the built-in runner. Each test has its own database and folder.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query } from '../lib/db.ts'
 import { migrationTemplate } from '../lib/migrate/files.ts'

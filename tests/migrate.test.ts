@@ -2,7 +2,7 @@
 // database and migrations folder (the file format as data is in migrate-format.test.ts).
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig, type Config } from '../lib/config.ts'
 import { query } from '../lib/db.ts'

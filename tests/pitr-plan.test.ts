@@ -1,6 +1,6 @@
 // Point-in-time recovery as data: the replay's argv, --until parsing, which transactions a target
 // takes, and the statements refused because --rewrite-db cannot redirect them.
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import type { Chain } from '../lib/pitr/chain.ts'
 import { nextFileName } from '../lib/pitr/chain.ts'

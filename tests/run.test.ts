@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { UserError } from '../lib/errors.ts'
 import { HOST, run, spawnPipe, targetArgv, type Target } from '../lib/run.ts'

@@ -1,7 +1,7 @@
 // Each script spawned for real in a temp project: exit codes, stdout, the exact error line.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { freePort, lastLine, makeStack, runScript, type TestStack } from './support/stack.ts'
 
@@ -63,7 +63,7 @@ s('up starts the server and creates the database; status shows tables and rows',
   assert.is(text.code, 0)
   assert.match(text.stdout, /^runtime: +local$/m)
   assert.match(text.stdout, /^server: +up \(pid \d+\), .*MariaDB/m)
-  assert.match(text.stdout, /^database: +app, 1 tables$/m)
+  assert.match(text.stdout, /^database: +app, 1 table$/m)
   assert.match(text.stdout, /^t1 +table +3$/m)
   const json = JSON.parse((await runScript(stack, 'status', ['--json'])).stdout)
   assert.equal(json.database.tables, [{ table: 't1', type: 'table', rows: 3 }])

@@ -5,6 +5,8 @@ import type { Engine } from '../engines/types.ts'
 import { UserError, failure } from '../errors.ts'
 import { fixturesPresent } from '../fixtures/index.ts'
 import { done, info, step } from '../log.ts'
+import { afterDestructive } from '../safety/destructive.ts'
+import { checkSnapshotInput } from '../safety/preflight.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
 import type { Marker } from './marker.ts'
 import { describePlan, planInitialize, type InitFlags, type InitState, type Step } from './plan.ts'
@@ -50,10 +52,15 @@ export async function initialize(cfg: Config, engine: Engine, opts: InitOptions 
   // after a crash `make up` is what people run: it settles what the crashed operation left
   if (!opts.dryRun) await engine.cleanDebris()
   const steps = planInitialize(state, flags)
+  const will = (a: Step['action']) => steps.some((s) => s.action === a)
   for (const line of describePlan(state, steps)) info(line)
   if (opts.dryRun || steps.length === 0) return steps
+  // every snapshot the plan loads is checked whole before any safety snapshot or change
+  for (const s of steps) {
+    const name = s.action === 'load' ? s.snapshot! : s.action === 'load-init' && !will('build-init') ? INIT : null
+    if (name) await checkSnapshotInput(cfg, name, s.action === 'load' ? 'initialize INIT_LOAD=<name>' : 'initialize')
+  }
   let marker: Omit<Marker, 'database' | 'at' | 'tables'> | null = null
-  const will = (a: Step['action']) => steps.some((s) => s.action === a)
   for (const s of steps) {
     step(`${s.action}${s.snapshot ? ` ${s.snapshot}` : ''}`)
     switch (s.action) {
@@ -100,6 +107,7 @@ export async function initialize(cfg: Config, engine: Engine, opts: InitOptions 
     const { tables } = await lc.countTables()
     await lc.writeMarker({ ...(state.marker && marker.action === 'migrated' ? state.marker : marker), tables })
   }
+  afterDestructive(cfg)
   done(`initialized ${rt.admin.database}: ${steps.map((s) => s.action).join(', ')}`)
   return steps
 }

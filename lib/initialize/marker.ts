@@ -37,3 +37,21 @@ export async function writeMarker(rt: Runtime, m: Omit<Marker, 'database' | 'at'
       [rt.admin.database, m.action, m.snapshot, m.seedHash, m.tables])
   }, { database: null })
 }
+
+/** What the marker says, as `up`, `initialize` and `check` print it: "loaded from snapshot s1 at <time>". */
+export function describeMarker(m: Pick<Marker, 'action' | 'snapshot' | 'at'>): string {
+  const from = m.snapshot === null ? '' : m.snapshot.startsWith(FILE_PREFIX) ? ` from file ${m.snapshot.slice(FILE_PREFIX.length)}` : ` from snapshot ${m.snapshot}`
+  return `${m.action}${from} at ${m.at}`
+}
+
+/** The marker's `snapshot` for a plain SQL file imported with data_load --file. */
+const FILE_PREFIX = 'file:'
+
+/**
+ * data_load records what it loaded, so the marker follows the last load (not the seed that came
+ * before it): a snapshot by name, a plain SQL file by its file name.
+ */
+export async function recordLoad(rt: Runtime, from: { snapshot: string } | { file: string }, tables: number): Promise<void> {
+  const snapshot = 'snapshot' in from ? from.snapshot : `${FILE_PREFIX}${from.file.split('/').pop()}`.slice(0, 128)
+  await writeMarker(rt, { action: 'loaded', snapshot, seedHash: null, tables })
+}

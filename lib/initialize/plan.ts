@@ -1,7 +1,7 @@
 // The initialize planner: a pure function from what exists and what was asked to the steps to
 // take, each with its reason. Only a provably empty database is filled on its own; a database with
 // tables is replaced only when INIT_CLEAN or INIT_LOAD says so.
-import type { Marker } from './marker.ts'
+import { describeMarker, type Marker } from './marker.ts'
 
 export interface InitState {
   database: string
@@ -77,7 +77,7 @@ export function planInitialize(s: InitState, f: InitFlags): Step[] {
 /** The plan as printed: one line per step with its reason, or the state when there is nothing to do. */
 export function describePlan(s: InitState, steps: Step[]): string[] {
   if (steps.length === 0) {
-    const what = s.marker ? `${s.marker.action}${s.marker.snapshot ? ` from ${s.marker.snapshot}` : ''} at ${s.marker.at}` : 'not initialized by datakeep'
+    const what = s.marker ? describeMarker(s.marker) : 'not initialized by datakeep'
     return [`state is good: database ${s.database} has ${s.tables} tables, no pending migrations${s.indexPresent ? ', index present' : ''} (${what}); nothing to do`]
   }
   return steps.map((x, i) => `${i + 1}. ${x.action}${x.snapshot ? ` ${x.snapshot}` : ''}: ${x.reason}`)

@@ -11,6 +11,7 @@ import { commandSummary, withLock } from '../safety/lock.ts'
 import { HOST, run } from '../run.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { backupRoot } from '../snapshot/names.ts'
+import { backupModes, withBackupUmask } from '../snapshot/private.ts'
 import { readBinlogHeader } from './binlog-file.ts'
 
 export const BINLOG_DIR = '_binlog'
@@ -54,17 +55,19 @@ export function archivedLogs(cfg: Config): ArchivedLog[] {
 
 /** Copies `from` into the archive as `name`: a temporary name, the sha256 file, then the rename. */
 async function store(cfg: Config, from: string, file: string): Promise<string> {
+  const modes = backupModes(cfg)
   const dir = binlogArchive(cfg)
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  fs.mkdirSync(dir, { recursive: true, mode: modes.dir })
   const name = archiveName(file, readBinlogHeader(from).created)
   const final = path.join(dir, name)
   if (fs.existsSync(`${final}.sha256`) && fs.statSync(final).size === fs.statSync(from).size) return name
   const tmp = `${final}.tmp-${process.pid}`
-  fs.copyFileSync(from, tmp)
-  fs.chmodSync(tmp, 0o600)
+  // cp creates the copy under the snapshot umask before a byte is in (copyFile would give it the
+  // server's 0660 until a chmod); the caller holds that umask (withBackupUmask)
+  await run(HOST, ['cp', '--reflink=auto', '--', from, tmp])
   const sum = await sha256File(tmp)
   fs.renameSync(tmp, final)
-  fs.writeFileSync(`${final}.sha256.tmp-${process.pid}`, `${sum.sha256}  ${name}\n`, { mode: 0o600 })
+  fs.writeFileSync(`${final}.sha256.tmp-${process.pid}`, `${sum.sha256}  ${name}\n`, { mode: modes.file })
   fs.renameSync(`${final}.sha256.tmp-${process.pid}`, `${final}.sha256`)
   return name
 }
@@ -92,6 +95,11 @@ export async function serverLogs(db: Db): Promise<{ file: string; bytes: number 
  * client protocol (`mariadb-binlog --read-from-remote-server --raw`, which needs REPLICATION SLAVE).
  */
 export async function archiveBinlogs(cfg: Config, rt: Runtime): Promise<string[]> {
+  // owner-only (or group-readable) from the first byte, like every snapshot
+  return withBackupUmask(cfg, () => archiveBinlogsPrivately(cfg, rt))
+}
+
+async function archiveBinlogsPrivately(cfg: Config, rt: Runtime): Promise<string[]> {
   // the server's own files where datakeep reaches them; else (external) the replication protocol
   const fetch = rt.serverFiles ? rt.serverFiles.fetch.bind(rt.serverFiles, '.') : (names: string[], to: string) => fetchRemote(rt, names, to)
   return withDb(rt.admin, async (db) => {
@@ -115,7 +123,7 @@ export async function archiveBinlogs(cfg: Config, rt: Runtime): Promise<string[]
 
 function binlogArchiveParent(cfg: Config): string {
   const dir = binlogArchive(cfg)
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  fs.mkdirSync(dir, { recursive: true, mode: backupModes(cfg).dir })
   return dir
 }
 
@@ -124,6 +132,10 @@ function binlogArchiveParent(cfg: Config): string {
  * for volume removal without a running server.
  */
 export async function archiveFromDataDir(cfg: Config, dataDir: string): Promise<string[]> {
+  return withBackupUmask(cfg, () => archiveDataDirPrivately(cfg, dataDir))
+}
+
+async function archiveDataDirPrivately(cfg: Config, dataDir: string): Promise<string[]> {
   let index: string[]
   try { index = fs.readFileSync(path.join(dataDir, 'binlog.index'), 'utf8').split('\n').filter(Boolean) } catch { return [] }
   const out: string[] = []

@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise'
 import { projectPath, type Config } from '../config.ts'
 import { connect, ident, withDb, type Connection } from '../db.ts'
 import { UserError, failure } from '../errors.ts'
-import { dirSize, isDirEmpty, isProcessAlive, removeDir, tailFile } from '../fs-util.ts'
+import { dirSize, isDirEmpty, isProcessAlive, removeDir, stopAndWait, tailFile } from '../fs-util.ts'
 import { step, warn } from '../log.ts'
 import { toolPath } from '../paths.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
@@ -63,11 +63,13 @@ export function installPlan(opts: { isRoot: boolean; hasApt: boolean }):
 export type Flavor = 'mariadb' | 'mysql'
 
 /** argv that creates a new data directory. */
-export function initArgv(bin: string, flavor: Flavor, dataDir: string, osUser: string | null, extraFile: string): string[] {
+export function initArgv(bin: string, flavor: Flavor, dataDir: string, osUser: string | null, extraFile: string, tmpDir?: string): string[] {
   if (flavor === 'mariadb') {
+    // the bootstrap's temporary tables go in our own folder: in a /tmp shared with other machines'
+    // processes (containers), /tmp/#sql-temptable-<pid>-... of two bootstraps collide and one aborts
     return ['mariadb-install-db', `--defaults-file=${SERVER_CNF}`, `--datadir=${dataDir}`,
       '--auth-root-authentication-method=normal', '--skip-test-db', `--extra-file=${extraFile}`,
-      ...(osUser ? [`--user=${osUser}`] : [])]
+      ...(osUser ? [`--user=${osUser}`] : []), ...(tmpDir ? [`--tmpdir=${tmpDir}`] : [])]
   }
   return [bin, `--defaults-file=${SERVER_CNF}`, '--initialize-insecure', `--datadir=${dataDir}`,
     `--init-file=${extraFile}`, ...(osUser ? [`--user=${osUser}`] : [])]
@@ -176,7 +178,7 @@ export class LocalRuntime implements Runtime {
     fs.writeFileSync(extra, sql, { mode: 0o600 })
     step(`initializing a new data directory in ${dataDir}`)
     try {
-      await run(HOST, initArgv(bin, flavor, partial, this.osUser(), extra))
+      await run(HOST, initArgv(bin, flavor, partial, this.osUser(), extra, runDir))
       if (fs.existsSync(dataDir)) fs.rmdirSync(dataDir) // only ever an empty directory here
       fs.renameSync(partial, dataDir)
     } finally {
@@ -275,12 +277,7 @@ export class LocalRuntime implements Runtime {
       if (pid) fs.rmSync(this.paths.pidFile, { force: true })
       return
     }
-    process.kill(pid, 'SIGTERM')
-    const deadline = Date.now() + 120_000
-    while (isProcessAlive(pid)) {
-      if (Date.now() > deadline) throw failure(`the database server (pid ${pid}) did not stop within 120 s`, `to fix: kill ${pid}`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await stopAndWait(pid, 'SIGTERM', 'the database server')
   }
 
   async createVolume(): Promise<boolean> {

@@ -19,6 +19,8 @@ export interface JournalEntry {
   before: string | null
   /** why there is none (empty database, --no-safety), or how the snapshot was chosen */
   reason: string
+  /** false until the operation succeeded: a failed one changed nothing, and undo passes over it */
+  done?: boolean
 }
 
 const KEEP = 50
@@ -40,17 +42,28 @@ export function readJournal(cfg: Config): JournalEntry[] {
 
 /** Appends a record: written to a temporary name (owner-only, like every file beside the snapshots) and renamed. */
 export function recordOperation(cfg: Config, entry: JournalEntry): void {
+  write(cfg, [...readJournal(cfg), entry])
+}
+
+function write(cfg: Config, entries: JournalEntry[]): void {
   const file = journalPath(cfg)
   const modes = backupModes(cfg)
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: modes.dir })
-  const entries = [...readJournal(cfg), entry].slice(-KEEP)
   const tmp = `${file}.tmp-${process.pid}`
-  fs.writeFileSync(tmp, JSON.stringify({ entries }, null, 2) + '\n', { mode: modes.file })
+  fs.writeFileSync(tmp, JSON.stringify({ entries: entries.slice(-KEEP) }, null, 2) + '\n', { mode: modes.file })
   fs.renameSync(tmp, file)
 }
 
-/** The newest record: what undo restores. */
-export function lastOperation(cfg: Config): JournalEntry | null {
+/** The operation recorded last by this process succeeded: undo may now follow its record. */
+export function markDone(cfg: Config): void {
   const entries = readJournal(cfg)
-  return entries.length ? entries[entries.length - 1] : null
+  const last = entries[entries.length - 1]
+  if (!last || last.done !== false) return
+  last.done = true
+  write(cfg, entries)
+}
+
+/** The newest record of an operation that took effect: what undo restores. */
+export function lastOperation(cfg: Config): JournalEntry | null {
+  return [...readJournal(cfg)].reverse().find((e) => e.done !== false) ?? null
 }

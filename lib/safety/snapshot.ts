@@ -117,11 +117,12 @@ export async function ensureSafetySnapshot(cfg: Config, rt: Runtime, operation: 
   const blocker = await physicalSafetyBlocker(cfg, rt)
   step(`taking ${blocker ? '' : 'physical '}safety snapshot ${name} before ${operation}`)
   await dumpSnapshot(cfg, rt, { name, reservedOk: true, physical: blocker === null })
-  pruneSafety(cfg)
+  // no pruning here: the command may still fail, and a failed command never pushes out a safety
+  // snapshot (afterDestructive prunes once it succeeded)
   return { snapshot: name, reason: `safety snapshot ${name} taken` }
 }
 
-/** Keeps the newest SAFETY_KEEP safety snapshots. */
+/** Keeps the newest SAFETY_KEEP safety snapshots; only after a command succeeded (afterDestructive). */
 export function pruneSafety(cfg: Config): string[] {
   const old = listSnapshots(cfg).filter((s) => s.safety).slice(cfg.SAFETY_KEEP)
   for (const s of old) removeSnapshot(cfg, s.name)

@@ -8,6 +8,7 @@ import { info } from '../log.ts'
 import type { Engine, LoadResult } from '../engines/types.ts'
 import { snapshotPath } from '../snapshot/names.ts'
 import { lastOperation, recordOperation, type JournalEntry } from './journal.ts'
+import { checkSnapshotInput } from './preflight.ts'
 
 export interface UndoResult { restored: string; undone: JournalEntry; kept: string | null; load: LoadResult }
 
@@ -29,6 +30,8 @@ export async function undo(cfg: Config, engine: Engine, opts: { noSafety?: boole
       'pick a snapshot to load instead: make data_list, then make data_load ARGS="--name <name>"')
   }
   info(`undo: restoring ${last.before}, the state before ${what}`)
+  // checked whole before the snapshot of the current state: a damaged one costs nothing
+  await checkSnapshotInput(cfg, last.before, 'undo')
   // always a new one (never a reused match), so the next undo comes back here
   const kept = await engine.safetySnapshot('undo', { skip: opts.noSafety, reuse: false })
   const at = new Date().toISOString()

@@ -7,7 +7,7 @@ import { ident, serverVersion, withDb } from '../db.ts'
 import { onInterrupt } from '../errors.ts'
 import { removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
-import { checkFiles, readManifest } from './manifest.ts'
+import { checkFiles, namedAsFolder, readManifest } from './manifest.ts'
 import { isPhysical } from './physical.ts'
 import { basesOf, chainOf } from './physical-chain.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName } from './load.ts'
@@ -60,7 +60,7 @@ export function listSnapshots(cfg: Config): SnapshotEntry[] {
 /** Checks the manifest and every file; `deep` also loads it into a scratch database and compares. */
 export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: string | undefined, deep: boolean): Promise<string[]> {
   const dir = requireSnapshot(cfg, name, 'data_verify')
-  const m = readManifest(dir)
+  const m = namedAsFolder(readManifest(dir), name!)
   const problems = await checkFiles(dir, m)
   // a physical snapshot is the server's own files: its deep check is every file's sha256 (done above)
   if (problems.length || !deep || !rt || isPhysical(m)) return problems

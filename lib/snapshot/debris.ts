@@ -1,5 +1,5 @@
 // What a crashed run (kill -9, power loss) leaves behind: partial snapshot folders, the tool's
-// staging databases, storage staging folders. The next data operation removes and reports them;
+// staging databases, import accounts, storage staging folders. The next data operation removes and reports them;
 // debris of a process that is still running is left alone.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -8,9 +8,11 @@ import { ident, query, withDb, type Connection, type Db } from '../db.ts'
 import { isProcessAlive, removeDir } from '../fs-util.ts'
 import { warn } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
+import { importAccountDebris } from './import-account.ts'
 import { backupRoot, SAFETY_DIR, TEMP_DB_PREFIX } from './names.ts'
 import { cleanStorageDebris } from './storage.ts'
 import { recoverSwap } from './swap.ts'
+import { recoverGuard } from './trigger-guard.ts'
 
 /** `<name>.partial-<pid>-<time>` and `<name>.old-<pid>-<time>` beside the snapshots. */
 function snapshotDebris(cfg: Config): string[] {
@@ -33,7 +35,9 @@ async function databaseDebris(db: Db): Promise<string[]> {
   }).sort() // _dk_old_ first: settling a swap may need its staging database
   for (const n of dead) {
     // an old database with a journal: the swap was cut short; the live database is made whole first
-    const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n) : null
+    const settled = n.startsWith(`${TEMP_DB_PREFIX}old_`) ? await recoverSwap(db, n)
+      // a guard journal: triggers an interrupted load held off are put back as they were
+      : n.startsWith(`${TEMP_DB_PREFIX}guard_`) ? await recoverGuard(db, n) : null
     if (settled) warn(`${settled} (database ${n})`)
     await db.query(`DROP DATABASE IF EXISTS ${ident(n)}`)
   }
@@ -92,7 +96,9 @@ export async function cleanDebris(cfg: Config, rt: Runtime | null): Promise<stri
     // the statements first: they may still be writing into the folders
     const stopped = await stopOrphanQueries(db)
     if (stopped) warn(`stopped ${stopped} statement${stopped === 1 ? '' : 's'} an interrupted run left running on the server`)
-    return [...await files(), ...(await databaseDebris(db)).map((n) => `database ${n}`)]
+    // an interrupted swap is settled before the storage debris goes: it may put a staged folder in place
+    const databases = (await databaseDebris(db)).map((n) => `database ${n}`)
+    return [...await files(), ...databases, ...(await importAccountDebris(db)).map((u) => `import account ${u}`)]
   }, { database: null }) : await files()
   for (const r of removed) warn(`removed debris of an interrupted run: ${r}`)
   return removed

@@ -12,10 +12,10 @@ import type { Runtime } from '../runtime/index.ts'
 import { cleanDebris } from './debris.ts'
 import { isPhysical } from './physical.ts'
 import { loadPhysical } from './physical-load.ts'
-import { checkFiles, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
+import { checkFiles, namedAsFolder, readManifest, tableDump, type Manifest, type ManifestTable } from './manifest.ts'
 import { requireSnapshot, TEMP_DB_PREFIX } from './names.ts'
 import { createTables, type SchemaSnapshot } from './schema.ts'
-import { restoreStorage } from './storage.ts'
+import { discardStorage, stageStorage, type StagedStorage } from './storage.ts'
 import { withStatsPaused } from './stats.ts'
 import { swapIn } from './swap.ts'
 import { loadTableData } from './table-load.ts'
@@ -28,10 +28,12 @@ export function tempDbName(kind: 'stage' | 'old' | 'scratch'): string {
   return `${TEMP_DB_PREFIX}${kind}_${process.pid}_${Date.now().toString(36)}`
 }
 
+export interface OpenedSnapshot { dir: string; manifest: Manifest; schema: SchemaSnapshot }
+
 /** Reads a snapshot and checks it whole before anything is touched. */
-export async function openSnapshot(cfg: Config, name: string | undefined, verb: string): Promise<{ dir: string; manifest: Manifest; schema: SchemaSnapshot }> {
+export async function openSnapshot(cfg: Config, name: string | undefined, verb: string): Promise<OpenedSnapshot> {
   const dir = requireSnapshot(cfg, name, verb)
-  const manifest = readManifest(dir)
+  const manifest = namedAsFolder(readManifest(dir), name!)
   const problems = await checkFiles(dir, manifest)
   if (problems.length) {
     throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
@@ -118,18 +120,21 @@ export async function verifyTable(db: Db, database: string, t: ManifestTable, co
 export interface LoadOptions {
   /** Runs on the verified staging database before the swap; throwing there leaves the live one as it was. */
   beforeSwap?: (stage: string) => Promise<void>
+  /** The same snapshot, already checked whole by openSnapshot (before the safety snapshot): not hashed twice. */
+  opened?: OpenedSnapshot
 }
 
 export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: LoadOptions = {}): Promise<LoadResult> {
   const t0 = Date.now()
   const physicalDir = requireSnapshot(cfg, name, 'data_load')
-  const head = readManifest(physicalDir)
+  const head = namedAsFolder(readManifest(physicalDir), name!)
   if (isPhysical(head)) {
     // the physical fast path checks its files while it copies them
     const r = await loadPhysical(cfg, rt, physicalDir, head)
     return { name: head.name, tables: r.tables, rows: r.rows, files: head.storage.files, ms: r.ms }
   }
-  const { dir, manifest: m, schema } = await openSnapshot(cfg, name, 'data_load')
+  const opened = opts.opened?.dir === physicalDir ? opts.opened : await openSnapshot(cfg, name, 'data_load')
+  const { dir, manifest: m, schema } = opened
   const live = rt.admin.database
   await cleanDebris(cfg, rt)
   const stage = tempDbName('stage')
@@ -140,11 +145,16 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
     // before the cleanup goes on; once interrupted, no swap begins.
     let interrupted = false
     let swapping: Promise<void> | null = null
+    let staged: StagedStorage | null = null
     const off = onInterrupt(async () => {
       interrupted = true
-      await swapping?.catch(() => undefined)
+      const swapped = swapping ? await swapping.then(() => true, () => false) : false
       // the interrupted statement may hold the connection: drop from a fresh one
       await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null })
+      // once the swap began its journal owns the staged files: the next run places or removes them
+      if (!swapping) discardStorage(staged)
+      // the last line says which state the database and its files are in (always the same one)
+      return swapped ? `after the swap: snapshot ${m.name} is loaded` : 'before the swap: nothing changed'
     })
     const stopIfInterrupted = () => { if (interrupted) throw failure('interrupted before the swap; nothing was changed') }
     try {
@@ -156,12 +166,16 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
       }
       await opts.beforeSwap?.(stage)
       stopIfInterrupted()
-      await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      // the files are made ready beside their folder; they switch in the same step as the tables
+      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       stopIfInterrupted()
-      swapping = swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation })
+      swapping = swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation,
+        storage: { staging: staged.staging, real: staged.real } })
       await swapping
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } catch (e) {
+      // staged files of a swap that never began go; once it began, its journal decides (recoverSwap)
+      if (!interrupted && !swapping) discardStorage(staged)
       throw serverGone(e, swapping !== null) ?? e
     } finally {
       await dropStage().catch(() => undefined)

@@ -114,6 +114,15 @@ export function readManifest(dir: string): Manifest {
 }
 
 /**
+ * A snapshot's name is its folder's name (under the backups folder; safety ones as _safety/<name>).
+ * A folder copied or renamed by hand (cp -r s1 t4) keeps its manifest, which names s1: read as t4,
+ * so loading it says "loaded snapshot t4", not s1. The manifest's own name stays what was hashed.
+ */
+export function namedAsFolder<M extends { name: string }>(m: M, name: string): M {
+  return m.name === name ? m : { ...m, name }
+}
+
+/**
  * Checks every file the manifest lists (size, then sha256) and that the manifest lists every file
  * it should (tables' data files, the storage archive). Returns the problems, one line each.
  */

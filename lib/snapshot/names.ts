@@ -72,7 +72,8 @@ export function snapshotNames(cfg: Config): string[] {
 
 /** Throws (exit 2, listing what exists) unless snapshot `name` exists. */
 export function requireSnapshot(cfg: Config, name: string | undefined, verb: string): string {
-  if (!name) {
+  // --name "" is a name given empty: the same refusal as data_dump's (checkName), not "needs a name"
+  if (name === undefined) {
     throw new UserError(`${verb} needs a snapshot name`, { hint: `usage: make ${verb} ARGS="--name <name>"; ${available(cfg)}` })
   }
   checkName(name, { reservedOk: true })

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { ident, query, serverVersion, withDb } from '../db.ts'
 import { UserError, failure, onInterrupt } from '../errors.ts'
+import { MARKER_DB } from '../initialize/marker.ts'
 import { step, warn } from '../log.ts'
 import { invokingOwner } from '../owner.ts'
 import { HOST, run } from '../run.ts'
@@ -19,7 +20,7 @@ import { checkFiles, type Manifest } from './manifest.ts'
 import { backupArgv, isPhysical, listFiles, majorMinor, PHYSICAL_DIR, userDatabases, type PhysicalManifest } from './physical.ts'
 import { chainMembers, chainOf, prepareChain } from './physical-chain.ts'
 import { settleDataDir, unsettledAdvice } from './physical-swap.ts'
-import { restoreStorage } from './storage.ts'
+import { discardStorage, placeStorage, stageStorage, type StagedStorage } from './storage.ts'
 
 export interface PhysicalLoadOptions {
   /** Load even though the server holds databases the snapshot does not (they are removed with the rest). */
@@ -99,7 +100,8 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
   const m = manifest
   checkPhysicalLoad(m, rt, rt.name === 'local' ? await withDb(rt.admin, serverVersion, { database: null }) : '')
   // the safety snapshot before a load covers the application database only: refuse to lose others
-  const gone = (await withDb(rt.admin, userDatabases, { database: null })).filter((d) => !m.physical.databases.includes(d))
+  // datakeep's own marker (what was last loaded) is no user data: the load replaces it, then data_load writes it anew
+  const gone = (await withDb(rt.admin, userDatabases, { database: null })).filter((d) => d !== MARKER_DB && !m.physical.databases.includes(d))
   if (gone.length && !opts.dropDatabases) {
     throw new UserError(`loading physical snapshot "${m.name}" would remove ${gone.length > 1 ? 'databases' : 'a database'} it does not hold: ${gone.join(', ')}`, {
       hint: `a physical snapshot puts back the whole server; dump ${gone.length > 1 ? 'them' : 'it'} first (MYSQL_DATABASE=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,
@@ -117,6 +119,7 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
     const partial = `${dataDir}.partial-${process.pid}-${Date.now()}`
     let interrupted = false
     let swapping: Promise<unknown> | null = null
+    let staged: StagedStorage | null = null
     const off = onInterrupt(async () => {
       interrupted = true
       await swapping?.catch(() => undefined) // a begun swap completes or is rolled back first
@@ -143,19 +146,22 @@ export async function loadPhysical(cfg: Config, rt: Runtime, dir: string, manife
       }
       const flushed = flushToDisk(partial) // meanwhile the server restarts: only deleting the old folder waits for it
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
+      // the files are made ready beside their folder before the swap and switch right after it
+      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      if (interrupted) throw failure('interrupted before the swap; nothing was changed')
+      const files = staged
       const removing = `${dataDir}.removing-${process.pid}-${Date.now()}`
       // the old folder is renamed once the swap is verified and the copy on disk: a kill during
       // its delete leaves debris (.removing-), never an unsettled swap
       const swap = swapDataDir(rt, m, dataDir, partial, threads, opts)
-        .then(async ({ downtimeMs, old }) => { await flushed; fs.renameSync(old, removing); return downtimeMs })
+        .then(async ({ downtimeMs, old }) => { placeStorage(files).finish(); await flushed; fs.renameSync(old, removing); return downtimeMs })
       swapping = swap
       const downtimeMs = await swap
-      await Promise.all([
-        fs.promises.rm(removing, { recursive: true, force: true }),
-        restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
-          .catch((e) => { throw failure(`the database was loaded from snapshot "${m.name}", but its files were not: ${(e as Error).message}`, 'the files folder was left as it was; run the load again') }),
-      ])
+      await fs.promises.rm(removing, { recursive: true, force: true })
       return { tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), ms: Date.now() - t0, downtimeMs }
+    } catch (e) {
+      if (!swapping) discardStorage(staged) // the swap never began: the folder is as it was
+      throw e
     } finally {
       fs.rmSync(partial, { recursive: true, force: true })
       off()

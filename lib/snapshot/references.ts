@@ -34,6 +34,21 @@ export function foreignKeyClause(createTable: string, name: string): string | nu
 }
 
 /**
+ * Whether any foreign key outside the temporary databases may have its parent in one. InnoDB's
+ * own list answers without opening a table (REFERENTIAL_CONSTRAINTS across every database opens
+ * them all); where it cannot be read (privileges, another server), the answer is "maybe".
+ */
+async function mayPointAtTemp(db: Db): Promise<boolean> {
+  for (const view of ['INNODB_SYS_FOREIGN', 'INNODB_FOREIGN']) {
+    const rows = await query<{ n: string }>(db,
+      `SELECT COUNT(*) AS n FROM information_schema.${view} WHERE REF_NAME LIKE ? AND FOR_NAME NOT LIKE ?`, [LIKE_PREFIX, LIKE_PREFIX])
+      .catch(() => null)
+    if (rows) return Number(rows[0].n) > 0
+  }
+  return true
+}
+
+/**
  * After a swap's RENAME TABLE: every foreign key of a table outside the temporary databases whose
  * parent is in one of them points at `live` again (unqualified from a table of `live`, qualified
  * from another database), and every column default of `live` naming a temporary database names
@@ -54,9 +69,9 @@ export async function repointReferences(db: Db, live: string): Promise<string[]>
       await db.query(`ALTER TABLE ${ident(live)}.${ident(d.tbl)} ALTER COLUMN ${ident(d.col)} SET DEFAULT (${fixed})`)
       changed.push(`${live}.${d.tbl} column ${d.col} default`)
     }
-    const keys = await query<{ db: string; tbl: string; name: string }>(db,
+    const keys = await mayPointAtTemp(db) ? await query<{ db: string; tbl: string; name: string }>(db,
       `SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS tbl, CONSTRAINT_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS
-       WHERE UNIQUE_CONSTRAINT_SCHEMA LIKE ? AND CONSTRAINT_SCHEMA NOT LIKE ? ORDER BY 1, 2, 3`, [LIKE_PREFIX, LIKE_PREFIX])
+       WHERE UNIQUE_CONSTRAINT_SCHEMA LIKE ? AND CONSTRAINT_SCHEMA NOT LIKE ? ORDER BY 1, 2, 3`, [LIKE_PREFIX, LIKE_PREFIX]) : []
     for (const k of keys) {
       const table = `${ident(k.db)}.${ident(k.tbl)}`
       const [row] = await query<{ 'Create Table': string }>(db, `SHOW CREATE TABLE ${table}`)

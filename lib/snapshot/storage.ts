@@ -195,8 +195,15 @@ async function flushTree(staging: string, metas: Meta[]): Promise<void> {
   }
 }
 
+/** Storage extracted, checked and on disk beside its folder, ready to be put in place. */
+export interface StagedStorage { staging: string; real: string; info: StorageInfo }
+
+/** Storage put in place, its previous folder kept aside until `finish` (or put back by `undo`). */
+export interface PlacedStorage { undo(): void; finish(): void }
+
 /** Puts `staging` at `real`: the old folder is renamed aside first, and back if the second rename fails. */
-function swapIn(staging: string, real: string): void {
+export function placeStorage(s: { staging: string; real: string }): PlacedStorage {
+  const { staging, real } = s
   const old = `${real}.old-${process.pid}-${Date.now()}`
   const had = fs.existsSync(real)
   if (had) fs.renameSync(real, old)
@@ -205,16 +212,24 @@ function swapIn(staging: string, real: string): void {
     throw e
   }
   fsyncPath(path.dirname(real))
-  if (had) removeTree(old) // if this fails, cleanStorageDebris finds it next time
+  return {
+    undo: () => {
+      removeTree(real)
+      if (had) fs.renameSync(old, real)
+      fsyncPath(path.dirname(real))
+    },
+    finish: () => { if (had) removeTree(old) }, // if this fails, cleanStorageDebris finds it next time
+  }
 }
 
 /**
- * Makes `dir` equal to the archive: checks it whole, extracts beside `dir`, applies modes, mtimes
- * and (when given) the owner, verifies the tree hash on disk, then swaps. Any failure before the
- * swap leaves `dir` as it was.
+ * Makes `dir`'s replacement ready beside it: checks the archive whole, extracts it, applies modes,
+ * mtimes and (when given) the owner, verifies the tree hash on disk and flushes it. `dir` itself is
+ * untouched: the caller puts it in place (placeStorage) in the same step as the database swap, or
+ * drops it (discardStorage).
  */
-export async function restoreStorage(archive: string, dir: string, expectedTreeHash: string,
-  opts: { owner?: { uid: number; gid: number } } = {}): Promise<StorageInfo> {
+export async function stageStorage(archive: string, dir: string, expectedTreeHash: string,
+  opts: { owner?: { uid: number; gid: number } } = {}): Promise<StagedStorage> {
   const real = restoreTarget(dir)
   // Check the whole archive before touching anything: a damaged, unsafe or wrong archive changes nothing.
   const listed = await archiveTree(archive)
@@ -224,22 +239,53 @@ export async function restoreStorage(archive: string, dir: string, expectedTreeH
   fs.mkdirSync(path.dirname(real), { recursive: true })
   const staging = `${real}.staging-${process.pid}-${Date.now()}`
   fs.mkdirSync(staging, { mode: 0o700 })
-  const off = onInterrupt(() => { removeTree(staging) })
   try {
     const metas = await extract(archive, staging)
     await applyMeta(staging, metas, opts.owner)
     const info = await storageTree(staging) // what is on disk now, not what the archive said
     if (info.treeHash !== expectedTreeHash) throw failure(`extracted storage has tree ${info.treeHash}, not the expected ${expectedTreeHash}`)
     await flushTree(staging, metas)
-    swapIn(staging, real)
-    return info
+    return { staging, real, info }
   } catch (e) {
     // tar may still be finishing a write after it rejected; removeTree retries
     if (!removeTree(staging)) throw failure(`${(e as Error).message}; could not remove ${staging}`, 'remove it by hand')
     throw e
+  }
+}
+
+/** Removes a staged storage folder that will not be used. */
+export function discardStorage(s: { staging: string } | null | undefined): void {
+  if (s && fs.existsSync(s.staging)) removeTree(s.staging)
+}
+
+/**
+ * Makes `dir` equal to the archive on its own (no database swap with it): stage, then place. Any
+ * failure before the swap leaves `dir` as it was.
+ */
+export async function restoreStorage(archive: string, dir: string, expectedTreeHash: string,
+  opts: { owner?: { uid: number; gid: number } } = {}): Promise<StorageInfo> {
+  let staged: StagedStorage | null = null
+  const off = onInterrupt(() => { discardStorage(staged) })
+  try {
+    staged = await stageStorage(archive, dir, expectedTreeHash, opts)
+    placeStorage(staged).finish()
+    return staged.info
+  } catch (e) {
+    discardStorage(staged)
+    throw e
   } finally {
     off()
   }
+}
+
+/**
+ * After a crash between a load's database swap and its storage rename (the swap journal names
+ * both): the staged folder, if still there, is put in place. Returns what it did, or null.
+ */
+export function completeStoragePlacement(s: { staging: string; real: string }): string | null {
+  if (!fs.existsSync(s.staging)) return null // placed already (or never staged)
+  placeStorage(s).finish()
+  return `put the snapshot's files in place: ${s.staging} became ${s.real}`
 }
 
 /**

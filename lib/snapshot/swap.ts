@@ -5,6 +5,7 @@ import { failure } from '../errors.ts'
 import { TEMP_DB_PREFIX } from './names.ts'
 import { repointReferences, tempMentions } from './references.ts'
 import { createPostData, dropPostData, readSchema, type SchemaSnapshot } from './schema.ts'
+import { completeStoragePlacement, discardStorage, placeStorage, type PlacedStorage } from './storage.ts'
 
 async function tablesOf(db: Db, database: string): Promise<string[]> {
   const rows = await query<{ name: string }>(db,
@@ -23,7 +24,9 @@ function renameAll(pairs: [string, string, string][]): string {
  * `post`'s views, routines, triggers and events in `live`. On any failure the live database is
  * put back as it was. `oldDb` receives the replaced tables and is dropped at the end.
  */
-export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb: string; post: SchemaSnapshot; charset: string; collation: string }): Promise<void> {
+export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb: string; post: SchemaSnapshot; charset: string; collation: string
+  /** the snapshot's uploaded files, staged beside the folder: they switch in the same journaled step as the tables */
+  storage?: { staging: string; real: string } }): Promise<void> {
   const { live, stage, oldDb, post } = opts
   await db.query('SET SESSION lock_wait_timeout = 30, foreign_key_checks = 0')
   if (!(await databaseExists(db, live))) {
@@ -35,7 +38,7 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
   await db.query(`CREATE DATABASE ${ident(oldDb)}`)
   // written before anything changes: if this process dies (kill -9, power loss) from here on, the
   // next data operation finishes or undoes the swap from it (recoverSwap), never leaves a mix
-  const journal: Journal = { live, stage, liveTables, stageTables, before, post, charset: opts.charset, collation: opts.collation }
+  const journal: Journal = { live, stage, liveTables, stageTables, before, post, charset: opts.charset, collation: opts.collation, storage: opts.storage }
   await db.query(`CREATE TABLE ${ident(oldDb)}.${ident(SWAP_JOURNAL)} (doc LONGTEXT NOT NULL) ENGINE=InnoDB`)
   await db.query(`INSERT INTO ${ident(oldDb)}.${ident(SWAP_JOURNAL)} (doc) VALUES (?)`, [JSON.stringify(journal)])
   await dropPostData(db, live)
@@ -48,9 +51,14 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
   } catch (e) {
     await createPostData(db, live, before)
     await db.query(`DROP DATABASE ${ident(oldDb)}`).catch(() => undefined)
+    discardStorage(opts.storage) // nothing switched: the staged files go, the folder stays
     throw lockHint(e, live)
   }
+  let placed: PlacedStorage | null = null
   try {
+    // the files switch right after the tables, inside the journaled step: a crash from here on is
+    // finished by the next run (recoverSwap puts the staged folder in place), never left half
+    if (opts.storage) placed = placeStorage(opts.storage)
     await repointReferences(db, live)
     await createPostData(db, live, post)
     await db.query(`ALTER DATABASE ${ident(live)} CHARACTER SET ${opts.charset} COLLATE ${opts.collation}`)
@@ -62,10 +70,13 @@ export async function swapIn(db: Db, opts: { live: string; stage: string; oldDb:
     if (forward.length) await db.query(renameAll(forward.map(([t, from, to]): [string, string, string] => [t, to, from]).reverse()))
     await repointReferences(db, live)
     await createPostData(db, live, before)
+    if (placed) placed.undo()
+    else discardStorage(opts.storage)
     await db.query(`DROP DATABASE ${ident(oldDb)}`).catch(() => undefined)
     throw e
   }
   await db.query(`DROP DATABASE ${ident(oldDb)}`)
+  placed?.finish()
 }
 
 /**
@@ -86,6 +97,8 @@ export const SWAP_JOURNAL = '_dk_swap_journal'
 interface Journal {
   live: string; stage: string; liveTables: string[]; stageTables: string[]
   before: SchemaSnapshot; post: SchemaSnapshot; charset: string; collation: string
+  /** the staged uploaded files and their folder, when the load carries files */
+  storage?: { staging: string; real: string }
 }
 
 /**
@@ -113,7 +126,9 @@ export async function recoverSwap(db: Db, oldDb: string): Promise<string | null>
   }
   await createPostData(db, j.live, j.post)
   await db.query(`ALTER DATABASE ${ident(j.live)} CHARACTER SET ${j.charset} COLLATE ${j.collation}`)
-  return `finished the interrupted swap of ${j.live}: its tables had been replaced by the snapshot's; the snapshot's views, routines, triggers and events are created`
+  // the files belong with the tables: a crash between the two renames is finished here
+  const files = j.storage ? completeStoragePlacement(j.storage) : null
+  return `finished the interrupted swap of ${j.live}: its tables had been replaced by the snapshot's; the snapshot's views, routines, triggers and events are created${files ? `; ${files}` : ''}`
 }
 
 function lockHint(e: unknown, live: string): Error {

@@ -1,5 +1,5 @@
 // Which engine a config selects: DB_ENGINE, or on the external runtime the URL's scheme.
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
 import { engineName, selectEngine } from '../../lib/engines/index.ts'

@@ -2,7 +2,7 @@
 // lifecycle a new user walks through. Nothing here knows which engine it drives.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { mariadbEngine } from '../../lib/engines/mariadb/index.ts'
 import type { Engine } from '../../lib/engines/types.ts'

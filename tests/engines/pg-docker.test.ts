@@ -2,7 +2,7 @@
 // its volume, the argv datakeep runs, passwords only in the environment.
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import YAML from 'yaml'
 import { loadConfig, SCHEMA } from '../../lib/config.ts'

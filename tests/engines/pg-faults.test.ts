@@ -2,7 +2,7 @@
 // database as it was; what a killed run leaves is removed by the next one; a stopped server is one line.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { pgQuery } from '../../lib/engines/postgres/db.ts'
 import { generateSql } from '../../bench/pg-generate.ts'

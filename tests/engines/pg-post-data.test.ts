@@ -1,5 +1,5 @@
 // pg_dump's post-data split as pg_restore -j would: index builds per table in parallel, the rest in order.
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { planPostData } from '../../lib/engines/postgres/post-data.ts'
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { pgQuery } from '../../lib/engines/postgres/db.ts'
 import { clientBinDir, plainDumpArgv } from '../../lib/engines/postgres/tools.ts'

@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { copyDigest } from '../../lib/engines/postgres/copy.ts'
 import { PINNED_SETTINGS, pgQuery, type PgClient } from '../../lib/engines/postgres/db.ts'

@@ -1,7 +1,7 @@
 // Two operations started at the same moment: one runs, the other exits 2 with the lock message
 // naming the one that runs. The winner is held in its critical part (a table the application
 // reads, a slow git) long enough that the two surely overlap.
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { faultCase, holdTable, lastLines, leftovers, slowCommand, stateOf, twoStates, unverified, type World } from '../support/faults.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'

@@ -3,7 +3,7 @@
 // already there still verifies.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { appSchemaSql, dumpOk, faultCase, fillSql, leftovers, ROWS, sqlIn, unverified } from '../support/faults.ts'

@@ -3,7 +3,7 @@
 // of a replace. No half snapshot is ever listed; every existing one still verifies, unchanged.
 // (kill -9 mid-data is tests/snapshot/failures.test.ts.)
 import fs from 'node:fs'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { backups, deadPid, faultCase, interruptCase, leftovers, partialHasData, partialOf, slowCommand, snapshotsOnDisk, twoStates, unverified, type World } from '../support/faults.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'

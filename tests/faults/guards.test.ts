@@ -3,7 +3,7 @@
 // any change and before any safety snapshot.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { dumpOk, faultCase, snapshotsOnDisk, stateOf, unverified, type World } from '../support/faults.ts'
 import { fingerprint } from '../support/fingerprint.ts'

@@ -2,7 +2,7 @@
 // volatile parts are steadied, and a run with a failure or a loss exits 1.
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import type { CaseRecord } from '../support/faults.ts'
 import { lastLine, runScript, tempDir } from '../support/stack.ts'

@@ -1,7 +1,7 @@
 // The database server killed (kill -9 of mysqld) in the middle of a load, then restarted: the live
 // database is as before the load, every snapshot verifies, and the next load works.
 import fs from 'node:fs'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { faultCase, interruptAt, lastLines, leftovers, MID_BYTES, stateOf, tempTableBytes, twoStates, unverified, type World } from '../support/faults.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'

@@ -1,6 +1,6 @@
 // The environment guard as a decision table: every APP_ENV x kind x confirm x allow combination,
 // with the exact message and hint of each refusal. Configs come from the real loadConfig.
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig, type Config } from '../../lib/config.ts'
 import { UserError } from '../../lib/errors.ts'

@@ -1,13 +1,18 @@
 // Safety snapshots take the physical path where it applies: from SAFETY_PHYSICAL_MIN_MB up, on a
 // runtime that shares the server's data directory, the InnoDB tables copied as their files and the
 // others as rows. Undo of such a safety snapshot puts every table back.
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
 import { query } from '../../lib/db.ts'
 import { ensureSafetySnapshot, physicalSafetyBlocker } from '../../lib/safety/snapshot.ts'
 import { undo } from '../../lib/safety/undo.ts'
 import { MariadbEngine } from '../../lib/engines/mariadb/index.ts'
+import { recordOperation } from '../../lib/safety/journal.ts'
+import type { Config } from '../../lib/config.ts'
+
+const record = (cfg: Config, r: { snapshot: string | null; reason: string }) =>
+  recordOperation(cfg, { operation: 'test_op', at: new Date().toISOString(), before: r.snapshot, reason: r.reason })
 import { readManifest } from '../../lib/snapshot/manifest.ts'
 import { snapshotPath } from '../../lib/snapshot/names.ts'
 import { makeStack, type TestStack } from '../support/stack.ts'
@@ -36,6 +41,7 @@ test('from the threshold up: the tables as their files, and undo puts the data b
   assert.is(await physicalSafetyBlocker(cfg, stack.rt), null)
   const r = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
   assert.ok(r.snapshot, r.reason)
+  record(cfg, r) // as beforeDestructive does: undo follows the journal
   const m = readManifest(snapshotPath(cfg, r.snapshot!))
   assert.is(m.kind, 'tablespace')
   assert.ok(m.tables.find((t) => t.name === 't')?.tablespace, 'table t travels as its files')
@@ -51,6 +57,7 @@ test('another database on the server, a MEMORY table: still physical, the MEMORY
   await stack.db((db) => db.query('CREATE TABLE app.m (id INT) ENGINE=MEMORY').then(() => db.query('INSERT INTO app.m VALUES (1), (2), (3)')), null)
   assert.is(await physicalSafetyBlocker(cfg, stack.rt), null)
   const r = await ensureSafetySnapshot(cfg, stack.rt, 'test_op', { reuse: false })
+  record(cfg, r)
   const m = readManifest(snapshotPath(cfg, r.snapshot!))
   assert.is(m.kind, 'tablespace')
   const mem = m.tables.find((t) => t.name === 'm')!

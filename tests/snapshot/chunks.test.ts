@@ -1,7 +1,7 @@
 // Key-range chunks and server-written files: every row exactly once, loaded back equal.
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { connect, query, type Db } from '../../lib/db.ts'
 import { startProgress } from '../../lib/progress.ts'

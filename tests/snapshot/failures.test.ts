@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { ownerTag } from '../../lib/db.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
@@ -126,7 +126,7 @@ t('kill -9 in the middle of a dump: no snapshot listed, the others verify', asyn
   const next = await runScript(stack, 'data-dump', ['--name', 'after-crash'])
   assert.is(next.code, 0, next.stderr)
   assert.match(next.stderr, /removed debris of an interrupted run: .*mid\.partial-/)
-  assert.equal(fs.readdirSync(snap(stack)).filter((n) => n !== BINLOG_DIR).sort(), ['after-crash', 'good'])
+  assert.equal(fs.readdirSync(snap(stack)).filter((n) => n !== BINLOG_DIR && n !== '_journal.json').sort(), ['after-crash', 'good'])
   fs.rmSync(snap(stack, 'after-crash'), { recursive: true })
 })
 
@@ -183,7 +183,7 @@ t('prune prints its plan, deletes only with --yes, never reserved names', async 
   const safetyBefore = fs.readdirSync(snap(stack, '_safety')).sort()
   r = await runScript(stack, 'data-prune', ['--keep', '1', '--yes'])
   assert.is(r.code, 0, r.stderr)
-  assert.equal(fs.readdirSync(snap(stack)).filter((n) => n !== BINLOG_DIR).sort(), ['_init', '_safety', 'p2'])
+  assert.equal(fs.readdirSync(snap(stack)).filter((n) => n !== BINLOG_DIR && n !== '_journal.json').sort(), ['_init', '_safety', 'p2'])
   assert.equal(fs.readdirSync(snap(stack, '_safety')).sort(), safetyBefore)
   r = await runScript(stack, 'data-prune', ['--keep', 'x'])
   assert.is(r.code, 2)

@@ -2,7 +2,7 @@
 // mariadb-dump file loads with --file, a --format sql dump restores with mariadb.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { STOCK_RESTORE } from '../../lib/snapshot/restore-sql.ts'
@@ -53,7 +53,7 @@ t('a mariadb-dump file loads with --file, through staging and swap', async ({ st
   assert.equal(await stack.db((db) => fingerprint(db, 'sakila')), src)
   const missing = await runScript(stack, 'data-load', ['--file', 'nope.sql'], env)
   assert.is(missing.code, 2)
-  assert.is(lastLine(missing.stderr), 'datakeep: no such SQL file: nope.sql; usage: make data_load ARGS="--file path/to/dump.sql[.gz|.zst]"')
+  assert.is(lastLine(missing.stderr), 'datakeep: no such SQL file: nope.sql; nothing was changed; usage: make data_load ARGS="--file path/to/dump.sql[.gz|.zst]"')
 })
 
 t('--format sql writes one file that the stock client restores', async ({ stack }) => {

@@ -4,7 +4,7 @@
 // keeps the bases of what it keeps; data_list shows the chain.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { archivedLogs } from '../../lib/pitr/archive.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'

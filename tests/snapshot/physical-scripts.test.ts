@@ -1,6 +1,6 @@
 // The physical fast path through the real scripts: data_dump --physical, data_list, data_verify,
 // data_load (dispatched on the manifest's kind), with the logical round trip's expectations.
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { fingerprint, sql } from '../support/fingerprint.ts'
 import { sakilaStack } from '../support/sakila.ts'

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
 import { connect } from '../../lib/db.ts'

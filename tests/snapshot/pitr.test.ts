@@ -3,7 +3,7 @@
 // timeline that shows it; a gap in the archived logs refused before anything changes.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { archivedLogs, binlogArchive } from '../../lib/pitr/archive.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'

@@ -3,7 +3,7 @@
 // by the invoking user under sudo; a snapshot others can read is named by make check and data_list.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'
@@ -76,6 +76,18 @@ t('umask 000: seed_data (_init), a dump, both physical dumps, --format sql dumps
   assert.not.ok(fs.existsSync(lock), 'the lock is released')
 })
 
+t('why the partial folder must be 0700 before the server writes: the server makes INTO OUTFILE files 0644 whatever the umask', async ({ stack }) => {
+  const saved = process.umask(0o077)
+  try {
+    const dir = fs.mkdtempSync(path.join(stack.dir, 'outfile-'))
+    const file = path.join(dir, 'x.tsv')
+    await stack.db((db) => db.query(`SELECT 1 INTO OUTFILE ${db.escape(file)}`))
+    assert.is(fs.statSync(file).mode & 0o777, 0o644)
+    assert.is(fs.statSync(dir).mode & 0o777, 0o700) // which no other account can enter
+    fs.rmSync(dir, { recursive: true })
+  } finally { process.umask(saved) }
+})
+
 t('the lock file is owner-only while held', async ({ stack }) => {
   const { acquireLock } = await import('../../lib/safety/lock.ts')
   const release = await acquireLock(stack.cfg, 'test')
@@ -124,11 +136,16 @@ t('BACKUP_GROUP_READ=true: folders 0750, files 0640', async ({ stack }) => {
   assert.is(fs.statSync(path.join(backups(stack), 'g3.sql')).mode & 0o777, 0o640)
   const list = await runScript(stack, 'data-list', [], env)
   assert.not.match(list.stderr, 'other accounts')
+  // the binary logs the dumps archived follow the setting too (the archive folder was made private before)
+  const binlogs = path.join(backups(stack), '_binlog')
+  const logModes = fs.readdirSync(binlogs).map((f) => fs.statSync(path.join(binlogs, f)).mode & 0o777)
+  assert.ok(logModes.includes(0o640) && logModes.every((m) => m === 0o640 || m === 0o600), logModes.map((m) => m.toString(8)).join(' '))
   // without the setting, the group's access is too much: each is named
   const strict = await runScript(stack, 'data-list')
   assert.equal(strict.stderr.split('\n').filter((l) => l.includes('other accounts')).map((l) => l.split(' ')[1]),
-    ['data/backups/g1', 'data/backups/g2', 'data/backups/g3.sql'])
+    ['data/backups/_binlog', 'data/backups/g1', 'data/backups/g2', 'data/backups/g3.sql'])
   for (const name of ['g1', 'g2', 'g3.sql']) fs.rmSync(path.join(backups(stack), name), { recursive: true })
+  await run(HOST, ['chmod', '-R', 'go-rwx', 'data/backups/_binlog'], { cwd: stack.dir })
 })
 
 t('a snapshot loosened by hand (chmod -R o+r) is named by make check and data_list, with the fix', async ({ stack }) => {

@@ -4,9 +4,11 @@
 // the invariant every load ends with: nothing in the loaded database names a temporary database.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { tempMentions, tempQualifiers } from '../../lib/snapshot/references.ts'
+import { readSchema } from '../../lib/snapshot/schema.ts'
+import { recoverSwap, SWAP_JOURNAL } from '../../lib/snapshot/swap.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
 
@@ -132,6 +134,27 @@ t('a load that would leave a name of a temporary database fails before the swap,
     assert.equal(await stack.db((db) => fingerprint(db, 'inv2')), before)
   } finally {
     await sql(stack, 'DROP DATABASE inv2; DROP DATABASE _dk_fake')
+  }
+})
+
+t('a swap whose process died right after its RENAME: the recovery points the keys at the live database too', async ({ stack }) => {
+  const [live, stage, oldDb] = ['rs_live', '_dk_stage_1_rs', '_dk_old_1_rs']
+  await sql(stack, `CREATE DATABASE ${live}; CREATE TABLE ${live}.x (id INT); CREATE DATABASE ${stage}; CREATE DATABASE ${oldDb}`)
+  await sql(stack, 'SET foreign_key_checks = 0; CREATE TABLE child (id INT, KEY (id), CONSTRAINT fk_missing FOREIGN KEY (id) REFERENCES parent_missing (id))', stage)
+  try {
+    await stack.db(async (db) => {
+      const journal = { live, stage, liveTables: ['x'], stageTables: ['child'], before: await readSchema(db, live), post: await readSchema(db, stage), charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci' }
+      await db.query(`CREATE TABLE ${oldDb}.${SWAP_JOURNAL} (doc LONGTEXT NOT NULL)`)
+      await db.query(`INSERT INTO ${oldDb}.${SWAP_JOURNAL} VALUES (?)`, [JSON.stringify(journal)])
+      // what the server finishes on its own after the process is killed
+      await db.query(`RENAME TABLE ${live}.x TO ${oldDb}.x, ${stage}.child TO ${live}.child`)
+      assert.equal(await tempMentions(db, live), [`table child foreign key fk_missing -> ${stage}`])
+      assert.match(await recoverSwap(db, oldDb) ?? '', 'finished the interrupted swap of rs_live')
+      assert.equal(await tempMentions(db, live), [])
+    }, null)
+    assert.match(await sql(stack, `SHOW CREATE TABLE ${live}.child`), 'REFERENCES `parent_missing` (`id`)')
+  } finally {
+    await sql(stack, `DROP DATABASE ${live}; DROP DATABASE ${stage}; DROP DATABASE ${oldDb}`)
   }
 })
 

@@ -3,7 +3,7 @@
 // physical ones (--physical: tables as their files; --whole-server: one mariadb-backup holds all three).
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { crc32File } from '../../lib/fs-util.ts'
 import { fingerprint, sql, treeDigest } from '../support/fingerprint.ts'

@@ -1,6 +1,6 @@
 // The pure text work behind schema snapshots, checked as data (the round trips against a real
 // server are in schema.test.ts).
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { schemaHash, schemaSql, type SchemaSnapshot } from '../../lib/snapshot/schema.ts'
 import {

@@ -2,7 +2,7 @@
 // object are read, restored into new databases (through the library and through the stock
 // client), and every SHOW CREATE output, trigger order, sql_mode and sequence value compared.
 import fs from 'node:fs'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { ident, query, type Db } from '../../lib/db.ts'
 import { HOST, run } from '../../lib/run.ts'

@@ -3,7 +3,7 @@
 // inodes as the first snapshot's; the first snapshot deleted, the second still verifies and loads.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { readManifest } from '../../lib/snapshot/manifest.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'

@@ -1,4 +1,4 @@
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { statsAutoRecalc, withStatsPaused } from '../../lib/snapshot/stats.ts'

@@ -3,7 +3,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { HOST, run } from '../../lib/run.ts'
 import { EMPTY_TREE_HASH, archiveStorage, cleanStorageDebris, restoreStorage, storageTree } from '../../lib/snapshot/storage.ts'

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { test } from 'uvu'
+import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { ident, query, withDb, type Db } from '../../lib/db.ts'
 import { UserError } from '../../lib/errors.ts'

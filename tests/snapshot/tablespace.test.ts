@@ -2,7 +2,7 @@
 // the staging database still drops whole; an imported table keeps its file.
 import fs from 'node:fs'
 import path from 'node:path'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'

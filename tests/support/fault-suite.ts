@@ -1,6 +1,6 @@
 // The frame every fault-test file shares: a suite with its own server, a World set up on it and a
 // watcher connection; and one case per signal at every point, each with the same expectations.
-import { suite } from 'uvu'
+import { suite } from './uvu.ts'
 import type { Db } from '../../lib/db.ts'
 import { watcher, type World } from './faults.ts'
 import { makeStack, type TestStack } from './stack.ts'

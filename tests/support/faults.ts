@@ -3,10 +3,10 @@
 // judge what is left. Every case is recorded for scripts/reliability-report.ts.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { connect, ident, query, type Db } from '../../lib/db.ts'
+import { RELIABILITY_RESULTS } from '../../lib/paths.ts'
 import { verifySnapshot } from '../../lib/snapshot/catalog.ts'
 import { fingerprint, type Fingerprint } from './fingerprint.ts'
 import { lastLine, runScript, spawnScript, type ScriptResult, type TestStack } from './stack.ts'
@@ -30,7 +30,7 @@ export interface CaseRecord {
 
 /** Where the results go; tests (never lib/) may take the path from the environment. */
 export function resultsPath(): string {
-  return process.env.DATAKEEP_RELIABILITY_RESULTS || path.join(os.tmpdir(), 'datakeep-reliability.json')
+  return process.env.DATAKEEP_RELIABILITY_RESULTS || RELIABILITY_RESULTS
 }
 
 export function recordCase(rec: CaseRecord, file = resultsPath()): void {
@@ -186,14 +186,23 @@ export function leftovers(stack: TestStack): string[] {
 }
 
 /** Which of the known states the live database is in, or null: a mix, or data lost. */
-export async function stateOf(stack: TestStack, database: string, known: Record<string, Fingerprint>): Promise<string | null> {
+export async function stateOf(stack: TestStack, database: string, known: Record<string, Fingerprint>,
+  files: Record<string, string> = {}): Promise<string | null> {
   // a half-done swap can leave a view that no longer reads: that, too, is a mix
   const fp = await stack.db((db) => fingerprint(db, database), null).catch(() => null)
   if (!fp) return null
   for (const [name, k] of Object.entries(known)) {
-    try { assert.equal(comparable(fp), comparable(k)); return name } catch { /* not this one */ }
+    try { assert.equal(comparable(fp), comparable(k)) } catch { continue /* not this one */ }
+    // the uploaded files belong to the same state as the database, or it is a mix
+    if (files[name] !== undefined && storageText(stack) !== files[name]) return null
+    return name
   }
   return null
+}
+
+/** The fault world's one uploaded file, as the live storage folder holds it ('' when missing). */
+function storageText(stack: TestStack): string {
+  try { return fs.readFileSync(path.join(stack.dir, 'data/storage/upload.txt'), 'utf8') } catch { return '' }
 }
 
 /** schema_migrations records when each migration ran (a rebuilt _init has new times): rows count, not times. */
@@ -271,6 +280,8 @@ export interface World {
   snapshots: string[]
   /** The state the live database is in now (a key of `known`). */
   current: string
+  /** Per state, the uploaded file it holds: database and files must always be of one state. */
+  files?: Record<string, string>
 }
 
 export interface Interruption {
@@ -311,17 +322,22 @@ export async function interruptCase(w: World, x: Interruption): Promise<void> {
     let outcome = ''
     if (x.signal === 'SIGKILL') {
       assert.is(r.signal, 'SIGKILL')
-      const raw = await stateOf(w.stack, w.database, w.known)
+      const raw = await stateOf(w.stack, w.database, w.known, w.files)
       const debris = await leftovers(w.stack)
       outcome = `killed after ${(r.ms / 1000).toFixed(1)} s (live right then: ${raw ?? 'between the swap\'s steps'}); `
         + `${debris.length} leftover${debris.length === 1 ? '' : 's'}, ` + await settle(w, debris)
     } else {
       assert.is(r.code, 130, `exit code (stderr: ${lastLines(r.stderr)})`)
-      assert.is(lastLine(r.stderr), `datakeep: interrupted (${x.signal}); cleaned up`)
+      const last = lastLine(r.stderr)
+      const said = /^datakeep: interrupted \(SIG[A-Z]+\)(; cleaned up| before the swap: nothing changed| after the swap: snapshot (\S+) is loaded)$/.exec(last)
+      assert.ok(said, `the last line: ${last}`)
+      // a load says which state it left, and that must be the state found
+      if (said![1].startsWith(' before')) assert.is(await stateOf(w.stack, w.database, w.known, w.files), before, 'said: before the swap')
+      if (said![2]) assert.is(await stateOf(w.stack, w.database, w.known, w.files), x.target, `said: after the swap (snapshot ${said![2]})`)
       assert.equal(await leftovers(w.stack), [], 'left behind')
-      outcome = `exit 130 after ${(r.ms / 1000).toFixed(1)} s, nothing left behind`
+      outcome = `exit 130 after ${(r.ms / 1000).toFixed(1)} s (${said![1].replace(/^[; ]+/, '')}), nothing left behind`
     }
-    const state = await stateOf(w.stack, w.database, w.known)
+    const state = await stateOf(w.stack, w.database, w.known, w.files)
     log.lost(state === null)
     assert.ok(state !== null, `the live database is neither ${before} nor ${x.target}: a mix`)
     assert.ok([before, x.target].includes(state!), `the live database became ${state}`)
@@ -362,7 +378,7 @@ export async function twoStates(stack: TestStack): Promise<World> {
     INSERT INTO note (body) VALUES ('b three'); CREATE VIEW b_only AS SELECT id FROM note WHERE id > 2;`)
   await dumpOk(stack, 'b')
   const b = await stack.db((db) => fingerprint(db, 'app'), null)
-  return { stack, database: 'app', known: { a, b }, snapshots: ['a', 'b'], current: 'b' }
+  return { stack, database: 'app', known: { a, b }, snapshots: ['a', 'b'], current: 'b', files: { a: 'state a\n', b: 'state b\n' } }
 }
 
 export async function sqlIn(stack: TestStack, statements: string, database = 'app'): Promise<void> {

@@ -6,6 +6,7 @@ import { databaseExists, ident, query, serverVersion, tableCounts, withDb } from
 import { checkStack } from '../../deploy.ts'
 import { afterLoad } from '../../initialize/after-load.ts'
 import { initialize } from '../../initialize/index.ts'
+import { recordLoad } from '../../initialize/marker.ts'
 import { refuseNewerSchema } from '../../migrate/index.ts'
 import { archiveBinlogs, archiveFromDataDir, copyBinlogs } from '../../pitr/archive.ts'
 import { LocalRuntime } from '../../runtime/local.ts'
@@ -21,6 +22,7 @@ import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
+import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
 import { stackStatus } from '../../stack.ts'
 import type { Engine, Recovery, SqlSession } from '../types.ts'
@@ -90,23 +92,31 @@ export class MariadbEngine implements Engine {
       summary: `recovery ${describeTarget(target)}: snapshot ${manifest.name}, then ${plan.events.length} transaction${plan.events.length === 1 ? '' : 's'} of ${live} from ${plan.chain.files.length} binary log${plan.chain.files.length === 1 ? '' : 's'}`,
     } as Recovery & { plan: ReplayPlan }
   }
-  load(name: string | undefined, opts: { noOwner?: boolean; recovery?: Recovery | null } = {}) {
+  async load(name: string | undefined, opts: { noOwner?: boolean; recovery?: Recovery | null } = {}) {
     if (opts.noOwner) {
       throw new UserError('--no-owner is for PostgreSQL snapshots: a MariaDB snapshot names no owners to leave out', { hint: `make data_load ARGS="--name ${name}"` })
     }
     const plan = (opts.recovery as (Recovery & { plan: ReplayPlan }) | null | undefined)?.plan
-    return loadSnapshot(this.cfg, this.runtime, name, {
+    const r = await loadSnapshot(this.cfg, this.runtime, name, {
       beforeSwap: async (stage) => {
         if (plan) await replayInto(this.runtime, plan, this.runtime.admin.database, stage)
         await refuseNewerSchema(this.cfg, this.runtime, stage)
       },
     })
+    // the marker follows what was last loaded: up and check then say "loaded from snapshot <name>"
+    await recordLoad(this.runtime, { snapshot: r.name }, r.tables)
+    return r
   }
   verifyDeep(name: string | undefined) { return verifySnapshot(this.cfg, this.runtime, name, true) }
   async dumpSql(req: Parameters<Engine['dumpSql']>[0]) {
     const file = await dumpSqlFile(this.cfg, this.runtime, req)
     return { file, restoreCommand: `mariadb <database> < ${req.gzip ? '<(gunzip -c ' + file + ')' : file}` }
   }
-  importSql(file: string) { return importSqlFile(this.cfg, this.runtime, file) }
+  // checked whole here too (data_load checked it before its safety snapshot): the import needs the file's database
+  async importSql(file: string) {
+    const r = await importSqlFile(this.cfg, this.runtime, await checkSqlFile(this.cfg, file))
+    await recordLoad(this.runtime, { file }, r.tables)
+    return r
+  }
   cleanDebris() { return cleanDebris(this.cfg, this.runtime) }
 }

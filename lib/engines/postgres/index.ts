@@ -6,7 +6,6 @@ import { info, step } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { guardDestructive } from '../../safety/guard.ts'
 import { recordOperation } from '../../safety/journal.ts'
-import { pruneSafety } from '../../safety/snapshot.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
 import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
@@ -68,7 +67,7 @@ export class PostgresEngine implements Engine {
   async protect(req: ProtectRequest) {
     guardDestructive(this.cfg, req.op, req.confirm, this.runtime.admin.database)
     const r = await this.safetySnapshot(req.op.name, { skip: req.noSafety })
-    recordOperation(this.cfg, { operation: req.op.name, command: req.op.command, at: new Date().toISOString(), before: r.snapshot, reason: r.reason })
+    recordOperation(this.cfg, { operation: req.op.name, command: req.op.command, at: new Date().toISOString(), before: r.snapshot, reason: r.reason, done: false })
     info(r.reason + (r.snapshot ? `; to go back: make undo (or make data_load ARGS="--name ${r.snapshot}")` : ''))
     return r
   }
@@ -85,7 +84,7 @@ export class PostgresEngine implements Engine {
     for (let i = 2; fs.existsSync(snapshotPath(this.cfg, name)); i++) name = `${base}-${i}`
     step(`taking safety snapshot ${name} before ${operation}`)
     await this.dump({ name, reservedOk: true })
-    pruneSafety(this.cfg)
+    // pruned to SAFETY_KEEP only after the command succeeded (afterDestructive)
     return { snapshot: name, reason: `safety snapshot ${name} taken` }
   }
   /** After a load: migrations newer than the loaded data (the reindex hook does not run on PostgreSQL yet). */

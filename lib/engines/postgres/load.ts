@@ -16,7 +16,7 @@ import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
 import { checkFiles, readManifest, type Manifest } from '../../snapshot/manifest.ts'
 import { requireSnapshot } from '../../snapshot/names.ts'
-import { restoreStorage } from '../../snapshot/storage.ts'
+import { discardStorage, placeStorage, restoreStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
 import type { LoadResult } from '../types.ts'
 import { copyDigest, copyInFromFile } from './copy.ts'
 import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
@@ -115,20 +115,33 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
     const side = tempDbName('stage')
     let swapping: Promise<void> | null = null
     let interrupted = false
-    const off = onInterrupt(async () => { interrupted = true; await swapping?.catch(() => undefined); await dropDatabase(rt, side).catch(() => undefined) })
+    let staged: StagedStorage | null = null
+    const off = onInterrupt(async () => {
+      interrupted = true
+      const swapped = swapping ? await swapping.then(() => true, () => false) : false
+      await dropDatabase(rt, side).catch(() => undefined)
+      if (!swapped) discardStorage(staged)
+      return swapped ? `after the swap: snapshot ${m.name} is loaded` : 'before the swap: nothing changed'
+    })
     try {
       const owner = await withPg(rt.admin, (c) => sideOwner(c, live, cfg.POSTGRES_USER), { database: null })
       const bad = await fillSide(cfg, rt, snap, side, owner, opts.noOwner ? cfg.POSTGRES_USER : undefined)
       if (bad.length) throw failure(`the loaded data does not match snapshot "${m.name}": ${bad.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
       if (opts.refuseNewer) await refuseNewerPgSchema(cfg, rt, side)
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
-      await restoreStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      // the files are made ready beside their folder and switch right after the databases do
+      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       const ts = Date.now()
+      const files = staged
       swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
+        .then(() => placeStorage(files).finish())
       await swapping
       debug(`load: swapped in ${Date.now() - ts} ms`)
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
+    } catch (e) {
+      if (!interrupted) discardStorage(staged) // never placed: the folder is as it was
+      throw e
     } finally {
       await dropDatabase(rt, side).catch(() => undefined)
       off()

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
 import type { Connection } from '../../db.ts'
 import { UserError, failure } from '../../errors.ts'
-import { dirSize, isDirEmpty, isProcessAlive, removeDir, tailFile } from '../../fs-util.ts'
+import { dirSize, isDirEmpty, isProcessAlive, removeDir, stopAndWait, tailFile } from '../../fs-util.ts'
 import { step } from '../../log.ts'
 import { HOST, run, spawnDetached } from '../../run.ts'
 import type { DataLocation, Runtime, ServerState } from '../../runtime/types.ts'
@@ -238,12 +238,7 @@ export class PgLocalRuntime implements Runtime {
   async stop(): Promise<void> {
     const pid = this.readPid()
     if (!pid || !isProcessAlive(pid)) return
-    process.kill(pid, 'SIGINT') // fast shutdown: open sessions end, nothing is lost
-    const deadline = Date.now() + 120_000
-    while (isProcessAlive(pid)) {
-      if (Date.now() > deadline) throw failure(`the PostgreSQL server (pid ${pid}) did not stop within 120 s`, `to fix: kill ${pid}`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await stopAndWait(pid, 'SIGINT', 'the PostgreSQL server') // fast shutdown: open sessions end, nothing is lost
   }
 
   async createVolume(): Promise<boolean> {
