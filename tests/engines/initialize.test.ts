@@ -76,7 +76,7 @@ for (const [name, c] of Object.entries(CASES)) {
     const r = await runScript(st, 'up')
     assert.is(r.code, 0, r.stderr)
     assert.match(r.stderr, new RegExp(`state is good: database ${db(st)} has 2 tables`))
-    assert.match(r.stderr, /has 2 tables, no pending migrations \(seeded from _init at .*\); nothing to do/)
+    assert.match(r.stderr, /has 2 tables, no pending migrations \(seeded from snapshot _init at .*\); nothing to do/)
     assert.equal(await states(st), before)
   })
 
@@ -208,7 +208,7 @@ for (const [name, c] of Object.entries(CASES)) {
     await exec(st, 'DELETE FROM schema_migrations')
     const r = await runScript(st, 'check')
     assert.is(r.code, 1, r.stderr)
-    assert.match(r.stdout + r.stderr, `database ${db(st)} is empty, but it was loaded from s1`)
+    assert.match(r.stdout + r.stderr, `database ${db(st)} is empty, but it was loaded from snapshot s1`)
   })
 
   s.run()
