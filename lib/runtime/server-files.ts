@@ -60,7 +60,13 @@ export const serverFileArgv = {
  * missing in the container), else the stream's (what the first two left it to notice).
  */
 async function streamed(p: Pipe, flow: () => Promise<void>): Promise<void> {
-  const broke = await flow().then(() => null, (e: NodeJS.ErrnoException) => { p.kill(); return e })
+  const broke = await flow().then(() => null, (e: NodeJS.ErrnoException) => e)
+  if (broke) {
+    // a command that failed (a file missing in the container) ends on its own a moment after its
+    // stream: its exit code and message say more than the signal a kill would leave
+    const ended = await Promise.race([p.done.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))])
+    if (!ended) p.kill()
+  }
   const ran = await p.done.then(() => null, (e: Error) => e)
   if (broke?.syscall) throw broke
   if (ran) throw ran
