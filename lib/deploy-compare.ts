@@ -1,9 +1,9 @@
 // make postdeploy: the row counts now against the latest predeploy snapshot's manifest. A table
 // gone, or one that lost more than POSTDEPLOY_MAX_LOSS percent of its rows, fails; growth is fine.
 import type { Config } from './config.ts'
-import { databaseExists, ident, query, tableCounts, withDb, type Db } from './db.ts'
+import type { TableCount } from './db.ts'
+import type { Engine } from './engines/types.ts'
 import { UserError, failure } from './errors.ts'
-import type { Runtime } from './runtime/index.ts'
 import { listSnapshots } from './snapshot/catalog.ts'
 import { readManifest, type Manifest } from './snapshot/manifest.ts'
 import { backupRoot, snapshotPath } from './snapshot/names.ts'
@@ -69,14 +69,14 @@ export function latestPredeploy(cfg: Config): { name: string; manifest: Manifest
  * Current rows of every base table. A table whose snapshot kept its system-versioning history is
  * counted with its history, as the manifest counted it.
  */
-async function currentCounts(db: Db, database: string, history: Set<string>): Promise<Map<string, number>> {
+async function currentCounts(engine: Engine, tables: TableCount[], history: Set<string>): Promise<Map<string, number>> {
   const out = new Map<string, number>()
-  for (const t of await tableCounts(db, database)) {
+  for (const t of tables) {
     if (t.type !== 'table') continue
     let rows = t.rows
     if (history.has(t.table)) {
       try {
-        rows = Number((await query<{ n: string }>(db, `SELECT COUNT(*) AS n FROM ${ident(database)}.${ident(t.table)} FOR SYSTEM_TIME ALL`))[0].n)
+        rows = await engine.withSql(async (sql) => Number((await sql.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${sql.ident(t.table)} FOR SYSTEM_TIME ALL`))[0].n))
       } catch { /* no longer versioned: its current rows are all it has */ }
     }
     out.set(t.table, rows)
@@ -93,17 +93,16 @@ export interface PostdeployResult {
   skipped: string[]
 }
 
-export async function postdeployCompare(cfg: Config, rt: Runtime): Promise<PostdeployResult> {
+export async function postdeployCompare(cfg: Config, engine: Engine): Promise<PostdeployResult> {
   const { name, manifest, skipped } = latestPredeploy(cfg)
-  const database = rt.admin.database
+  const database = engine.runtime.admin.database
   const history = new Set(manifest.tables.filter((t) => t.history).map((t) => t.name))
-  const after = await withDb(rt.admin, async (db) => {
-    if (!(await databaseExists(db, database))) {
-      const rows = manifest.tables.reduce((a, t) => a + t.rows, 0)
-      throw failure(`database ${database} does not exist (it had ${manifest.tables.length} tables, ${rows} rows at ${name})`, restoreHint(name))
-    }
-    return currentCounts(db, database, history)
-  }, { database: null })
+  const now = await engine.inspect()
+  if (!now.exists || !now.tables) {
+    const rows = manifest.tables.reduce((a, t) => a + t.rows, 0)
+    throw failure(`database ${database} does not exist (it had ${manifest.tables.length} tables, ${rows} rows at ${name})`, restoreHint(name))
+  }
+  const after = await currentCounts(engine, now.tables, history)
   return { snapshot: name, created: manifest.created, maxLossPct: cfg.POSTDEPLOY_MAX_LOSS, diffs: compareCounts(manifest.tables, after, cfg.POSTDEPLOY_MAX_LOSS), skipped }
 }
 

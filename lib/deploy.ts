@@ -5,7 +5,8 @@ import { databaseExists, serverVersion, tableCounts, withDb, type TableCount } f
 import { describeMarker, readMarker, type Marker } from './initialize/marker.ts'
 import type { Runtime } from './runtime/index.ts'
 import { listSnapshots } from './snapshot/catalog.ts'
-import { dumpSnapshot, type DumpResult } from './snapshot/dump.ts'
+import type { Engine } from './engines/types.ts'
+import type { DumpResult } from './snapshot/dump.ts'
 import { defaultName } from './snapshot/names.ts'
 
 /** Marker actions that put data in: after one of them, an empty database means data was lost. */
@@ -111,6 +112,6 @@ export function formatAge(ms: number): string {
 export const PREDEPLOY_PREFIX = 'predeploy-'
 
 /** The snapshot taken before a deploy: predeploy-<UTC YYYYMMDDHHMMSS>. Its manifest holds the row counts. */
-export function predeploy(cfg: Config, rt: Runtime, now = new Date()): Promise<DumpResult> {
-  return dumpSnapshot(cfg, rt, { name: `${PREDEPLOY_PREFIX}${defaultName(now)}` })
+export function predeploy(engine: Pick<Engine, 'dump'>, now = new Date()): Promise<DumpResult> {
+  return engine.dump({ name: `${PREDEPLOY_PREFIX}${defaultName(now)}` })
 }

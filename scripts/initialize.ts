@@ -4,8 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { initialize } from '../lib/initialize/index.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
@@ -13,8 +12,8 @@ main(async () => {
     'dry-run': { type: 'boolean' }, confirm: { type: 'string' }, 'no-safety': { type: 'boolean' },
   }, 'make initialize [INIT_CLEAN=true] [INIT_LOAD=<name>] [INIT_SKIP_SEED=true] [INIT_SKIP_INDEX=true] [ARGS="--dry-run"]')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
   const opts = { dryRun: values['dry-run'], confirm: values.confirm, noSafety: values['no-safety'] }
-  if (opts.dryRun) { await initialize(cfg, rt, opts); return }
-  await withLock(cfg, commandSummary(), () => initialize(cfg, rt, opts))
+  if (opts.dryRun) { await engine.initialize(opts); return }
+  await withLock(cfg, commandSummary(), () => engine.initialize(opts))
 })

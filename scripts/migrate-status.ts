@@ -5,15 +5,15 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { info, result, table, warn } from '../lib/log.ts'
-import { migrationState } from '../lib/migrate/index.ts'
 import { compareVersions } from '../lib/migrate/files.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make migrate_status [ARGS="--json"]')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
-  const s = await migrationState(cfg, rt)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
+  const s = await engine.lifecycle().migrationState()
   if (values.json) { result(JSON.stringify({ database: rt.admin.database, migrateCommand: cfg.MIGRATE_COMMAND || null, ...s }, null, 2)); return }
   if (cfg.MIGRATE_COMMAND) warn(`MIGRATE_COMMAND is set (${cfg.MIGRATE_COMMAND}): it runs the migrations and keeps its own record; below is only what ${cfg.MIGRATIONS_DIR} and schema_migrations hold`)
   // changed and missing name files (`<version>_<name>.sql`, or a bare version): match by version

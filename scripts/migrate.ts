@@ -5,16 +5,16 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { done, formatSeconds, result, warn } from '../lib/log.ts'
-import { migrate } from '../lib/migrate/index.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
   parseFlags(process.argv.slice(2), {}, 'make migrate')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
   const t0 = Date.now()
-  const r = await withLock(cfg, commandSummary(), () => migrate(cfg, rt))
+  const r = await withLock(cfg, commandSummary(), () => engine.lifecycle().migrate())
   for (const m of r.missing) warn(`migration ${m} is applied but its file is missing from ${cfg.MIGRATIONS_DIR}`)
   if (r.delegated) { done(`MIGRATE_COMMAND finished in ${formatSeconds(Date.now() - t0)}`); return }
   if (r.applied.length === 0) { done(`database ${rt.admin.database} is up to date: no pending migration`); return }

@@ -6,12 +6,12 @@ import { loadConfig } from '../lib/config.ts'
 import { DIFF_HEADERS, diffRows, postdeployCompare, postdeployFailure } from '../lib/deploy-compare.ts'
 import { main } from '../lib/errors.ts'
 import { done, result, table, warn } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 
 main(async () => {
   parseFlags(process.argv.slice(2), {}, 'make postdeploy')
   const cfg = loadConfig()
-  const r = await postdeployCompare(cfg, await selectRuntime(cfg))
+  const r = await postdeployCompare(cfg, await selectEngine(cfg))
   for (const s of r.skipped) warn(`passed over the damaged snapshot ${s}`)
   const rows = diffRows(r.diffs, r.maxLossPct)
   const same = r.diffs.filter((d) => d.change === 'same').length

@@ -4,31 +4,30 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { writeMarker } from '../lib/initialize/marker.ts'
-import { buildInit, INIT, seedHash } from '../lib/initialize/seed.ts'
+import { selectEngine } from '../lib/engines/index.ts'
+import { INIT, seedHash } from '../lib/initialize/seed.ts'
 import { done, formatSeconds } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive } from '../lib/safety/destructive.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
-import { afterLoad } from '../lib/initialize/after-load.ts'
-import { loadSnapshot } from '../lib/snapshot/load.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { confirm: { type: 'string' }, 'no-safety': { type: 'boolean' } },
     'make seed_data [ARGS="--confirm=<database> --no-safety"]')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
+  const lc = engine.lifecycle()
   await withLock(cfg, commandSummary(), async () => {
-    guardDestructive(cfg, { name: 'seed_data', kind: 'reset', command: commandSummary() }, values.confirm)
+    guardDestructive(cfg, { name: 'seed_data', kind: 'reset', command: commandSummary() }, values.confirm, rt.admin.database)
     // the seed is built first, in a scratch database (the live one untouched): a seed that fails
     // takes no safety snapshot
-    await buildInit(cfg, rt)
-    await beforeDestructive(cfg, rt, { name: 'seed_data', kind: 'reset', command: commandSummary() }, { confirm: values.confirm, noSafety: values['no-safety'] })
-    const r = await loadSnapshot(cfg, rt, INIT)
-    await afterLoad(cfg, rt)
+    await lc.buildInit()
+    await engine.protect({ op: { name: 'seed_data', kind: 'reset', command: commandSummary() }, confirm: values.confirm, noSafety: values['no-safety'] })
+    const r = await lc.load(INIT)
+    await engine.afterLoad()
     afterDestructive(cfg)
-    await writeMarker(rt, { action: 'seeded', snapshot: INIT, seedHash: seedHash(cfg), tables: r.tables })
+    await lc.writeMarker({ action: 'seeded', snapshot: INIT, seedHash: seedHash(cfg), tables: r.tables })
     done(`seeded ${rt.admin.database} from a new ${INIT}: ${r.tables} tables, ${r.rows} rows in ${formatSeconds(r.ms)}`)
   })
 })

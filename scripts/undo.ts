@@ -6,21 +6,21 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { done, formatSeconds } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { guardDestructive } from '../lib/safety/guard.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { afterDestructive } from '../lib/safety/destructive.ts'
 import { undo } from '../lib/safety/undo.ts'
-import { afterLoad } from '../lib/initialize/after-load.ts'
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { confirm: { type: 'string' } }, 'make undo [ARGS="--confirm=<database>"]')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
-  guardDestructive(cfg, { name: 'undo', kind: 'replace', command: commandSummary() }, values.confirm)
+  const engine = await selectEngine(cfg)
+  const rt = engine.runtime
+  guardDestructive(cfg, { name: 'undo', kind: 'replace', command: commandSummary() }, values.confirm, rt.admin.database)
   await withLock(cfg, commandSummary(), async () => {
-    const r = await undo(cfg, rt)
-    await afterLoad(cfg, rt)
+    const r = await undo(cfg, engine)
+    await engine.afterLoad()
     afterDestructive(cfg)
     done(`undid ${r.undone.operation}: restored ${r.restored} into ${rt.admin.database} (${r.load.tables} tables, ${r.load.rows} rows, ${formatSeconds(r.load.ms)})`
       + (r.kept ? `; the state before the undo is in ${r.kept} (make undo again to return to it)` : ''))

@@ -19,7 +19,7 @@ main(async () => {
   const data = await rt.data()
   const where = data.where
   if ((await rt.state()).running) await rt.removeVolume() // refuses: run make down first
-  guardDestructive({ ...cfg, MYSQL_DATABASE: rt.admin.database }, { name: 'volume_remove', kind: 'reset', command: commandSummary() }, values.confirm)
+  guardDestructive(cfg, { name: 'volume_remove', kind: 'reset', command: commandSummary() }, values.confirm, rt.admin.database)
   const removed = await withLock(cfg, commandSummary(), async () => {
     if (data.exists && !values['no-safety']) {
       // the server is down, so a snapshot needs it up for a moment

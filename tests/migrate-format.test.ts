@@ -104,6 +104,18 @@ f('files: ordered by version as a number; bad names and duplicate versions refus
   assert.match((await errorOf(() => listMigrations(dir))).message, /add_users\.sql is not named <version>_<name>\.sql$/)
 })
 
+f('files: an engine\'s own text (<v>_<name>.<engine>.sql) replaces the plain file there; the other engine ignores it', async () => {
+  const dir = tempDir('datakeep-mig-')
+  fs.writeFileSync(path.join(dir, '1_notes.sql'), USERS)
+  fs.writeFileSync(path.join(dir, '1_notes.postgres.sql'), POSTS)
+  fs.writeFileSync(path.join(dir, '2_more.sql'), USERS)
+  const maria = listMigrations(dir, 'mariadb')
+  assert.equal(maria.map((m) => [m.version, m.name, m.base]), [['1', 'notes', '1_notes.sql'], ['2', 'more', '2_more.sql']])
+  const pg = listMigrations(dir, 'postgres')
+  assert.equal(pg.map((m) => [m.version, m.name, m.base]), [['1', 'notes', '1_notes.postgres.sql'], ['2', 'more', '2_more.sql']])
+  assert.is(pg[0].checksum, sha256(POSTS))
+})
+
 f('createMigration: UTC timestamp name, the template, a taken second moves on, bad names refused', async () => {
   const dir = tempDir('datakeep-mig-')
   const cfg = loadConfig({ env: { MIGRATIONS_DIR: 'db/migrations' }, projectDir: dir })

@@ -9,6 +9,8 @@ import type { RecoveryTarget } from '../pitr/recover.ts'
 import type { DestructiveOp } from '../safety/guard.ts'
 import type { Manifest } from '../snapshot/manifest.ts'
 import type { StackStatus } from '../stack.ts'
+import type { Marker } from '../initialize/marker.ts'
+import type { MigrateResult, MigrationState } from '../migrate/runner.ts'
 import type { EngineName } from './name.ts'
 
 export type { EngineName }
@@ -63,6 +65,30 @@ export interface Recovery {
 export interface ProtectRequest { op: DestructiveOp; confirm?: string; noSafety?: boolean }
 export interface ProtectResult { snapshot: string | null; reason: string }
 
+/**
+ * initialize's steps on one engine (lib/initialize/ plans and drives them; seed_data uses them too).
+ * The built-in migrations, the marker (database `_datakeep`), the seeders, `_init`, fixtures and hooks.
+ */
+export interface Lifecycle {
+  /** Whether the application database exists and how many base tables it holds (from the catalog). */
+  countTables(): Promise<{ exists: boolean; tables: number }>
+  migrationState(): Promise<MigrationState>
+  /** Pending migrations applied (or MIGRATE_COMMAND run). */
+  migrate(): Promise<MigrateResult>
+  readMarker(): Promise<Marker | null>
+  writeMarker(m: Omit<Marker, 'database' | 'at'>): Promise<void>
+  createDatabase(): Promise<void>
+  /** The application database dropped and created empty (the caller has protected it first). */
+  emptyDatabase(): Promise<void>
+  /** `_init` rebuilt: a scratch database created, migrated, seeded and dumped; the live one untouched. */
+  buildInit(): Promise<void>
+  /** A snapshot loaded as initialize loads it (INIT_LOAD, _init). */
+  load(name: string): Promise<LoadResult>
+  loadFixtures(): Promise<{ rows: number; files: number }>
+  /** A *_COMMAND hook (REINDEX_COMMAND, INDEX_CHECK_COMMAND); null when it is not set. */
+  runHook(key: 'REINDEX_COMMAND' | 'INDEX_CHECK_COMMAND', opts?: { nothrow?: boolean }): Promise<{ code: number } | null>
+}
+
 export interface Engine {
   readonly name: EngineName
   /** Where the server lives: start (a new volume initialized on the way), stop, state, data, volumes. */
@@ -80,10 +106,17 @@ export interface Engine {
   status(): Promise<StackStatus>
   check(): Promise<CheckReport>
 
-  /** After make up: the database made ready (MariaDB: initialize with the INIT_ flags). */
-  initialize(opts: { confirm?: string; noSafety?: boolean }): Promise<void>
-  /** Before a destructive operation: the environment guard, then a fresh safety snapshot. */
+  /** After make up, and make initialize: the database made ready (lib/initialize/ with the INIT_ flags, through lifecycle()). */
+  initialize(opts: { confirm?: string; noSafety?: boolean; dryRun?: boolean }): Promise<void>
+  /** initialize's and seed_data's steps on this engine. */
+  lifecycle(): Lifecycle
+  /**
+   * Before a destructive operation: the environment guard (on this engine's database), then a fresh
+   * safety snapshot, recorded in the undo journal as the state before `req.op`.
+   */
   protect(req: ProtectRequest): Promise<ProtectResult>
+  /** A safety snapshot of the live database now (none when it is empty or `skip`); `reuse`: a fresh matching one may stand in. */
+  safetySnapshot(operation: string, opts?: { skip?: boolean; reuse?: boolean }): Promise<ProtectResult>
   /** After a load: pending migrations and the search index, where the engine has them. */
   afterLoad(): Promise<void>
 

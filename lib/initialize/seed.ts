@@ -47,14 +47,14 @@ export function initSnapshot(cfg: Config): { exists: boolean; seedHash: string |
  * A seeder module. A TypeScript one needs tsx: already loaded when this code runs from source (under
  * tsx), not in the bundle make runs (lib/launch.mjs), where tsx imports it.
  */
-type Seeder = (ctx: { db: Db; log: (msg: string) => void }) => Promise<void>
-async function importSeeder(file: string): Promise<Seeder | null> {
+export type Seeder<D = Db> = (ctx: { db: D; log: (msg: string) => void }) => Promise<void>
+export async function importSeeder<D = Db>(file: string): Promise<Seeder<D> | null> {
   const url = pathToFileURL(file).href
   const ts = /\.[cm]?ts$/.test(file) && !import.meta.url.endsWith('.ts')
   const mod = await (ts ? import('tsx/esm/api').then(({ tsImport }) => tsImport(url, import.meta.url)) : import(url)) as { default?: unknown }
   // a seeder outside an ES module package comes back as CommonJS: its exports object is `default`
   const fn = typeof mod.default === 'object' && mod.default !== null ? (mod.default as { default?: unknown }).default : mod.default
-  return typeof fn === 'function' ? fn as Seeder : null
+  return typeof fn === 'function' ? fn as Seeder<D> : null
 }
 
 /** Runs the seeders against the runtime's database (a scratch one when building _init). */

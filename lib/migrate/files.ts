@@ -4,6 +4,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
+import { engineName } from '../engines/name.ts'
 import { UserError } from '../errors.ts'
 import { giveTo, invokingOwner } from '../owner.ts'
 
@@ -19,6 +20,8 @@ export interface MigrationFile {
 }
 
 export const FILE_PATTERN = /^(\d+)_(.+)\.sql$/
+/** `<version>_<name>.<engine>.sql`: that engine's own text of a migration, used in place of the plain file. */
+const VARIANT = /^(.+)\.(mariadb|postgres)$/
 export const NAME_PATTERN = /^[a-z0-9_]+$/
 
 export function migrationsDir(cfg: Config): string {
@@ -41,7 +44,7 @@ export function compareVersions(a: string, b: string): number {
  * Every migration file, oldest first. A missing folder is no migrations; a `.sql` file with a bad
  * name or a version used twice is an error, since silently skipping it would skip a migration.
  */
-export function listMigrations(dir: string): MigrationFile[] {
+export function listMigrations(dir: string, engine: string = 'mariadb'): MigrationFile[] {
   let names: string[]
   try { names = fs.readdirSync(dir) } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
@@ -55,10 +58,15 @@ export function listMigrations(dir: string): MigrationFile[] {
         hint: 'to fix: rename it (make migration NAME=<name> creates a well-named file) or move it out of MIGRATIONS_DIR',
       })
     }
+    const variant = VARIANT.exec(m[2])
+    if (variant && variant[2] !== engine) continue // another engine's text of this migration
     const file = path.join(dir, base)
     const bytes = fs.readFileSync(file)
-    out.push({ version: m[1], name: m[2], base, file, checksum: sha256(bytes), text: bytes.toString('utf8') })
+    out.push({ version: m[1], name: variant ? variant[1] : m[2], base, file, checksum: sha256(bytes), text: bytes.toString('utf8') })
   }
+  // this engine's text replaces the plain file of the same version
+  const own = new Set(out.filter((f) => VARIANT.test(f.base.replace(/\.sql$/, ''))).map((f) => f.version))
+  for (let i = out.length - 1; i >= 0; i--) if (own.has(out[i].version) && !VARIANT.test(out[i].base.replace(/\.sql$/, ''))) out.splice(i, 1)
   out.sort((a, b) => compareVersions(a.version, b.version))
   for (let i = 1; i < out.length; i++) {
     if (compareVersions(out[i - 1].version, out[i].version) === 0) {
@@ -75,7 +83,7 @@ export function listMigrations(dir: string): MigrationFile[] {
  * one recorded with the `_init` seed snapshot, the seed was built for another schema.
  */
 export function migrationsHash(cfg: Config): string {
-  const lines = listMigrations(migrationsDir(cfg)).sort((a, b) => (a.base < b.base ? -1 : 1))
+  const lines = listMigrations(migrationsDir(cfg), engineName(cfg)).sort((a, b) => (a.base < b.base ? -1 : 1))
     .map((m) => `${m.base}\0${m.checksum}\n`)
   return sha256(lines.join(''))
 }
@@ -112,7 +120,7 @@ export function createMigration(cfg: Config, name: string, now = new Date()): st
   const dir = migrationsDir(cfg)
   const existed = fs.existsSync(dir)
   fs.mkdirSync(dir, { recursive: true })
-  const taken = new Set(listMigrations(dir).map((m) => m.version))
+  const taken = new Set(listMigrations(dir, engineName(cfg)).map((m) => m.version))
   let t = now.getTime()
   while (taken.has(versionAt(new Date(t)))) t += 1000
   const base = `${versionAt(new Date(t))}_${name}.sql`

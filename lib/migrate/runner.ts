@@ -5,6 +5,7 @@
 import path from 'node:path'
 import type { Config } from '../config.ts'
 import { databaseExists, ident, withDb, type Db } from '../db.ts'
+import { engineName } from '../engines/name.ts'
 import { UserError, failure } from '../errors.ts'
 import { runHook } from '../hooks.ts'
 import { step } from '../log.ts'
@@ -51,7 +52,7 @@ export function compareState(files: MigrationFile[], rows: AppliedRow[]): Migrat
 
 /** The state of the application database; a missing database or table counts as nothing applied. */
 export async function migrationState(cfg: Config, rt: Runtime): Promise<MigrationState> {
-  const files = listMigrations(migrationsDir(cfg))
+  const files = listMigrations(migrationsDir(cfg), engineName(cfg))
   const rows = await withDb(rt.admin, (db) => readApplied(db, rt.admin.database), { database: null })
   return compareState(files, rows)
 }
@@ -61,7 +62,7 @@ export async function migrationState(cfg: Config, rt: Runtime): Promise<Migratio
  * newer code than this checkout (data_load warns or refuses).
  */
 export async function unknownVersions(cfg: Config, rt: Runtime, database: string): Promise<string[]> {
-  const known = new Set(listMigrations(migrationsDir(cfg)).map((f) => f.version))
+  const known = new Set(listMigrations(migrationsDir(cfg), engineName(cfg)).map((f) => f.version))
   const rows = await withDb(rt.admin, (db) => readApplied(db, database), { database: null })
   return rows.map((r) => r.version).filter((v) => !known.has(v)).sort(compareVersions)
 }
@@ -85,7 +86,7 @@ export async function migrate(cfg: Config, rt: Runtime): Promise<MigrateResult> 
     await runHook(cfg, rt, 'MIGRATE_COMMAND')
     return { applied: [], missing: [], delegated: true }
   }
-  const files = listMigrations(migrationsDir(cfg))
+  const files = listMigrations(migrationsDir(cfg), engineName(cfg))
   return inDatabase(rt, async (db, database) => {
     const rows = await readApplied(db, database)
     const state = compareState(files, rows)
@@ -120,7 +121,7 @@ export async function rollback(cfg: Config, rt: Runtime, steps: number,
     throw new UserError('MIGRATE_COMMAND is set, so migrations are not datakeep\'s to roll back', { hint: 'roll back with your framework\'s own command' })
   }
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a whole number of at least 1 (got ${steps})`, { hint: 'usage: make rollback [ARGS="--steps N"]' })
-  const files = listMigrations(migrationsDir(cfg))
+  const files = listMigrations(migrationsDir(cfg), engineName(cfg))
   const byVersion = new Map(files.map((f) => [f.version, f]))
   return inDatabase(rt, async (db, database) => {
     const rows = (await readApplied(db, database)).sort((a, b) => compareVersions(b.version, a.version))

@@ -36,10 +36,11 @@ export function withConfirm(command: string, database: string): string {
  * Throws (exit 2) unless `op` may run here. Pure: the decision depends only on the config and
  * `confirm`; callers run it before they change anything.
  */
-export function guardDestructive(cfg: GuardConfig, op: DestructiveOp, confirm: string | undefined): void {
+export function guardDestructive(cfg: GuardConfig, op: DestructiveOp, confirm: string | undefined, database?: string): void {
   const env = cfg.APP_ENV
   if (env === 'development') return
-  const db = guardedDatabase(cfg)
+  // the engine's database (its runtime's connection) where the caller knows it; else MariaDB's config
+  const db = database ?? guardedDatabase(cfg)
   const command = op.command ?? `make ${op.name}`
   const what = `refusing ${op.name} on ${env} database "${db}"`
   if (env === 'production' && op.kind === 'reset') {

@@ -5,16 +5,14 @@ import fs from 'node:fs'
 import type { Config } from '../config.ts'
 import { UserError, failure } from '../errors.ts'
 import { info } from '../log.ts'
-import type { Runtime } from '../runtime/index.ts'
-import { loadSnapshot, type LoadResult } from '../snapshot/load.ts'
+import type { Engine, LoadResult } from '../engines/types.ts'
 import { snapshotPath } from '../snapshot/names.ts'
 import { lastOperation, recordOperation, type JournalEntry } from './journal.ts'
-import { ensureSafetySnapshot } from './snapshot.ts'
 import { checkSnapshotInput } from './preflight.ts'
 
 export interface UndoResult { restored: string; undone: JournalEntry; kept: string | null; load: LoadResult }
 
-export async function undo(cfg: Config, rt: Runtime, opts: { noSafety?: boolean } = {}): Promise<UndoResult> {
+export async function undo(cfg: Config, engine: Engine, opts: { noSafety?: boolean } = {}): Promise<UndoResult> {
   const last = lastOperation(cfg)
   if (!last) {
     throw new UserError('there is nothing to undo: no destructive operation is recorded', {
@@ -35,9 +33,9 @@ export async function undo(cfg: Config, rt: Runtime, opts: { noSafety?: boolean 
   // checked whole before the snapshot of the current state: a damaged one costs nothing
   await checkSnapshotInput(cfg, last.before, 'undo')
   // always a new one (never a reused match), so the next undo comes back here
-  const kept = await ensureSafetySnapshot(cfg, rt, 'undo', { skip: opts.noSafety, reuse: false })
+  const kept = await engine.safetySnapshot('undo', { skip: opts.noSafety, reuse: false })
   const at = new Date().toISOString()
-  const load = await loadSnapshot(cfg, rt, last.before)
+  const load = await engine.lifecycle().load(last.before)
   // recorded once it took effect: a failed undo changed nothing, and the next one still means the same
   recordOperation(cfg, { operation: 'undo', command: 'make undo', at, before: kept.snapshot, reason: kept.reason })
   return { restored: last.before, undone: last, kept: kept.snapshot, load }

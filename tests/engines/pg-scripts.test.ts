@@ -48,7 +48,7 @@ s('up starts a private cluster, creates role and database; status and check show
 })
 
 s('commands not ported yet refuse PostgreSQL in one line, exit 2', async ({ stack }) => {
-  const r = await runScript(stack, 'initialize')
+  const r = await runScript(stack, 'rollback')
   assert.is(r.code, 2)
   assert.match(lastLine(r.stderr), 'datakeep: this command does not run on PostgreSQL yet (DB_ENGINE=postgres)')
 })

@@ -7,6 +7,7 @@ import { loadConfig } from '../../lib/config.ts'
 import { query } from '../../lib/db.ts'
 import { ensureSafetySnapshot, physicalSafetyBlocker } from '../../lib/safety/snapshot.ts'
 import { undo } from '../../lib/safety/undo.ts'
+import { MariadbEngine } from '../../lib/engines/mariadb/index.ts'
 import { recordOperation } from '../../lib/safety/journal.ts'
 import type { Config } from '../../lib/config.ts'
 
@@ -45,7 +46,7 @@ test('from the threshold up: the tables as their files, and undo puts the data b
   assert.is(m.kind, 'tablespace')
   assert.ok(m.tables.find((t) => t.name === 't')?.tablespace, 'table t travels as its files')
   await stack.db((db) => db.query("UPDATE app.t SET v = 'changed'"), null)
-  await undo(cfg, stack.rt, { noSafety: true })
+  await undo(cfg, new MariadbEngine(cfg, stack.rt), { noSafety: true })
   assert.is(await rows(), 'one,two')
 })
 
@@ -63,7 +64,7 @@ test('another database on the server, a MEMORY table: still physical, the MEMORY
   assert.is(mem.tablespace, undefined, 'a MEMORY table has no file to copy')
   assert.is(mem.rows, 3)
   await stack.db((db) => db.query('DELETE FROM app.m').then(() => db.query("UPDATE app.t SET v = 'changed'")).then(() => db.query('DELETE FROM other.o')), null)
-  await undo(cfg, stack.rt, { noSafety: true })
+  await undo(cfg, new MariadbEngine(cfg, stack.rt), { noSafety: true })
   assert.is(await rows(), 'one,two')
   const back = await stack.db(async (db) => (await query<{ n: string }>(db, 'SELECT COUNT(*) AS n FROM app.m'))[0].n, null)
   assert.is(Number(back), 3)

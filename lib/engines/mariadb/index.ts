@@ -14,6 +14,7 @@ import { describeTarget, prepareRecovery, replayInto, type RecoveryTarget, type 
 import { selectRuntime } from '../../runtime/index.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { beforeDestructive } from '../../safety/destructive.ts'
+import { ensureSafetySnapshot } from '../../safety/snapshot.ts'
 import { openReaders } from '../../snapshot/consistent.ts'
 import { verifySnapshot } from '../../snapshot/catalog.ts'
 import { cleanDebris } from '../../snapshot/debris.ts'
@@ -25,6 +26,7 @@ import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
 import { stackStatus } from '../../stack.ts'
 import type { Engine, Recovery, SqlSession } from '../types.ts'
+import { mariadbLifecycle } from './lifecycle.ts'
 
 export async function mariadbEngine(cfg: Config): Promise<Engine> {
   return new MariadbEngine(cfg, await selectRuntime(cfg))
@@ -61,10 +63,12 @@ export class MariadbEngine implements Engine {
 
   status() { return stackStatus(this.runtime) }
   check() { return checkStack(this.cfg, this.runtime) }
-  async initialize(opts: { confirm?: string; noSafety?: boolean }) { await initialize(this.cfg, this.runtime, opts) }
+  async initialize(opts: { confirm?: string; noSafety?: boolean; dryRun?: boolean }) { await initialize(this.cfg, this, opts) }
+  lifecycle() { return mariadbLifecycle(this.cfg, this.runtime) }
   protect(req: Parameters<Engine['protect']>[0]) {
     return beforeDestructive(this.cfg, this.runtime, req.op, { confirm: req.confirm, noSafety: req.noSafety })
   }
+  safetySnapshot(operation: string, opts: { skip?: boolean; reuse?: boolean } = {}) { return ensureSafetySnapshot(this.cfg, this.runtime, operation, opts) }
   afterLoad() { return afterLoad(this.cfg, this.runtime) }
 
   dump(req: Parameters<Engine['dump']>[0]) {

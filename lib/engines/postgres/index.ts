@@ -5,6 +5,7 @@ import { UserError } from '../../errors.ts'
 import { info, step } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { guardDestructive } from '../../safety/guard.ts'
+import { recordOperation } from '../../safety/journal.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
 import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
@@ -19,6 +20,9 @@ import { pgLoadSnapshot, pgVerifyDeep } from './load.ts'
 import { PgLocalRuntime } from './local.ts'
 import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
 import { copyDigest } from './copy.ts'
+import { initialize } from '../../initialize/index.ts'
+import { pgLifecycle } from './lifecycle.ts'
+import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
 
 export async function postgresRuntime(cfg: Config): Promise<Runtime> {
@@ -54,32 +58,41 @@ export class PostgresEngine implements Engine {
     } finally { await c.end().catch(() => undefined) }
   }
   status() { return pgStatus(this.runtime) }
-  check() { return pgCheck(this.cfg, this.runtime) }
+  check() { return pgCheck(this.cfg, this.runtime, new Date(), () => this.lifecycle().readMarker()) }
 
-  async initialize() {
-    // the runtime's start created the role and the database; migrations, seeding, fixtures and the
-    // index on PostgreSQL are the next step (issue 14)
-    info(`database ${this.runtime.admin.database} is ready; migrations, seed and fixtures do not run on PostgreSQL yet`)
+  async initialize(opts: { confirm?: string; noSafety?: boolean; dryRun?: boolean }) { await initialize(this.cfg, this, opts) }
+  lifecycle() { return pgLifecycle(this.cfg, this.runtime) }
+
+  /** The guard on this engine's database, then a safety snapshot, recorded in the undo journal (as on MariaDB). */
+  async protect(req: ProtectRequest) {
+    guardDestructive(this.cfg, req.op, req.confirm, this.runtime.admin.database)
+    const r = await this.safetySnapshot(req.op.name, { skip: req.noSafety })
+    recordOperation(this.cfg, { operation: req.op.name, command: req.op.command, at: new Date().toISOString(), before: r.snapshot, reason: r.reason, done: false })
+    info(r.reason + (r.snapshot ? `; to go back: make undo (or make data_load ARGS="--name ${r.snapshot}")` : ''))
+    return r
   }
 
-  /** The guard, then a logical safety snapshot of a database that holds tables (the newest SAFETY_KEEP kept). */
-  async protect(req: ProtectRequest) {
-    guardDestructive({ ...this.cfg, MYSQL_DATABASE: this.cfg.POSTGRES_DB }, req.op, req.confirm)
-    if (req.noSafety) return { snapshot: null, reason: '--no-safety: no safety snapshot taken' }
+  /** A logical safety snapshot of a database that holds tables (the newest SAFETY_KEEP kept); never a reused one yet. */
+  async safetySnapshot(operation: string, opts: { skip?: boolean } = {}) {
+    if (opts.skip) return { snapshot: null, reason: '--no-safety: no safety snapshot taken' }
     // whether it holds tables, from the catalog (counting every table's rows would read them all)
     const exists = await withPg(this.runtime.admin, (c) => pgDatabaseExists(c, this.runtime.admin.database), { database: null })
     const tables = exists ? (await withPg(this.runtime.admin, relations)).filter((r) => r.kind === 'r' || r.kind === 'p').length : 0
     if (!tables) return { snapshot: null, reason: `database ${this.runtime.admin.database} is empty: nothing to keep` }
-    const base = `${SAFETY_DIR}/${req.op.name}-${defaultName()}`
+    const base = `${SAFETY_DIR}/${operation}-${defaultName()}`
     let name = base
     for (let i = 2; fs.existsSync(snapshotPath(this.cfg, name)); i++) name = `${base}-${i}`
-    step(`taking safety snapshot ${name} before ${req.op.name}`)
+    step(`taking safety snapshot ${name} before ${operation}`)
     await this.dump({ name, reservedOk: true })
     // pruned to SAFETY_KEEP only after the command succeeded (afterDestructive)
-    info(`safety snapshot ${name} taken; to go back: make data_load ARGS="--name ${name}"`)
     return { snapshot: name, reason: `safety snapshot ${name} taken` }
   }
-  async afterLoad() { /* migrations and the reindex hook on PostgreSQL: issue 14 */ }
+  /** After a load: migrations newer than the loaded data (the reindex hook does not run on PostgreSQL yet). */
+  async afterLoad() {
+    if (this.cfg.MIGRATE_COMMAND) return
+    const r = await pgMigrate(this.cfg, this.runtime)
+    if (r.applied.length) info(`applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} newer than the loaded data`)
+  }
 
   dump(req: DumpRequest) {
     if (req.wholeServer) throw new UserError('--whole-server is not available on PostgreSQL yet', { hint: `take a logical snapshot: make data_dump ARGS="--name ${req.name}"` })
@@ -90,7 +103,7 @@ export class PostgresEngine implements Engine {
   async planRecovery(): Promise<Recovery> {
     throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
   }
-  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, opts) }
+  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, { ...opts, refuseNewer: true }) }
   verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }

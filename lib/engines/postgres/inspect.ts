@@ -3,6 +3,7 @@
 import type { Config } from '../../config.ts'
 import type { TableCount } from '../../db.ts'
 import { checkProblems, type CheckReport } from '../../deploy.ts'
+import type { Marker } from '../../initialize/marker.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { listSnapshots } from '../../snapshot/catalog.ts'
 import type { StackStatus } from '../../stack.ts'
@@ -63,7 +64,7 @@ export async function pgStatus(rt: Runtime): Promise<StackStatus> {
   return status
 }
 
-export async function pgCheck(cfg: Config, rt: Runtime, now = new Date()): Promise<CheckReport> {
+export async function pgCheck(cfg: Config, rt: Runtime, now = new Date(), readMarker: () => Promise<Marker | null> = async () => null): Promise<CheckReport> {
   const s = await pgStatus(rt)
   const snapshots = listSnapshots(cfg)
   const newest = snapshots.find((x) => x.created !== null)
@@ -71,11 +72,16 @@ export async function pgCheck(cfg: Config, rt: Runtime, now = new Date()): Promi
   const report: CheckReport = {
     runtime: s.runtime, server: s.server, data: s.data,
     database: { name: s.database.name, exists: s.server.running ? s.database.exists : null, tables, rows: tables ? tables.filter((t) => t.type === 'table').reduce((a, t) => a + t.rows, 0) : null },
-    // the initialize marker is MariaDB's today (lib/initialize/marker.ts): none to read here yet
     marker: null, markerRows: null,
     snapshot: newest ? { name: newest.name, created: newest.created!, ageMs: now.getTime() - Date.parse(newest.created!) } : null,
     restoreFrom: snapshots.find((x) => (x.rows ?? 0) > 0)?.name ?? null,
     problems: [],
+  }
+  if (s.server.running) {
+    // initialize's marker (database _datakeep): an empty database it says was filled is a problem
+    report.marker = await readMarker()
+    const loaded = report.marker?.snapshot ? snapshots.find((x) => x.name === report.marker!.snapshot) : undefined
+    report.markerRows = loaded?.rows ?? null
   }
   report.problems = checkProblems(report)
   return report

@@ -25,6 +25,7 @@ import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
 import { checkPrerequisites } from './preflight.ts'
 import { assertNoPgTempMentions } from './invariant.ts'
+import { refuseNewerPgSchema } from './migrate.ts'
 import { swapDatabases } from './swap.ts'
 import { psqlArgv, runClient, toolsDir, withRole } from './tools.ts'
 
@@ -104,7 +105,7 @@ const dropDatabase = (rt: Runtime, name: string) => withPg(rt.admin, async (c) =
   await dropTempDatabase(c, name)
 }, { database: null })
 
-export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: { noOwner?: boolean } = {}): Promise<LoadResult> {
+export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: { noOwner?: boolean; refuseNewer?: boolean } = {}): Promise<LoadResult> {
   const t0 = Date.now()
   const snap = await openPgSnapshot(cfg, rt, name, 'data_load', opts)
   const { dir, m } = snap
@@ -126,6 +127,7 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
       const owner = await withPg(rt.admin, (c) => sideOwner(c, live, cfg.POSTGRES_USER), { database: null })
       const bad = await fillSide(cfg, rt, snap, side, owner, opts.noOwner ? cfg.POSTGRES_USER : undefined)
       if (bad.length) throw failure(`the loaded data does not match snapshot "${m.name}": ${bad.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
+      if (opts.refuseNewer) await refuseNewerPgSchema(cfg, rt, side)
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       // the files are made ready beside their folder and switch right after the databases do
       staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })

@@ -1,0 +1,119 @@
+// The built-in migrations on PostgreSQL: the same files, checks and schema_migrations table as on
+// MariaDB (lib/migrate/), but each section and its record run in ONE transaction that PostgreSQL
+// rolls back whole, DDL included: a failing migration leaves nothing of itself behind.
+import path from 'node:path'
+import type { Config } from '../../config.ts'
+import { engineName } from '../name.ts'
+import { UserError, failure } from '../../errors.ts'
+import { step } from '../../log.ts'
+import { listMigrations, migrationsDir, type MigrationFile } from '../../migrate/files.ts'
+import { parseMigration, type Section } from '../../migrate/parse.ts'
+import { compareState, type MigrateResult, type MigrationState } from '../../migrate/runner.ts'
+import type { AppliedRow } from '../../migrate/table.ts'
+import type { Runtime } from '../../runtime/types.ts'
+import { pgDatabaseExists, pgQuery, qi, withPg, type PgClient } from './db.ts'
+
+const TABLE = 'schema_migrations'
+
+async function readApplied(c: PgClient): Promise<AppliedRow[]> {
+  const cols = new Set((await pgQuery<{ c: string }>(c,
+    "SELECT column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [TABLE])).map((r) => r.c))
+  if (cols.size === 0) return []
+  const pick = (n: string) => (cols.has(n) ? qi(n) : 'NULL')
+  const rows = await pgQuery<{ version: string; name: string | null; checksum: string | null; at: string | null }>(c,
+    `SELECT version::text AS version, ${pick('name')} AS name, ${pick('checksum')} AS checksum,
+       to_char(${pick('applied_at')}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS at FROM ${qi(TABLE)}`)
+  return rows.map((r) => ({ version: r.version, name: r.name, checksum: r.checksum, appliedAt: r.at }))
+}
+
+async function ensureTable(c: PgClient): Promise<void> {
+  await c.query(`CREATE TABLE IF NOT EXISTS ${qi(TABLE)} (version varchar(128) NOT NULL PRIMARY KEY)`)
+  for (const col of ['name varchar(255) NULL', 'checksum char(64) NULL', 'applied_at timestamp(6) NULL']) {
+    await c.query(`ALTER TABLE ${qi(TABLE)} ADD COLUMN IF NOT EXISTS ${col}`)
+  }
+}
+
+/** Objects a migration creates belong to the database's owner (the application role), not to the admin. */
+async function actAsOwner(c: PgClient): Promise<void> {
+  const [r] = await pgQuery<{ owner: string; me: string }>(c,
+    'SELECT pg_get_userbyid(datdba) AS owner, current_user AS me FROM pg_database WHERE datname = current_database()')
+  if (r.owner !== r.me) await c.query(`SET ROLE ${qi(r.owner)}`)
+}
+
+async function inDatabase<T>(rt: Runtime, database: string, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  const exists = await withPg(rt.admin, (c) => pgDatabaseExists(c, database), { database: null })
+  if (!exists) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
+  return withPg(rt.admin, async (c) => {
+    // one run at a time per database; the lock is the session's, so a crashed run frees it
+    const [got] = await pgQuery<{ ok: boolean }>(c, "SELECT pg_try_advisory_lock(hashtext('datakeep.migrate')) AS ok")
+    if (!got.ok) throw failure(`another migration run holds the lock on database ${database}`, 'wait for it to finish, then run make migrate again')
+    await actAsOwner(c)
+    return fn(c)
+  }, { database })
+}
+
+export async function pgMigrationState(cfg: Config, rt: Runtime, database = rt.admin.database): Promise<MigrationState> {
+  const files = listMigrations(migrationsDir(cfg), engineName(cfg))
+  const exists = await withPg(rt.admin, (c) => pgDatabaseExists(c, database), { database: null })
+  return compareState(files, exists ? await withPg(rt.admin, readApplied, { database }) : [])
+}
+
+/** Applies every pending migration, each in one transaction with its schema_migrations row. */
+export async function pgMigrate(cfg: Config, rt: Runtime): Promise<MigrateResult> {
+  const files = listMigrations(migrationsDir(cfg), engineName(cfg))
+  return inDatabase(rt, rt.admin.database, async (c) => {
+    const rows = await readApplied(c)
+    const state = compareState(files, rows)
+    if (state.changed.length) {
+      throw new UserError(`migrations changed after they were applied (checksum differs): ${state.changed.join(', ')}`, {
+        hint: `to proceed: put them back as applied (git checkout -- ${state.changed.map((n) => path.join(cfg.MIGRATIONS_DIR, n)).join(' ')}) and write the change as a new migration`,
+      })
+    }
+    const pending = new Set(state.pending.map((p) => p.version))
+    const plan = files.filter((f) => pending.has(f.version)).map((f) => ({ f, up: parseMigration(f.text, f.base).up }))
+    const empty = plan.find((p) => p.up.statements.length === 0)
+    if (empty) throw new UserError(`migration ${empty.f.base} has an empty up section`, { hint: 'write its statements (or delete the file), then: make migrate' })
+    if (plan.length || rows.some((r) => r.checksum === null)) await ensureTable(c)
+    for (const f of files) {
+      await c.query(`UPDATE ${qi(TABLE)} SET name = $1, checksum = $2 WHERE version = $3 AND checksum IS NULL`, [f.name, f.checksum, f.version])
+    }
+    const applied: string[] = []
+    for (const { f, up } of plan) {
+      step(`migrating ${f.base}`)
+      await runSection(c, f, up, () => c.query(`INSERT INTO ${qi(TABLE)} (version, name, checksum, applied_at) VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')`,
+        [f.version, f.name, f.checksum]).then(() => undefined))
+      applied.push(f.base)
+    }
+    return { applied, missing: state.missing, delegated: false }
+  })
+}
+
+async function runSection(c: PgClient, f: MigrationFile, section: Section, record: () => Promise<void>): Promise<void> {
+  if (section.transaction) await c.query('BEGIN')
+  try {
+    for (const [i, s] of section.statements.entries()) {
+      try { await c.query(s.sql) } catch (e) {
+        const kept = section.transaction ? 'nothing of it was kept (rolled back whole)' : `statements 1-${i} of it stayed (transaction:false)`
+        throw failure(`migration ${f.base} failed at statement ${i + 1} (line ${s.line}) of its up section: ${(e as Error).message.trim()}`,
+          `it is not recorded and ${kept}; fix the file, then: make migrate`)
+      }
+    }
+    await record()
+    if (section.transaction) await c.query('COMMIT')
+  } catch (e) {
+    if (section.transaction) await c.query('ROLLBACK').catch(() => undefined)
+    throw e
+  }
+}
+
+/** data_load: a staged database recording migrations this checkout has no file for came from newer code; refused (as on MariaDB). */
+export async function refuseNewerPgSchema(cfg: Config, rt: Runtime, database: string): Promise<void> {
+  if (cfg.MIGRATE_COMMAND) return
+  const known = new Set(listMigrations(migrationsDir(cfg), engineName(cfg)).map((f) => f.version))
+  const unknown = (await pgMigrationState(cfg, rt, database)).applied.map((a) => a.version).filter((v) => !known.has(v))
+  if (unknown.length === 0) return
+  const one = unknown.length === 1
+  throw new UserError(`the data was migrated by newer code: migration${one ? '' : 's'} ${unknown.join(', ')} ${one ? 'is' : 'are'} applied in it but ${one ? 'has' : 'have'} no file in ${cfg.MIGRATIONS_DIR}`, {
+    hint: 'to fix: update this checkout to the code that has them (git pull), then load again',
+  })
+}
