@@ -130,10 +130,18 @@ test('DROP DATABASE appears only on the tool\'s own temporary databases or the g
   }
   walk(path.join(REPO, 'lib'))
   walk(path.join(REPO, 'scripts'))
-  // the one drop of the application database: INIT_CLEAN, after the guard and a safety snapshot
-  assert.equal(found, ['lib/initialize/index.ts:87'])
+  // the one drop of the application database, per engine: emptyDatabase, which only INIT_CLEAN calls,
+  // after the guard and a safety snapshot (engine.protect)
+  assert.equal(found.map((f) => f.replace(/:\d+$/, '')), ['lib/engines/mariadb/lifecycle.ts', 'lib/engines/postgres/lifecycle.ts'])
+  for (const f of found) {
+    const [file, line] = f.split(':')
+    const text = fs.readFileSync(path.join(REPO, file), 'utf8').split('\n')
+    assert.ok(text.slice(Math.max(0, Number(line) - 6), Number(line)).some((l) => l.includes('async emptyDatabase()')), `${f} is inside emptyDatabase`)
+  }
   const init = fs.readFileSync(path.join(REPO, 'lib/initialize/index.ts'), 'utf8')
-  assert.ok(init.indexOf("beforeDestructive(cfg, rt, { name: 'INIT_CLEAN'") < init.indexOf('DROP DATABASE ${ident(rt.admin.database)}'))
+  const callers = init.split('\n').filter((l) => l.includes('emptyDatabase('))
+  assert.is(callers.length, 1, 'initialize calls emptyDatabase once')
+  assert.ok(init.indexOf("protect({ name: 'INIT_CLEAN'") >= 0 && init.indexOf("protect({ name: 'INIT_CLEAN'") < init.indexOf('lc.emptyDatabase()'), 'after INIT_CLEAN\'s guard and safety snapshot')
 })
 
 test.run()
