@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { suite } from 'uvu'
+import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { mariadbEngine } from '../../lib/engines/mariadb/index.ts'
 import type { Engine } from '../../lib/engines/types.ts'
