@@ -116,3 +116,23 @@ export async function stopAndWait(pid: number, signal: NodeJS.Signals, what: str
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/** The pid on the first line of a server's pid file, or null (missing, unreadable, not a pid). */
+export function readPidFile(file: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0].trim())
+    return Number.isInteger(pid) && pid > 0 ? pid : null
+  } catch { return null }
+}
+
+/** A local server's state from its pid file's pid. */
+export function pidState(pid: number | null): { running: boolean; detail: string } {
+  if (pid && isProcessAlive(pid)) return { running: true, detail: `pid ${pid}` }
+  return { running: false, detail: pid ? `stale pid file (pid ${pid} is gone)` : 'not started' }
+}
+
+/** Where a local server's data directory is, whether it exists, and its size. */
+export function dataLocation(dir: string): { where: string; exists: boolean; bytes: number | undefined } {
+  const exists = fs.existsSync(dir)
+  return { where: dir, exists, bytes: exists ? dirSize(dir) : undefined }
+}

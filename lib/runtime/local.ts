@@ -9,7 +9,7 @@ import mysql from 'mysql2/promise'
 import { projectPath, type Config } from '../config.ts'
 import { connect, ident, withDb, type Connection } from '../db.ts'
 import { UserError, failure } from '../errors.ts'
-import { dirSize, isDirEmpty, isProcessAlive, removeDir, stopAndWait, tailFile } from '../fs-util.ts'
+import { isDirEmpty, isProcessAlive, pidState, readPidFile, dataLocation, removeDir, stopAndWait, tailFile } from '../fs-util.ts'
 import { step, warn } from '../log.ts'
 import { toolPath } from '../paths.ts'
 import { HOST, run, spawnDetached } from '../run.ts'
@@ -116,23 +116,11 @@ export class LocalRuntime implements Runtime {
   clientArgs(): string[] { return [`--socket=${this.paths.socket}`, '--user=root', '--default-character-set=utf8mb4'] }
   clientEnv(): Record<string, string> { return { MYSQL_PWD: this.cfg.MYSQL_ROOT_PASSWORD } }
 
-  private readPid(): number | null {
-    try {
-      const pid = Number(fs.readFileSync(this.paths.pidFile, 'utf8').trim())
-      return Number.isInteger(pid) && pid > 0 ? pid : null
-    } catch { return null }
-  }
+  private readPid(): number | null { return readPidFile(this.paths.pidFile) }
 
-  async state(): Promise<ServerState> {
-    const pid = this.readPid()
-    if (pid && isProcessAlive(pid)) return { running: true, detail: `pid ${pid}` }
-    return { running: false, detail: pid ? `stale pid file (pid ${pid} is gone)` : 'not started' }
-  }
+  async state(): Promise<ServerState> { return pidState(this.readPid()) }
 
-  async data(): Promise<DataLocation> {
-    const exists = fs.existsSync(this.paths.dataDir)
-    return { where: this.paths.dataDir, exists, bytes: exists ? dirSize(this.paths.dataDir) : undefined }
-  }
+  async data(): Promise<DataLocation> { return dataLocation(this.paths.dataDir) }
 
   private async serverBinary(): Promise<string> {
     if (this.cfg.MYSQLD_BIN) {

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
 import type { Connection } from '../../db.ts'
 import { UserError, failure } from '../../errors.ts'
-import { dirSize, isDirEmpty, isProcessAlive, removeDir, stopAndWait, tailFile } from '../../fs-util.ts'
+import { isDirEmpty, isProcessAlive, pidState, readPidFile, dataLocation, removeDir, stopAndWait, tailFile } from '../../fs-util.ts'
 import { step } from '../../log.ts'
 import { HOST, run, spawnDetached } from '../../run.ts'
 import type { DataLocation, Runtime, ServerState } from '../../runtime/types.ts'
@@ -122,23 +122,11 @@ export class PgLocalRuntime implements Runtime {
     return serverAccount(process.getuid?.() === 0, osAccount('postgres'), { uid: st.uid, gid: st.gid })
   }
 
-  private readPid(): number | null {
-    try {
-      const pid = Number(fs.readFileSync(path.join(this.paths.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0].trim())
-      return Number.isInteger(pid) && pid > 0 ? pid : null
-    } catch { return null }
-  }
+  private readPid(): number | null { return readPidFile(path.join(this.paths.dataDir, 'postmaster.pid')) }
 
-  async state(): Promise<ServerState> {
-    const pid = this.readPid()
-    if (pid && isProcessAlive(pid)) return { running: true, detail: `pid ${pid}` }
-    return { running: false, detail: pid ? `stale pid file (pid ${pid} is gone)` : 'not started' }
-  }
+  async state(): Promise<ServerState> { return pidState(this.readPid()) }
 
-  async data(): Promise<DataLocation> {
-    const exists = fs.existsSync(this.paths.dataDir)
-    return { where: this.paths.dataDir, exists, bytes: exists ? dirSize(this.paths.dataDir) : undefined }
-  }
+  async data(): Promise<DataLocation> { return dataLocation(this.paths.dataDir) }
 
   private async serverBinDir(): Promise<string> {
     const found = this.binDir()
