@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert'
 import { projectPath } from '../../lib/config.ts'
 import { pgQuery, qi } from '../../lib/engines/postgres/db.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
+import { faultCase } from '../support/faults.ts'
 import { REPO, TSX_LOADER, runScript } from '../support/stack.ts'
 
 const s = suite('pg swap with files', { stack: null as unknown as PgTestStack })
@@ -18,7 +19,10 @@ s.after(async (ctx) => { await ctx.stack?.destroy() })
 const comment = (stack: PgTestStack) => stack.pg(async (c) => (await pgQuery<{ c: string | null }>(c,
   "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1", [stack.cfg.POSTGRES_DB]))[0].c, null)
 
-s('killed between the database swap and the files: the next run places the files and clears the journal', async ({ stack }) => {
+s('killed between the database swap and the files: the next run places the files and clears the journal', ({ stack }) => faultCase({
+  name: 'postgres data_load dies between the database swap and the files', operation: 'data_load (PostgreSQL)', fault: 'process dies',
+  point: 'after the databases switched, before the files', expected: 'the next run puts the staged files in place: database and files of the snapshot',
+}, async (log) => {
   const live = stack.cfg.POSTGRES_DB
   const real = projectPath(stack.cfg, stack.cfg.STORAGE_DIR)
   fs.mkdirSync(real, { recursive: true })
@@ -62,7 +66,9 @@ s('killed between the database swap and the files: the next run places the files
   // the dump that followed holds the files that belong with the database
   const m = JSON.parse(fs.readFileSync(path.join(stack.dir, stack.cfg.DATA_BACKUP_DIRNAME, 'after/manifest.json'), 'utf8'))
   assert.is(m.storage.files, 1)
-})
+  log.lost(false)
+  return 'the next data_dump finished the swap: the snapshot\'s database with its files, the journal cleared'
+}))
 
 s('a load with files through the real path leaves no journal behind', async ({ stack }) => {
   const d = await runScript(stack, 'data-dump', ['--name', 'plain'])
