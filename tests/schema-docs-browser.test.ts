@@ -6,7 +6,7 @@ import path from 'node:path'
 import type { BrowserContext } from 'playwright-core'
 import * as assert from 'uvu/assert'
 import type { Schema } from '../lib/schema-docs/model.ts'
-import { launchChromium } from './support/chromium.ts'
+import { chromiumInstallPlan, launchChromium } from './support/chromium.ts'
 import { sakilaStack } from './support/sakila.ts'
 import { openSite, pngSize, screenshotOverview, type OpenedSite } from './support/schema-site.ts'
 import type { TestStack } from './support/stack.ts'
@@ -130,6 +130,13 @@ s('clicking a box in the diagram goes to its table', async ({ site }) => {
   const box = await site.page.locator('#table-language h3').boundingBox()
   assert.ok(box && box.y >= 0 && box.y < 900, `the section is in view: ${JSON.stringify(box)}`)
   assert.equal(site.errors, [])
+})
+
+s('a missing chromium is installed by apt-get when root, else the failure names the command', () => {
+  assert.equal(chromiumInstallPlan({ isRoot: true, hasApt: true }),
+    { action: 'apt', argv: [['apt-get', 'update'], ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', 'chromium']] })
+  assert.equal(chromiumInstallPlan({ isRoot: false, hasApt: true }), { action: 'tell', command: 'sudo apt-get install -y chromium' })
+  assert.equal(chromiumInstallPlan({ isRoot: true, hasApt: false }), { action: 'tell', command: 'install Chromium at /usr/bin/chromium with your package manager' })
 })
 
 s.run()
