@@ -5,6 +5,8 @@ import path from 'node:path'
 import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { readSchema } from '../lib/schema-docs/catalog-mariadb.ts'
+import { COLUMN_ATTRS } from '../lib/schema-docs/markdown.ts'
+import { schemaDocFiles } from '../lib/schema-docs/write.ts'
 import { sakilaStack } from './support/sakila.ts'
 import { lastLine, runScript, type TestStack } from './support/stack.ts'
 
@@ -78,6 +80,11 @@ s('--tables and --columns narrow the output; a name that does not exist exits 2 
   const md = fs.readFileSync(path.join(stack.dir, 'narrow/schema.md'), 'utf8')
   assert.ok(md.includes('| field | type |\n'))
   assert.not.ok(md.includes('### city'))
+  // film references language, left out: named, not linked, so no link on the page points nowhere
+  const narrow = fs.readFileSync(path.join(stack.dir, 'narrow/index.html'), 'utf8')
+  const ids = new Set([...narrow.matchAll(/ id="([^"]+)"/g)].map((m) => m[1].replace(/&#45;/g, '-')))
+  assert.equal([...narrow.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]).filter((h) => !ids.has(h)), [])
+  assert.ok(narrow.includes('language <small>(not documented here)</small>'))
   const bad = await runScript(stack, 'schema-docs', ['--tables', 'actor,nosuch'])
   assert.is(bad.code, 2)
   assert.match(bad.stderr, 'no table nosuch in sakila; the tables are: actor, address,')
@@ -88,6 +95,28 @@ s('--tables and --columns narrow the output; a name that does not exist exits 2 
   assert.is(pg.code, 2)
   assert.match(pg.stderr, 'schema_docs reads MariaDB/MySQL catalogs only so far; DB_ENGINE is postgres and nothing was written')
   assert.not.ok(fs.existsSync(path.join(stack.dir, 'pg')))
+})
+
+s('what sakila lacks reaches the page: table comment, partitioning, checks, an event, a sequence, an implied relation', async ({ stack }) => {
+  const m = await stack.db(async (db) => {
+    for (const sql of ['CREATE DATABASE docs_extra', 'USE docs_extra',
+      "CREATE TABLE team (id INT PRIMARY KEY) COMMENT 'who plays'",
+      "CREATE TABLE score (id INT, team_id INT NOT NULL, points INT, PRIMARY KEY (id), CONSTRAINT points_positive CHECK (points >= 0)) COMMENT 'one per match' PARTITION BY HASH (id) PARTITIONS 3",
+      'CREATE SEQUENCE ticket_seq', "CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DO DELETE FROM score WHERE points < 0"]) await db.query(sql)
+    return readSchema(db, 'docs_extra')
+  }, null)
+  const score = m.tables.find((t) => t.name === 'score')!
+  assert.is(score.comment, 'one per match')
+  assert.is(score.partitioning, 'HASH(`id`) 3 partitions')
+  assert.equal(score.checks.map((c) => c.name), ['points_positive'])
+  assert.equal(m.sequences, ['ticket_seq'])
+  assert.equal(m.events.map((e) => [e.name, e.schedule]), [['nightly', 'EVERY 1 DAY']])
+  const html = (await schemaDocFiles(m, COLUMN_ATTRS))['index.html']
+  for (const text of ['<td>one per match</td>', 'who plays', '<h4>Partitioning</h4><p>HASH(`id`) 3 partitions</p>', 'points_positive: <code>`points` &gt;= 0</code>',
+    '<section class="event" id="event-nightly"><h3>nightly</h3><p>EVERY 1 DAY, ENABLED</p>', '<li id="sequence-ticket_seq">ticket_seq</li>',
+    '<a href="#table-score">score</a>.team_id &rarr; <a href="#table-team">team</a> <em>implied</em>']) assert.ok(html.includes(text), text)
+  assert.match(html, /<g id="implied&#45;score&#45;team_id" class="edge implied">/)
+  assert.match(html, /<g id="n&#45;team&#45;implied&#45;score&#45;team_id" class="edge implied">/)
 })
 
 s.run()
