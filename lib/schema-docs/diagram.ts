@@ -2,23 +2,11 @@
 // (Graphviz compiled to WASM: no system package, no network). Each box links to its table's
 // section; each foreign key is one edge; a `*_id` column without a constraint is a dashed edge.
 import { instance } from '@viz-js/viz'
+import { impliedRelations } from './implied.ts'
 import type { Schema } from './model.ts'
 
 const q = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`
 const h = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-
-/** Columns named like a reference (`<table>_id`) to a table's primary key, with no foreign key on them. */
-export function impliedRelations(s: Schema): { table: string; column: string; refTable: string }[] {
-  const names = new Set(s.tables.map((t) => t.name))
-  const out: { table: string; column: string; refTable: string }[] = []
-  for (const t of s.tables) for (const c of t.columns) {
-    const m = /^(.+)_id$/.exec(c.name)
-    if (!m || !names.has(m[1]) || m[1] === t.name) continue
-    if (t.foreignKeys.some((f) => f.columns.includes(c.name))) continue
-    out.push({ table: t.name, column: c.name, refTable: m[1] })
-  }
-  return out
-}
 
 export function schemaDot(s: Schema): string {
   const lines = ['digraph schema {', '  rankdir=LR; node [shape=plaintext, fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=8];']
