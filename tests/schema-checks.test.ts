@@ -17,6 +17,8 @@ s.before(async (ctx) => {
       // one of each anomaly: a table without a primary key, an unindexed foreign key (its index
       // dropped under foreign_key_checks=0, as a legacy schema has it), a nullable unique column, a
       // column named like a reference without one, a foreign key column of another type
+      // an event: a snapshot's are created disabled in the scratch database, and read back with their status
+      'CREATE EVENT sakila.purge_nothing ON SCHEDULE EVERY 1 DAY COMMENT \'kept\' DO DELETE FROM sakila.payment WHERE 1 = 0',
       'CREATE DATABASE lint_bad',
       'CREATE TABLE lint_bad.users (id int PRIMARY KEY, email varchar(100) NULL, UNIQUE KEY uq_email (email))',
       'CREATE TABLE lint_bad.audit_log (at datetime NOT NULL, msg text)',

@@ -7,6 +7,7 @@ import { UserError } from '../lib/errors.ts'
 import { diffSchemas } from '../lib/schema-docs/diff.ts'
 import { tableNamesFor } from '../lib/schema-docs/implied.ts'
 import { lintPolicy, lintRules, lintSchema } from '../lib/schema-docs/lint.ts'
+import { disabledEvents } from '../lib/schema-docs/read.ts'
 import type { Column, Schema, Table } from '../lib/schema-docs/model.ts'
 
 const col = (name: string, type = 'int(11)', nullable = false): Column =>
@@ -105,6 +106,9 @@ test('diff: equal schemas, whatever their row counts, sizes and database names, 
   assert.equal(diffSchemas(a, b), [])
   const view = (db: string) => ({ name: 'v', definition: `select \`${db}\`.\`users\`.\`id\` AS \`id\` from \`${db}\`.\`users\``, reads: ['users'] })
   assert.equal(diffSchemas(schema([], { views: [view('shop')] }), schema([], { database: 'other', views: [view('other')] })), [])
+  const ev = (db: string) => ({ name: 'e', schedule: 'EVERY 1 DAY', status: 'ENABLED', definition: `DELETE FROM ${db}.log WHERE note = '${db}.log'` })
+  assert.equal(diffSchemas(schema([], { events: [ev('shop')] }), schema([], { database: 'other', events: [ev('other')] })).map((c) => c.detail),
+    ["definition: DELETE FROM log WHERE note = 'shop.log' -> DELETE FROM log WHERE note = 'other.log'"], 'unquoted qualifiers go; strings stay')
 })
 
 test('diff: names every kind of change', () => {
@@ -145,6 +149,15 @@ test('diff: names every kind of change', () => {
   ])
   // the other way round: removed
   assert.ok(diffSchemas(b, a).some((c) => c.change === 'removed' && c.kind === 'column' && c.name === 'orders.note'))
+})
+
+test("a snapshot's events are created DISABLEd in the scratch database, their own status kept for the model", () => {
+  const ev = (name: string, status: string, tail = ' DO delete from t') => ({ kind: 'event' as const, name,
+    create: `CREATE EVENT \`${name}\` ON SCHEDULE EVERY 1 DAY STARTS '2026-12-04 22:00:00' ON COMPLETION NOT PRESERVE ${status}${tail}` })
+  const r = disabledEvents([ev('a', 'ENABLE'), ev('b', 'DISABLE ON SLAVE', " COMMENT 'ENABLE' DO delete from t"), { ...ev('c', 'DISABLE'), create: ev('c', 'DISABLE').create.replace('NOT PRESERVE', 'PRESERVE') }])
+  assert.equal(r.events.map((e) => e.create.replace(/^.* PRESERVE /, '')), ['DISABLE DO delete from t', "DISABLE COMMENT 'ENABLE' DO delete from t", 'DISABLE DO delete from t'])
+  assert.equal([...r.statuses], [['a', 'ENABLED'], ['b', 'SLAVESIDE_DISABLED'], ['c', 'DISABLED']])
+  assert.throws(() => disabledEvents([{ kind: 'event', name: 'x', create: 'CREATE EVENT x DO 1' }]), /cannot read the status of event x/)
 })
 
 test.run()

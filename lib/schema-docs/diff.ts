@@ -2,6 +2,7 @@
 // database is compared against (a committed schema.json, a snapshot), `after` the live one. Row
 // counts and sizes are never compared; nor is the database's name (a copy under another name is
 // the same schema), which is also taken out of definitions that qualify names with it.
+import { rewriteDatabase } from '../snapshot/schema-text.ts'
 import type { Column, ForeignKey, Index, Schema, Table } from './model.ts'
 
 export type ChangeKind = 'schema' | 'table' | 'column' | 'primary key' | 'index' | 'foreign key' | 'check' | 'view' | 'routine' | 'trigger' | 'event' | 'sequence'
@@ -51,10 +52,9 @@ function compareTable(out: Change[], a: Table, b: Table): void {
   compareNamed(out, 'check', `${t}.`, a.checks, b.checks, ['clause'], (c) => c.clause)
 }
 
-/** The model with the database's own name taken out of every definition (`db`.`t` -> `t`). */
+/** The model with the database's own name taken out of every definition (`db`.`t`, db.t -> t; strings and comments kept). */
 export function withoutDatabaseName(s: Schema): Schema {
-  const own = `\`${s.database.replace(/`/g, '``')}\`.`
-  const strip = (v: string) => v.split(own).join('')
+  const strip = (v: string) => rewriteDatabase(v, s.database, '')
   return {
     ...s,
     views: s.views.map((v) => ({ ...v, definition: strip(v.definition) })),

@@ -69,9 +69,9 @@ export function lintSchema(s: Schema, policy: LintPolicy): Finding[] {
 
 const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean)
 
-function checkRule(name: string, key: string): RuleName {
+function checkRule(name: string, key: string, also: string): RuleName {
   if (!(RULE_NAMES as string[]).includes(name)) {
-    throw new UserError(`unknown schema_lint rule "${name}" in ${key}; the rules are: ${RULE_NAMES.join(', ')}`, {
+    throw new UserError(`unknown schema_lint rule "${name}" in ${key}; the rules are: ${RULE_NAMES.join(', ')} (${also})`, {
       hint: `e.g. make schema_lint ARGS="--errors no-primary-key,unindexed-foreign-key"`,
     })
   }
@@ -82,13 +82,13 @@ function checkRule(name: string, key: string): RuleName {
 export function lintPolicy(errors: string, ignore: string): LintPolicy {
   const e = list(errors)
   const errorSet = e.length === 1 && e[0] === 'all' ? new Set(RULE_NAMES)
-    : e.length === 1 && e[0] === 'none' ? new Set<RuleName>() : new Set(e.map((r) => checkRule(r, 'SCHEMA_LINT_ERRORS (--errors)')))
+    : e.length === 1 && e[0] === 'none' ? new Set<RuleName>() : new Set(e.map((r) => checkRule(r, 'SCHEMA_LINT_ERRORS (--errors)', 'or all, or none, alone')))
   return {
     errors: errorSet,
     ignore: list(ignore).map((entry) => {
       const m = /^([^:]+)(?::([^.]+)(?:\.(.+))?)?$/.exec(entry)
       if (!m) throw new UserError(`SCHEMA_LINT_IGNORE (--ignore) entry "${entry}" is not rule, rule:table or rule:table.column`)
-      return { rule: m[1] === '*' ? '*' : checkRule(m[1], 'SCHEMA_LINT_IGNORE (--ignore)'), table: m[2], column: m[3] }
+      return { rule: m[1] === '*' ? '*' : checkRule(m[1], 'SCHEMA_LINT_IGNORE (--ignore)', '* for any, as rule:table or rule:table.column'), table: m[2], column: m[3] }
     }),
   }
 }

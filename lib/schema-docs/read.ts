@@ -13,6 +13,8 @@ import { tempDbName } from '../snapshot/load.ts'
 import { readManifest } from '../snapshot/manifest.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
 import { createPostData, createTables } from '../snapshot/schema-apply.ts'
+import type { SchemaObject, SchemaSnapshot } from '../snapshot/schema.ts'
+import { lexingOf, rewriteDatabase } from '../snapshot/schema-text.ts'
 import { readSchema } from './catalog-mariadb.ts'
 import type { Schema } from './model.ts'
 
@@ -73,7 +75,7 @@ export async function readSnapshotSchema(cfg: Config, name: string, verb: string
   if (!want || !('sha256' in want) || crypto.createHash('sha256').update(text).digest('hex') !== want.sha256) {
     throw failure(`snapshot "${name}" is damaged: schema/schema.json does not match its manifest`, 'compare against another snapshot (make data_list)')
   }
-  const snap = JSON.parse(text.toString('utf8'))
+  const snap = JSON.parse(text.toString('utf8')) as SchemaSnapshot
   return withAdmin(cfg, async (db, conn) => {
     const version = await serverVersion(db)
     const flavor = /mariadb/i.test(version) ? 'mariadb' : 'mysql'
@@ -86,10 +88,11 @@ export async function readSnapshotSchema(cfg: Config, name: string, verb: string
     // on an interrupt the connection may be busy with a CREATE: the drop takes one of its own
     const forget = onInterrupt(() => withDb(conn, async (d) => { await d.query(`DROP DATABASE IF EXISTS ${ident(scratch)}`) }, { database: null }))
     try {
+      const { events, statuses } = disabledEvents(snap.events)
       await createTables(db, scratch, snap)
-      await createPostData(db, scratch, snap)
+      await createPostData(db, scratch, { ...snap, events })
       const s = await readSchema(db, scratch)
-      return renamed(s, scratch, snap.database.name)
+      return renamed({ ...s, events: s.events.map((e) => ({ ...e, status: statuses.get(e.name) ?? e.status })) }, scratch, snap)
     } finally {
       await db.query(`DROP DATABASE IF EXISTS ${ident(scratch)}`)
       forget()
@@ -97,15 +100,42 @@ export async function readSnapshotSchema(cfg: Config, name: string, verb: string
   })
 }
 
-/** The scratch database's name replaced by the snapshot's own in the model and its definitions. */
-function renamed(s: Schema, from: string, to: string): Schema {
-  const swap = (v: string) => v.split(`\`${from}\`.`).join(`\`${to.replace(/`/g, '``')}\`.`)
+const EVENT_STATUS = /^([\s\S]*? ON COMPLETION (?:NOT )?PRESERVE )(ENABLE|DISABLE ON SLAVE|DISABLE)\b/
+const STATUS_NAME: Record<string, string> = { ENABLE: 'ENABLED', DISABLE: 'DISABLED', 'DISABLE ON SLAVE': 'SLAVESIDE_DISABLED' }
+
+/**
+ * The snapshot's events created DISABLEd: an enabled one could fire in the scratch database while it
+ * exists, and its body may name other databases. Their statuses, as the catalog names them, are put
+ * back into the model read.
+ */
+export function disabledEvents(events: SchemaObject[]): { events: SchemaObject[]; statuses: Map<string, string> } {
+  const statuses = new Map<string, string>()
+  return {
+    statuses,
+    events: events.map((o) => {
+      const m = EVENT_STATUS.exec(o.create)
+      if (!m) throw failure(`cannot read the status of event ${o.name} in the snapshot's SHOW CREATE EVENT text`, 'compare against a schema.json instead: make schema_diff ARGS="--against docs/schema/schema.json"')
+      statuses.set(o.name, STATUS_NAME[m[2]])
+      return { ...o, create: `${m[1]}DISABLE${o.create.slice(m[0].length)}` }
+    }),
+  }
+}
+
+/**
+ * The scratch database's name replaced by the snapshot's own in the model and its definitions, as
+ * the statements were written (`_dk_scratch_1`.t -> `db`.t, _dk_scratch_1.t -> db.t), each body
+ * tokenized under the sql_mode it was created with.
+ */
+function renamed(s: Schema, from: string, snap: SchemaSnapshot): Schema {
+  const to = snap.database.name
+  const modes = new Map([...snap.routines, ...snap.triggers, ...snap.events].map((o) => [o.name, o.sqlMode]))
+  const swap = (v: string, name?: string) => rewriteDatabase(v, from, to, lexingOf(name === undefined ? undefined : modes.get(name)))
   return {
     ...s,
     database: to,
     views: s.views.map((v) => ({ ...v, definition: swap(v.definition) })),
-    routines: s.routines.map((r) => ({ ...r, definition: swap(r.definition) })),
-    triggers: s.triggers.map((x) => ({ ...x, statement: swap(x.statement) })),
-    events: s.events.map((e) => ({ ...e, definition: swap(e.definition) })),
+    routines: s.routines.map((r) => ({ ...r, definition: swap(r.definition, r.name) })),
+    triggers: s.triggers.map((x) => ({ ...x, statement: swap(x.statement, x.name) })),
+    events: s.events.map((e) => ({ ...e, definition: swap(e.definition, e.name) })),
   }
 }
