@@ -62,6 +62,14 @@ migrate_status: node_modules/.package-lock.json ## Applied and pending migration
 schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/index.html with an ER diagram, schema.json/.md/.mmd/.svg (ARGS="--out DIR --tables a,b --columns ...")
 	$(RUN) schema-docs $(ARGS)
 
+.PHONY: schema_lint
+schema_lint: node_modules/.package-lock.json ## Schema anomalies (no primary key, unindexed foreign key, nullable unique, implied relation, type mismatch); exit 1 on an error rule (ARGS="--errors a,b --ignore rule:table --json")
+	$(RUN) schema-lint $(ARGS)
+
+.PHONY: schema_diff
+schema_diff: node_modules/.package-lock.json ## What changed in the schema against docs/schema/schema.json or a snapshot; exit 1 on any difference (ARGS="--against <file|snapshot> --json")
+	$(RUN) schema-diff $(ARGS)
+
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
 	$(RUN) fixtures-dump $(ARGS)

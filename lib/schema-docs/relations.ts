@@ -21,9 +21,17 @@ export function fkCardinality(t: Table, fk: ForeignKey): Cardinality {
 
 export interface ImpliedRelation { table: string; column: string; refTable: string }
 
+/** The table names a `<stem>_id` column may point at, the stem itself first (user_id -> users, category_id -> categories). */
+export function tableNamesFor(stem: string): string[] {
+  const out = [stem, `${stem}s`, `${stem}es`]
+  if (/[^aeiou]y$/.test(stem)) out.push(`${stem.slice(0, -1)}ies`)
+  return out
+}
+
 /**
- * Columns named like a reference to another table (`<table>_id`, or `<role>_<table>_id` such as
- * `manager_staff_id`; the longest table name wins) that no foreign key covers.
+ * Columns named like a reference to another table (`<table>_id`, `<singular>_id` for a table named
+ * in the plural, or `<role>_<table>_id` such as `manager_staff_id`; the longest table name wins)
+ * that no foreign key covers.
  */
 export function impliedRelations(s: Schema): ImpliedRelation[] {
   const names = s.tables.map((t) => t.name).sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
@@ -31,7 +39,8 @@ export function impliedRelations(s: Schema): ImpliedRelation[] {
   for (const t of s.tables) for (const c of t.columns) {
     if (!c.name.endsWith('_id') || t.foreignKeys.some((f) => f.columns.includes(c.name))) continue
     const stem = c.name.slice(0, -3)
-    const ref = names.find((n) => stem === n || stem.endsWith(`_${n}`))
+    const ref = names.find((n) => tableNamesFor(stem).includes(n))
+      ?? names.find((n) => tableNamesFor(stem).some((v) => v.endsWith(`_${n}`)))
     if (!ref || ref === t.name) continue
     out.push({ table: t.name, column: c.name, refTable: ref })
   }
