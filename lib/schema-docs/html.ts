@@ -28,7 +28,7 @@ export function schemaHtml(s: Schema, attrs: readonly ColumnAttr[], svg: string)
     if (t.partitioning) o.push(`<p>Partitioning: ${h(t.partitioning)}</p>`)
     o.push('</section>')
   }
-  if (s.views.length) o.push('<h2>Views</h2>', ...s.views.map((v) => `<section id="view-${h(v.name)}"><h3>${h(v.name)}</h3><p>Reads: ${v.reads.map((r) => s.tables.some((t) => t.name === r) ? link(r) : `<a href="#view-${h(r)}">${h(r)}</a>`).join(', ') || '-'}</p><pre>${h(v.definition)}</pre></section>`))
+  if (s.views.length) o.push('<h2>Views</h2>', ...s.views.map((v) => `<section id="view-${h(v.name)}"><h3>${h(v.name)}${v.materialized ? ' (materialized)' : ''}</h3><p>Reads: ${v.reads.map((r) => s.tables.some((t) => t.name === r) ? link(r) : `<a href="#view-${h(r)}">${h(r)}</a>`).join(', ') || '-'}</p><pre>${h(v.definition)}</pre></section>`))
   if (s.routines.length) o.push('<h2>Routines</h2>', ...s.routines.map((r) => `<section id="routine-${h(r.name)}"><h3>${h(r.name)} (${h(r.type)})</h3><pre>${h(r.definition)}</pre></section>`))
   if (s.triggers.length) o.push('<h2>Triggers</h2><ul>', ...s.triggers.map((t) => `<li id="trigger-${h(t.name)}">${h(t.name)}: ${h(t.timing)} ${h(t.event)} ON ${link(t.table)}</li>`), '</ul>')
   if (s.events.length) o.push('<h2>Events</h2><ul>', ...s.events.map((e) => `<li>${h(e.name)}: ${h(e.schedule)} (${h(e.status)})</li>`), '</ul>')
