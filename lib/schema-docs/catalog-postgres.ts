@@ -10,7 +10,7 @@ const str = (v: unknown) => (v == null ? '' : String(v))
 const USER_NS = `n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast%'`
 /** Not an extension's (pgcrypto's functions) nor made by another object (a range type's constructors), as pg_dump skips them. */
 const ownObject = (catalog: string, oid: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.deptype IN ('e', 'i'))`
+  `NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '${catalog}'::regclass AND e.objid = ${oid} AND e.objsubid = 0 AND e.deptype IN ('e', 'i'))`
 const RELATION = 'FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace'
 /** The attribute names of `keys` (an int2 array) of relation `rel`, in the array's order. */
 const attnames = (keys: string, rel: string) =>
@@ -73,7 +73,7 @@ async function readCatalog(c: PgClient, database: string): Promise<Schema> {
     WHERE c.relkind IN ('r', 'p') AND ${USER_NS} AND ${ownObject('pg_class', 'c.oid')}`)
   const cols = groupBy(await q(`SELECT n.nspname s, c.relname r, a.attname::text name, format_type(a.atttypid, a.atttypmod)
         || CASE WHEN a.attcollation <> ty.typcollation THEN ' COLLATE ' || quote_ident(co.collname) ELSE '' END type,
-      NOT a.attnotnull nullable, pg_get_expr(ad.adbin, ad.adrelid) expr, a.attidentity::text ident, a.attgenerated::text gen,
+      NOT a.attnotnull nullable, pg_get_expr(ad.adbin, ad.adrelid, true) expr, a.attidentity::text ident, a.attgenerated::text gen,
       col_description(c.oid, a.attnum) comment
     ${RELATION} JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_type ty ON ty.oid = a.atttypid
       LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
