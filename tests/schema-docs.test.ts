@@ -7,13 +7,19 @@ import path from 'node:path'
 import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import type { Column, Schema, Table } from '../lib/schema-docs/model.ts'
+import { withPg } from '../lib/engines/postgres/db.ts'
+import { readSchema as readPgSchema } from '../lib/schema-docs/catalog-postgres.ts'
 import { readLiveSchema } from '../lib/schema-docs/read.ts'
 import { PG_ADVERSARIAL, PG_ADVERSARIAL_ROWS } from './support/pg-adversarial.ts'
 import { makePgStack } from './support/pg-stack.ts'
 import { sakilaStack } from './support/sakila.ts'
 import { lastLine, runScript } from './support/stack.ts'
 
-interface DocStack { dir: string; env: Record<string, string>; exec(sql: string): Promise<void>; model(): Promise<Schema>; destroy(): Promise<void> }
+interface DocStack {
+  dir: string; env: Record<string, string>; exec(sql: string): Promise<void>; model(): Promise<Schema>; destroy(): Promise<void>
+  /** PostgreSQL: the model as the application role reads it (its own search_path), not the superuser. */
+  modelAsApp?(): Promise<Schema>
+}
 interface EngineCase {
   make(): Promise<DocStack>
   database: string
@@ -89,7 +95,11 @@ const CASES: Record<string, EngineCase> = {
       const s = await makePgStack()
       const exec = (sql: string) => s.pg(async (c) => { await c.query(sql) })
       await exec(PG_ADVERSARIAL + PG_ADVERSARIAL_ROWS + PG_EXTRA)
-      return { dir: s.dir, env: s.env, exec, model: () => readLiveSchema(s.cfg, s.engine.runtime), destroy: () => s.destroy() }
+      const app = { host: '127.0.0.1', port: s.cfg.POSTGRES_PORT, user: s.cfg.POSTGRES_USER, password: s.cfg.POSTGRES_PASSWORD, database: s.cfg.POSTGRES_DB }
+      return {
+        dir: s.dir, env: s.env, exec, model: () => readLiveSchema(s.cfg, s.engine.runtime), destroy: () => s.destroy(),
+        modelAsApp: () => withPg(app, (pc) => readPgSchema(pc, s.cfg.POSTGRES_DB)),
+      }
     },
     database: 'app',
     tables: PG_TABLES,
@@ -214,6 +224,17 @@ for (const [engine, c] of Object.entries(CASES)) {
     assert.is(badCol.code, 2)
     assert.match(lastLine(badCol.stderr) + badCol.stderr, 'unknown column attribute colour; the attributes are: field, type, default, null, key, extra, comment')
   })
+
+  if (engine === 'postgres') {
+    s('every role reads the same text: a schema named like the role (first in its search_path) changes no name or definition', async ({ stack }) => {
+      await stack.exec(`CREATE SCHEMA app AUTHORIZATION app; CREATE TABLE app.notes (id int PRIMARY KEY, kind_id bigint REFERENCES public.kinds (id));
+        CREATE VIEW note_ids AS SELECT id FROM app.notes; ANALYZE`)
+      const admin = await stack.model()
+      assert.equal(await stack.modelAsApp!(), admin)
+      assert.match(admin.views.find((v) => v.name === 'note_ids')!.definition, 'FROM app.notes')
+      assert.equal(fkText(admin, 'app.notes'), ['notes_kind_id_fkey:kind_id->kinds(id) NO ACTION/NO ACTION'])
+    })
+  }
 
   s.run()
 }
