@@ -52,7 +52,7 @@ const SAKILA_TABLES = ['actor', 'address', 'category', 'city', 'country', 'custo
   'film_text', 'inventory', 'language', 'payment', 'rental', 'staff', 'store']
 
 // beside the adversarial schema: a multi-column foreign key with actions, a partial index with INCLUDE,
-// a named check, a single-column unique key, a partitioned table's foreign key, a view reading a view
+// a named check, a single-column unique key, a partitioned table's foreign key, a view reading a view, a trigger on a view
 const PG_EXTRA = `
 CREATE TABLE shop.skus (maker text, code int, label text NOT NULL, PRIMARY KEY (maker, code));
 CREATE TABLE shop.stock (id int PRIMARY KEY, maker text, code int, qty int CONSTRAINT stock_qty_positive CHECK (qty >= 0), sku_ref text UNIQUE,
@@ -60,6 +60,8 @@ CREATE TABLE shop.stock (id int PRIMARY KEY, maker text, code int, qty int CONST
 CREATE INDEX stock_live ON shop.stock (maker, code) INCLUDE (qty) WHERE qty > 0;
 ALTER TABLE shop.events ADD CONSTRAINT events_kind_fk FOREIGN KEY (id) REFERENCES kinds (id);
 CREATE VIEW shop.stock_named AS SELECT s.id, k.label, n.txt FROM shop.stock s JOIN shop.skus k USING (maker, code) LEFT JOIN kind_names n ON n.id = s.id;
+CREATE FUNCTION shop.stock_named_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER stock_named_ins INSTEAD OF INSERT ON shop.stock_named FOR EACH ROW EXECUTE FUNCTION shop.stock_named_ins();
 `
 const PG_TABLES = ['audit', 'child', 'kinds', 'parent', 'scratch', 'shop.events', 'shop.events_2024', 'shop.events_2025', 'shop.lines',
   'shop.orders', 'shop.skus', 'shop.stock']
@@ -143,9 +145,9 @@ const CASES: Record<string, EngineCase> = {
         ['kind_names: kinds', 'order_counts (materialized): shop.orders', 'shop.stock_named: kind_names,shop.skus,shop.stock'])
       assert.match(m.views.find((v) => v.name === 'order_counts')!.definition, /FROM shop\.orders/)
       // pgcrypto's functions belong to the extension, the range type's constructors to the type: neither is listed
-      assert.equal(m.routines.map((r) => `${r.name} ${r.type}`), ['audit_fn() FUNCTION', 'bump(IN n integer) PROCEDURE'])
+      assert.equal(m.routines.map((r) => `${r.name} ${r.type}`), ['audit_fn() FUNCTION', 'bump(IN n integer) PROCEDURE', 'shop.stock_named_ins() FUNCTION'])
       assert.match(m.routines[0].definition, /^CREATE OR REPLACE FUNCTION public\.audit_fn\(\)/)
-      assert.equal(m.triggers.map((t) => `${t.name} ${t.timing} ${t.event} ON ${t.table}`), ['orders_audit AFTER INSERT ON shop.orders'])
+      assert.equal(m.triggers.map((t) => `${t.name} ${t.timing} ${t.event} ON ${t.table}`), ['orders_audit AFTER INSERT ON shop.orders', 'stock_named_ins INSTEAD OF INSERT ON shop.stock_named'])
       assert.equal(m.events, [])
       assert.equal(m.sequences, ['audit_id_seq', 'kinds_serial_col_seq', 'standalone_seq'])
     },

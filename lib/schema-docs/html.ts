@@ -8,6 +8,8 @@ const link = (t: string) => `<a href="#table-${h(t)}">${h(t)}</a>`
 
 export function schemaHtml(s: Schema, attrs: readonly ColumnAttr[], svg: string): string {
   const refBy = referencedBy(s)
+  // a table's section, else a view's (a view reads views; PostgreSQL's INSTEAD OF triggers are on views)
+  const relLink = (n: string) => s.tables.some((t) => t.name === n) ? link(n) : `<a href="#view-${h(n)}">${h(n)}</a>`
   const o: string[] = [`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Schema of ${h(s.database)}</title>`,
     '<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table.cols{border-collapse:collapse}table.cols td,table.cols th{border:1px solid #ccc;padding:2px 6px;text-align:left}',
     'section{margin-bottom:2em}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}.diagram{overflow:auto;border:1px solid #ddd}</style></head><body>',
@@ -28,9 +30,9 @@ export function schemaHtml(s: Schema, attrs: readonly ColumnAttr[], svg: string)
     if (t.partitioning) o.push(`<p>Partitioning: ${h(t.partitioning)}</p>`)
     o.push('</section>')
   }
-  if (s.views.length) o.push('<h2>Views</h2>', ...s.views.map((v) => `<section id="view-${h(v.name)}"><h3>${h(v.name)}${v.materialized ? ' (materialized)' : ''}</h3><p>Reads: ${v.reads.map((r) => s.tables.some((t) => t.name === r) ? link(r) : `<a href="#view-${h(r)}">${h(r)}</a>`).join(', ') || '-'}</p><pre>${h(v.definition)}</pre></section>`))
+  if (s.views.length) o.push('<h2>Views</h2>', ...s.views.map((v) => `<section id="view-${h(v.name)}"><h3>${h(v.name)}${v.materialized ? ' (materialized)' : ''}</h3><p>Reads: ${v.reads.map(relLink).join(', ') || '-'}</p><pre>${h(v.definition)}</pre></section>`))
   if (s.routines.length) o.push('<h2>Routines</h2>', ...s.routines.map((r) => `<section id="routine-${h(r.name)}"><h3>${h(r.name)} (${h(r.type)})</h3><pre>${h(r.definition)}</pre></section>`))
-  if (s.triggers.length) o.push('<h2>Triggers</h2><ul>', ...s.triggers.map((t) => `<li id="trigger-${h(t.name)}">${h(t.name)}: ${h(t.timing)} ${h(t.event)} ON ${link(t.table)}</li>`), '</ul>')
+  if (s.triggers.length) o.push('<h2>Triggers</h2><ul>', ...s.triggers.map((t) => `<li id="trigger-${h(t.name)}">${h(t.name)}: ${h(t.timing)} ${h(t.event)} ON ${relLink(t.table)}</li>`), '</ul>')
   if (s.events.length) o.push('<h2>Events</h2><ul>', ...s.events.map((e) => `<li>${h(e.name)}: ${h(e.schedule)} (${h(e.status)})</li>`), '</ul>')
   if (s.sequences.length) o.push('<h2>Sequences</h2><ul>', ...s.sequences.map((q) => `<li>${h(q)}</li>`), '</ul>')
   o.push('</body></html>')
