@@ -52,18 +52,21 @@ const SAKILA_TABLES = ['actor', 'address', 'category', 'city', 'country', 'custo
   'film_text', 'inventory', 'language', 'payment', 'rental', 'staff', 'store']
 
 // beside the adversarial schema: a multi-column foreign key with actions, a partial index with INCLUDE,
-// a named check, a single-column unique key, a partitioned table's foreign key, a view reading a view, a trigger on a view
+// a named check, a single-column unique key, a sub-partitioned partition, a partitioned table's foreign key, a view reading a view, a trigger on a view
 const PG_EXTRA = `
 CREATE TABLE shop.skus (maker text, code int, label text NOT NULL, PRIMARY KEY (maker, code));
 CREATE TABLE shop.stock (id int PRIMARY KEY, maker text, code int, qty int CONSTRAINT stock_qty_positive CHECK (qty >= 0), sku_ref text UNIQUE,
   CONSTRAINT stock_sku_fk FOREIGN KEY (maker, code) REFERENCES shop.skus (maker, code) ON DELETE CASCADE ON UPDATE SET NULL);
 CREATE INDEX stock_live ON shop.stock (maker, code) INCLUDE (qty) WHERE qty > 0;
+CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY LIST (what);
+CREATE TABLE shop.events_2026_a PARTITION OF shop.events_2026 FOR VALUES IN ('a');
 ALTER TABLE shop.events ADD CONSTRAINT events_kind_fk FOREIGN KEY (id) REFERENCES kinds (id);
 CREATE VIEW shop.stock_named AS SELECT s.id, k.label, n.txt FROM shop.stock s JOIN shop.skus k USING (maker, code) LEFT JOIN kind_names n ON n.id = s.id;
 CREATE FUNCTION shop.stock_named_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER stock_named_ins INSTEAD OF INSERT ON shop.stock_named FOR EACH ROW EXECUTE FUNCTION shop.stock_named_ins();
 `
-const PG_TABLES = ['audit', 'child', 'kinds', 'parent', 'scratch', 'shop.events', 'shop.events_2024', 'shop.events_2025', 'shop.lines',
+const PG_TABLES = ['audit', 'child', 'kinds', 'parent', 'scratch', 'shop.events', 'shop.events_2024', 'shop.events_2025',
+  'shop.events_2026', 'shop.events_2026_a', 'shop.lines',
   'shop.orders', 'shop.skus', 'shop.stock']
 
 const CASES: Record<string, EngineCase> = {
@@ -135,7 +138,10 @@ const CASES: Record<string, EngineCase> = {
       assert.equal(table(m, 'shop.orders').indexes.map((i) => `${i.name}:${i.columns}`), ['orders_lower_note:lower(note)'])
       assert.equal(table(m, 'shop.orders').triggers, ['orders_audit'])
       // partitioning: the parent's key and count; each partition's bound; its parent's foreign key shown once, on the parent
-      assert.is(table(m, 'shop.events').partitioning, 'RANGE (at) 2 partitions')
+      assert.is(table(m, 'shop.events').partitioning, 'RANGE (at) 3 partitions')
+      assert.is(table(m, 'shop.events_2026').partitioning, "LIST (what) 1 partitions; partition of shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
+      assert.is(table(m, 'shop.events_2026_a').partitioning, "partition of shop.events_2026 FOR VALUES IN ('a')")
+      assert.equal(table(m, 'shop.events_2026_a').foreignKeys, [])
       assert.equal(fkText(m, 'shop.events'), ['events_kind_fk:id->kinds(id) NO ACTION/NO ACTION'])
       assert.is(table(m, 'shop.events_2024').partitioning, "partition of shop.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')")
       assert.equal(table(m, 'shop.events_2025').foreignKeys, [])

@@ -127,8 +127,9 @@ async function readCatalog(c: PgClient, database: string): Promise<Schema> {
     const fks: ForeignKey[] = (fkRows.get(name) ?? []).map((f) => ({
       name: f.name, columns: f.cols, refTable: displayName(f.rs, f.rr), refColumns: f.refcols, onDelete: ACTIONS[f.del], onUpdate: ACTIONS[f.upd],
     }))
-    const partitioning = t.kind === 'p' ? `${t.partkey} ${t.nparts} partitions`
-      : t.bound ? `partition of ${t.parents[0]} ${t.bound}` : t.parents?.length ? `inherits ${t.parents.join(', ')}` : null
+    // a partitioned table's key, and where it is itself a partition (sub-partitioning), its bound; or what it inherits
+    const partitioning = [t.kind === 'p' ? `${t.partkey} ${t.nparts} partitions` : '',
+      t.bound ? `partition of ${t.parents[0]} ${t.bound}` : t.parents?.length ? `inherits ${t.parents.join(', ')}` : ''].filter(Boolean).join('; ') || null
     return {
       name, engine: [t.am, t.persistence === 'u' ? 'unlogged' : ''].filter(Boolean).join(', '),
       rows: Number(t.nrows), bytes: Number(t.bytes), comment: str(t.comment),
