@@ -9,16 +9,21 @@ import * as assert from 'uvu/assert'
 import type { Column, Schema, Table } from '../lib/schema-docs/model.ts'
 import { withPg } from '../lib/engines/postgres/db.ts'
 import { readSchema as readPgSchema } from '../lib/schema-docs/catalog-postgres.ts'
+import { readSchema as readMariaSchema } from '../lib/schema-docs/catalog-mariadb.ts'
+import { COLUMN_ATTRS } from '../lib/schema-docs/markdown.ts'
 import { readLiveSchema } from '../lib/schema-docs/read.ts'
+import { schemaDocFiles } from '../lib/schema-docs/write.ts'
 import { PG_ADVERSARIAL, PG_ADVERSARIAL_ROWS } from './support/pg-adversarial.ts'
 import { makePgStack } from './support/pg-stack.ts'
 import { sakilaStack } from './support/sakila.ts'
-import { lastLine, runScript } from './support/stack.ts'
+import { lastLine, runScript, type TestStack } from './support/stack.ts'
 
 interface DocStack {
   dir: string; env: Record<string, string>; exec(sql: string): Promise<void>; model(): Promise<Schema>; destroy(): Promise<void>
   /** PostgreSQL: the model as the application role reads it (its own search_path), not the superuser. */
   modelAsApp?(): Promise<Schema>
+  /** MariaDB: the sakila stack itself. */
+  maria?: TestStack
 }
 interface EngineCase {
   make(): Promise<DocStack>
@@ -31,8 +36,8 @@ interface EngineCase {
   /** A line schema.md must hold (a "referenced by" entry) and lines schema.mmd must hold (edges). */
   referencedBy: string
   edges: string[]
-  /** Two tables for --tables, and one left out by it. */
-  narrow: [string, string, string]
+  /** Two tables for --tables, one left out by it, and the text naming a table the second references but --tables left out. */
+  narrow: [string, string, string, string]
   checkModel(m: Schema): void
 }
 
@@ -73,7 +78,7 @@ const CASES: Record<string, EngineCase> = {
   mariadb: {
     make: async () => {
       const s = await sakilaStack()
-      return { dir: s.dir, env: s.env, exec: (sql) => s.db(async (db) => { await db.query(sql) }), model: () => readLiveSchema(s.cfg, s.rt), destroy: () => s.destroy() }
+      return { dir: s.dir, env: s.env, exec: (sql) => s.db(async (db) => { await db.query(sql) }), model: () => readLiveSchema(s.cfg, s.rt), destroy: () => s.destroy(), maria: s }
     },
     database: 'sakila',
     tables: SAKILA_TABLES,
@@ -81,7 +86,7 @@ const CASES: Record<string, EngineCase> = {
     dataChange: "INSERT INTO sakila.category (name) VALUES ('Docs')",
     referencedBy: '- [payment](#table-payment) (rental_id) via fk_payment_rental',
     edges: ['  language ||--o{ film : "fk_film_language"', '  language |o--o{ film : "fk_film_language_original"'],
-    narrow: ['actor', 'film', 'city'],
+    narrow: ['actor', 'film', 'city', 'language <small>(not documented here)</small>'],
     checkModel: (m) => {
       assert.equal(m.engine, 'mariadb')
       assert.equal(table(m, 'film').primaryKey, ['film_id'])
@@ -112,7 +117,7 @@ const CASES: Record<string, EngineCase> = {
     dataChange: "INSERT INTO shop.skus VALUES ('acme', 1, 'Anvil'); INSERT INTO shop.stock VALUES (1, 'acme', 1, 5, 'A-1'); ANALYZE",
     referencedBy: '- [shop.orders](#table-shop-orders) (kind_id) via orders_kind_id_fkey',
     edges: ['  kinds |o--o{ shop_orders : "orders_kind_id_fkey"', '  shop_skus |o--o{ shop_stock : "stock_sku_fk"'],
-    narrow: ['kinds', 'shop.orders', 'audit'],
+    narrow: ['kinds', 'shop.lines', 'audit', 'shop.orders <small>(not documented here)</small>'],
     checkModel: (m) => {
       assert.equal(m.engine, 'postgres')
       assert.is(table(m, 'kinds').comment, 'every type')
@@ -218,13 +223,18 @@ for (const [engine, c] of Object.entries(CASES)) {
   })
 
   s('--tables and --columns narrow the output; a name that does not exist exits 2 naming what does', async ({ stack }) => {
-    const [a, b, left] = c.narrow
+    const [a, b, left, notHere] = c.narrow
     const r = await runScript(stack, 'schema-docs', ['--out', 'narrow', '--tables', `${a},${b}`, '--columns', 'field,type'])
     assert.is(r.code, 0, r.stderr)
     const md = fs.readFileSync(path.join(stack.dir, 'narrow/schema.md'), 'utf8')
     assert.ok(md.includes('| field | type |\n'))
     assert.ok(md.includes(`### ${b}\n`))
     assert.not.ok(md.includes(`### ${left}\n`))
+    // a relation to a table left out: named, not linked, so no link on the page points nowhere
+    const narrow = fs.readFileSync(path.join(stack.dir, 'narrow/index.html'), 'utf8')
+    const ids = new Set([...narrow.matchAll(/ id="([^"]+)"/g)].map((m) => m[1].replace(/&#45;/g, '-')))
+    assert.equal([...narrow.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]).filter((h) => !ids.has(h)), [])
+    assert.ok(narrow.includes(notHere), notHere)
     const bad = await runScript(stack, 'schema-docs', ['--tables', `${a},nosuch`])
     assert.is(bad.code, 2)
     assert.match(bad.stderr, `no table nosuch in ${c.database}; the tables are: ${c.tables.slice(0, 2).join(', ')},`)
@@ -232,6 +242,30 @@ for (const [engine, c] of Object.entries(CASES)) {
     assert.is(badCol.code, 2)
     assert.match(lastLine(badCol.stderr) + badCol.stderr, 'unknown column attribute colour; the attributes are: field, type, default, null, key, extra, comment')
   })
+
+  if (engine === 'mariadb') {
+    s('what sakila lacks reaches the page: table comment, partitioning, checks, an event, a sequence, an implied relation', async ({ stack }) => {
+      const m = await stack.maria!.db(async (db) => {
+        for (const sql of ['CREATE DATABASE docs_extra', 'USE docs_extra',
+          "CREATE TABLE team (id INT PRIMARY KEY) COMMENT 'who plays'",
+          "CREATE TABLE score (id INT, team_id INT NOT NULL, points INT, PRIMARY KEY (id), CONSTRAINT points_positive CHECK (points >= 0)) COMMENT 'one per match' PARTITION BY HASH (id) PARTITIONS 3",
+          'CREATE SEQUENCE ticket_seq', "CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DO DELETE FROM score WHERE points < 0"]) await db.query(sql)
+        return readMariaSchema(db, 'docs_extra')
+      }, null)
+      const score = table(m, 'score')
+      assert.is(score.comment, 'one per match')
+      assert.is(score.partitioning, 'HASH(`id`) 3 partitions')
+      assert.equal(score.checks.map((x) => x.name), ['points_positive'])
+      assert.equal(m.sequences, ['ticket_seq'])
+      assert.equal(m.events.map((e) => [e.name, e.schedule]), [['nightly', 'EVERY 1 DAY']])
+      const html = (await schemaDocFiles(m, COLUMN_ATTRS))['index.html']
+      for (const text of ['<td>one per match</td>', 'who plays', '<h4>Partitioning</h4><p>HASH(`id`) 3 partitions</p>', 'points_positive: <code>`points` &gt;= 0</code>',
+        '<section class="event" id="event-nightly"><h3>nightly</h3><p>EVERY 1 DAY, ENABLED</p>', '<li id="sequence-ticket_seq">ticket_seq</li>',
+        '<a href="#table-score">score</a>.team_id &rarr; <a href="#table-team">team</a> <em>implied</em>']) assert.ok(html.includes(text), text)
+      assert.match(html, /<g id="implied&#45;score&#45;team_id" class="edge implied">/)
+      assert.match(html, /<g id="n&#45;team&#45;implied&#45;score&#45;team_id" class="edge implied">/)
+    })
+  }
 
   if (engine === 'postgres') {
     s('every role reads the same text: a schema named like the role (first in its search_path) changes no name or definition', async ({ stack }) => {

@@ -9,6 +9,7 @@ import { generateSql } from '../../bench/pg-generate.ts'
 import { clientBinDir, psqlArgv } from '../../lib/engines/postgres/tools.ts'
 import { HOST, run } from '../../lib/run.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
+import { faultCase } from '../support/faults.ts'
 import { lastLine, runScript, spawnScript } from '../support/stack.ts'
 
 const s = suite('pg faults', { stack: null as unknown as PgTestStack, before: [] as unknown[] })
@@ -36,27 +37,41 @@ async function loadUnderWay(stack: PgTestStack) {
   return { child, exited, stderr: () => stderr }
 }
 
-s('kill -9 in the middle of a load: the live database is untouched; the next run removes the side database', async ({ stack, before }) => {
+/** Records the case for docs/reliability.md: operation, signal and point, what was expected. */
+const recorded = (fault: string, op: string, point: string, expected: string, fn: (lost: (yes: boolean) => void) => Promise<string>) =>
+  faultCase({ name: `postgres ${op} ${fault} ${point}`, operation: `${op} (PostgreSQL)`, fault, point, expected }, (log) => fn(log.lost))
+
+s('kill -9 in the middle of a load: the live database is untouched; the next run removes the side database', ({ stack, before }) => recorded('kill -9', 'data_load', 'mid-data',
+  'live database unchanged; the next run drops the side database', async (lost) => {
   const { child, exited } = await loadUnderWay(stack)
   child.kill('SIGKILL')
   assert.is(await exited, 137)
-  assert.equal(await stack.engine.tableStates(), before)
+  const after = await stack.engine.tableStates()
+  lost(JSON.stringify(after) !== JSON.stringify(before))
+  assert.equal(after, before)
   assert.is((await sideDbs(stack)).length, 1, 'the killed run left its side database')
   const next = await runScript(stack, 'data-dump', ['--name', 'after-kill'])
   assert.is(next.code, 0, next.stderr)
   assert.match(next.stderr, /removed debris of an interrupted run: database _dk_stage_\d+_/)
   assert.equal(await sideDbs(stack), [])
-})
+  return 'live database unchanged; the next data_dump dropped the side database and said so'
+}))
 
-s('Ctrl-C in the middle of a load: exit 130, the live database untouched, no side database left', async ({ stack, before }) => {
+s('Ctrl-C in the middle of a load: exit 130, the live database untouched, no side database left', ({ stack, before }) => recorded('SIGINT', 'data_load', 'mid-data',
+  'exit 130, live database unchanged, no side database left', async (lost) => {
   const { child, exited, stderr } = await loadUnderWay(stack)
   child.kill('SIGINT')
   assert.is(await exited, 130, stderr())
-  assert.equal(await stack.engine.tableStates(), before)
+  const after = await stack.engine.tableStates()
+  lost(JSON.stringify(after) !== JSON.stringify(before))
+  assert.equal(after, before)
   assert.equal(await sideDbs(stack), [])
-})
+  assert.match(lastLine(stderr()), /interrupted \(SIGINT\) before the swap: nothing changed/)
+  return `exit 130, "${lastLine(stderr()).replace(/^datakeep: /, '')}", live database unchanged`
+}))
 
-s('Ctrl-C in the middle of a dump: exit 130, no partial folder, no snapshot; kill -9: the next run removes the partial folder', async ({ stack }) => {
+s('Ctrl-C in the middle of a dump: exit 130, no partial folder, no snapshot; kill -9: the next run removes the partial folder', ({ stack }) => recorded('SIGINT, kill -9', 'data_dump', 'mid-data (a data file written)',
+  'no snapshot of that name; SIGINT leaves no partial folder; the next run removes a killed one', async (lost) => {
   const backups = path.join(stack.dir, 'data/backups')
   const partials = () => fs.readdirSync(backups).filter((n) => n.includes('.partial-'))
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
@@ -75,7 +90,9 @@ s('Ctrl-C in the middle of a dump: exit 130, no partial folder, no snapshot; kil
   assert.is(next.code, 0, next.stderr)
   assert.match(next.stderr, /removed debris of an interrupted run: .*cut-SIGKILL\.partial-/)
   assert.equal(partials(), [])
-})
+  lost(false) // a dump never writes the live database; the snapshots before it are checked by data_verify elsewhere
+  return 'no snapshot named after the cut dump; SIGINT left nothing, the next run removed the killed run\'s partial folder'
+}))
 
 s('a stopped server: data_dump and data_load exit 1 with one line naming make up; nothing is written', async ({ stack }) => {
   await stack.stop()

@@ -13,7 +13,7 @@ import { giveTo, invokingOwner } from '../../owner.ts'
 import { startProgress } from '../../progress.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
-import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from '../../snapshot/dump.ts'
+import { datakeepVersion, diskFull, gitState, replaceDir, STORAGE_ARCHIVE } from '../../snapshot/dump.ts'
 import { FORMAT, FORMAT_VERSION, writeManifest, type Manifest, type ManifestTable } from '../../snapshot/manifest.ts'
 import { checkName, partialPath, snapshotPath } from '../../snapshot/names.ts'
 import { withBackupUmask } from '../../snapshot/private.ts'
@@ -161,7 +161,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, req: DumpRequest, name: s
   } catch (e) {
     for (const c of conns) await c.end().catch(() => undefined)
     removeDir(partial)
-    throw e
+    throw diskFull(e, path.dirname(final), name) ?? e
   } finally {
     offInterrupt()
   }

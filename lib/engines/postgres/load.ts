@@ -16,7 +16,7 @@ import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
 import { checkFiles, readManifest, type Manifest } from '../../snapshot/manifest.ts'
 import { requireSnapshot } from '../../snapshot/names.ts'
-import { discardStorage, placeStorage, restoreStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
+import { discardStorage, restoreStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
 import type { LoadResult } from '../types.ts'
 import { copyDigest, copyInFromFile } from './copy.ts'
 import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
@@ -134,8 +134,7 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       const ts = Date.now()
       const files = staged
-      swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
-        .then(() => placeStorage(files).finish())
+      swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old'), storage: files }), { database: null })
       await swapping
       debug(`load: swapped in ${Date.now() - ts} ms`)
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
