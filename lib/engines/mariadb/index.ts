@@ -1,7 +1,8 @@
 // The MariaDB/MySQL engine: an adapter over the modules that implement it today (lib/runtime/,
 // lib/snapshot/, lib/safety/, lib/initialize/), so the lifecycle code reaches them through the seam.
 import type { Config } from '../../config.ts'
-import { UserError } from '../../errors.ts'
+import { UserError, failure } from '../../errors.ts'
+import { readSchema as readCatalog } from '../../schema-docs/catalog-mariadb.ts'
 import { databaseExists, ident, query, serverVersion, tableCounts, withDb } from '../../db.ts'
 import { checkStack } from '../../deploy.ts'
 import { afterLoad } from '../../initialize/after-load.ts'
@@ -119,4 +120,11 @@ export class MariadbEngine implements Engine {
     return r
   }
   cleanDebris() { return cleanDebris(this.cfg, this.runtime) }
+  schemaModel() {
+    const conn = this.runtime.admin
+    return withDb(conn, async (db) => {
+      if (!(await databaseExists(db, conn.database))) throw failure(`database ${conn.database} does not exist on the server`, 'to create it: make initialize')
+      return readCatalog(db, conn.database)
+    }, { database: null })
+  }
 }
