@@ -39,8 +39,8 @@ export function impliedRelations(s: Schema): ImpliedRelation[] {
   for (const t of s.tables) for (const c of t.columns) {
     if (!c.name.endsWith('_id') || t.foreignKeys.some((f) => f.columns.includes(c.name))) continue
     const stem = c.name.slice(0, -3)
-    const ref = names.find((n) => tableNamesFor(stem).includes(n))
-      ?? names.find((n) => tableNamesFor(stem).some((v) => v.endsWith(`_${n}`)))
+    const forms = tableNamesFor(stem)
+    const ref = forms.find((v) => names.includes(v)) ?? names.find((n) => forms.some((v) => v.endsWith(`_${n}`)))
     if (!ref || ref === t.name) continue
     out.push({ table: t.name, column: c.name, refTable: ref })
   }
