@@ -62,6 +62,10 @@ migrate_status: node_modules/.package-lock.json ## Applied and pending migration
 schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/index.html with an ER diagram, schema.json/.md/.mmd/.svg (ARGS="--out DIR --tables a,b --columns ...")
 	$(RUN) schema-docs $(ARGS)
 
+.PHONY: schema_migration
+schema_migration: node_modules/.package-lock.json ## The schema as one migration that rebuilds it: data/knex-migrations/<time>_schema.js|.cjs, or a baseline for make migrate (ARGS="--format knex|sql --module esm|cjs --tables a,b --out DIR")
+	$(RUN) schema-migration $(ARGS)
+
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
 	$(RUN) fixtures-dump $(ARGS)
