@@ -174,4 +174,20 @@ s('--format sql: make migrate builds the same schema in an empty database, and r
   await admin(stack, async (db) => assert.equal(await showAll(db, 'sakila_base', ['schema_migrations']), {}))
 })
 
+for (const src of ['dk_src', 'dk_adv']) {
+  s(`${src}: the --format sql baseline, applied by make migrate to an empty database, gives the same SHOW CREATE; rollback empties it`, async ({ stack }) => {
+    const env = { MYSQL_DATABASE: src, MIGRATIONS_DIR: `baseline-${src}` }
+    const r = await runScript(stack, 'schema-migration', ['--format', 'sql'], env)
+    assert.is(r.code, 0, r.stderr)
+    const target = `${src}_base`
+    await emptyLike(stack, src, target)
+    const m = await runScript(stack, 'migrate', [], { ...env, MYSQL_DATABASE: target })
+    assert.is(m.code, 0, m.stderr)
+    await admin(stack, async (db) => assert.equal(await showAll(db, target, ['schema_migrations']), expected(await showAll(db, src), src)))
+    const back = await runScript(stack, 'rollback', ['--no-safety'], { ...env, MYSQL_DATABASE: target })
+    assert.is(back.code, 0, back.stderr)
+    await admin(stack, async (db) => assert.equal(await showAll(db, target, ['schema_migrations']), {}))
+  })
+}
+
 s.run()
