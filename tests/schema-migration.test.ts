@@ -34,6 +34,9 @@ s.before(async (ctx) => {
     run(HOST, ['mariadb', ...ctx.stack.rt.clientArgs(), ...args], { env: ctx.stack.rt.clientEnv(), input })
   await client(fs.readFileSync(FIXTURE), ['--comments'])
   await client(Buffer.from(LATIN1_TRIGGER, 'latin1'))
+  // question marks and colons: what a query builder might take for placeholders
+  await client("CREATE TABLE dk_src.qmark (id INT PRIMARY KEY, q VARCHAR(5) NOT NULL DEFAULT '?', c VARCHAR(5) DEFAULT ':x' COMMENT 'what?');"
+    + " CREATE VIEW dk_src.qview AS SELECT '?' AS qm, ':x' AS cx, q FROM dk_src.qmark;")
   await ctx.stack.db((db) => createAdversarial(db, 'dk_adv'), null)
 })
 s.after(async (ctx) => { await ctx.stack?.destroy() })
@@ -84,10 +87,13 @@ for (const [src, format] of [['sakila', 'esm'], ['sakila', 'cjs'], ['sakila_geo'
     const target = `${src}_knex${++ctx.n}`
     const { dir, text } = await generated(stack, src, format)
     if (src === 'sakila') assert.match(text, 'await k.schema.createTable("actor", (t) => {')
+    if (src === 'dk_src') assert.match(text, 't.string("q", 5).notNullable().defaultTo("?")')
     await emptyLike(stack, src, target)
     const knex = knexFor(stack, target)
     try {
-      const [, done] = await knex.migrate.latest({ directory: dir, loadExtensions: [format === 'esm' ? '.js' : '.cjs'] })
+      // without Knex's migration transaction, the file opens one itself so its session settings hold
+      const disableTransactions = src === 'dk_src' && format === 'cjs'
+      const [, done] = await knex.migrate.latest({ directory: dir, loadExtensions: [format === 'esm' ? '.js' : '.cjs'], disableTransactions })
       assert.is(done.length, 1)
       await admin(stack, async (db) => {
         const want = expected(await showAll(db, src), src)
@@ -96,7 +102,7 @@ for (const [src, format] of [['sakila', 'esm'], ['sakila', 'cjs'], ['sakila_geo'
         for (const k of Object.keys(want)) assert.is(got[k], want[k], k)
         assert.equal(Object.keys(got).sort(), Object.keys(want).sort())
       })
-      await knex.migrate.rollback({ directory: dir, loadExtensions: [format === 'esm' ? '.js' : '.cjs'] })
+      await knex.migrate.rollback({ directory: dir, loadExtensions: [format === 'esm' ? '.js' : '.cjs'], disableTransactions })
       await admin(stack, async (db) => assert.equal(await showAll(db, target, KNEX_TABLES), {}, 'down drops everything up created'))
     } finally {
       await knex.destroy()
@@ -105,19 +111,21 @@ for (const [src, format] of [['sakila', 'esm'], ['sakila', 'cjs'], ['sakila_geo'
 }
 
 s('sakila: the builder writes the plain tables, raw SQL the rest; npx knex migrate:latest with a knexfile applies the file make schema_migration wrote', async ({ stack }) => {
-  const r = await runScript(stack, 'schema-migration', ['--format', 'knex', '--module', 'cjs'])
+  const r = await runScript(stack, 'schema-migration', ['--format', 'knex', '--module', 'esm'])
   assert.is(r.code, 0, r.stderr)
   const rel = r.stdout.trim()
-  assert.match(rel, /^data\/knex-migrations\/\d{14}_schema\.cjs$/)
+  assert.match(rel, /^data\/knex-migrations\/\d{14}_schema\.js$/)
   assert.match(lastLine(r.stderr), '16 tables (15 through the schema builder, 1 as SHOW CREATE text), 22 foreign keys')
   const text = fs.readFileSync(path.join(stack.dir, rel), 'utf8')
-  assert.match(text, 'exports.up = async function up(knex) {')
+  assert.match(text, 'export async function up(knex) {')
   assert.match(text, 'await k.raw([\n      "CREATE TABLE `film_text` (') // FULLTEXT: the server's text
   assert.ok(text.indexOf('createTable("language"') < text.indexOf('createTable("film"'), 'parents first')
   assert.match(text, 't.foreign(["rental_id"], "fk_payment_rental").references(["rental_id"]).inTable("rental").onDelete("SET NULL").onUpdate("CASCADE")')
   await emptyLike(stack, 'sakila', 'sakila_npx')
   const a = stack.rt.admin
-  fs.writeFileSync(path.join(stack.dir, 'knexfile.cjs'), `module.exports = { client: 'mysql2', connection: { socketPath: ${JSON.stringify(a.socketPath)}, user: 'root', password: process.env.DK_TEST_PW, database: 'sakila_npx' }, migrations: { directory: 'data/knex-migrations', loadExtensions: ['.cjs'] } }\n`)
+  fs.writeFileSync(path.join(stack.dir, 'knexfile.cjs'), `module.exports = { client: 'mysql2', connection: { socketPath: ${JSON.stringify(a.socketPath)}, user: 'root', password: process.env.DK_TEST_PW, database: 'sakila_npx' }, migrations: { directory: 'data/knex-migrations', loadExtensions: ['.js'] } }\n`)
+  // an ESM .js migration, as in datakeep's own project (package.json "type": "module")
+  fs.writeFileSync(path.join(stack.dir, 'package.json'), '{ "type": "module" }\n')
   // a project that uses Knex has it installed; this one borrows datakeep's
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(stack.dir, 'node_modules'))
   const npx = spawnSync('npx', ['--no-install', 'knex', 'migrate:latest', '--knexfile', 'knexfile.cjs'],
@@ -125,6 +133,10 @@ s('sakila: the builder writes the plain tables, raw SQL the rest; npx knex migra
   assert.is(npx.status, 0, npx.stderr + npx.stdout)
   assert.match(npx.stdout, 'Batch 1 run: 1 migrations')
   await admin(stack, async (db) => assert.equal(await showAll(db, 'sakila_npx', KNEX_TABLES), expected(await showAll(db, 'sakila'), 'sakila')))
+  // the tables Knex keeps for itself are never part of a generated migration
+  const again = await admin(stack, (db) => readPlan(db, 'sakila_npx', null, 'usage'))
+  assert.is(again.plan.tables.length, 16)
+  assert.not.ok(again.plan.tables.some((t) => t.name.startsWith('knex_')))
 })
 
 s('--tables narrows to those tables, their triggers and the keys between them; a missing name exits 2 naming the tables there are', async ({ stack }) => {

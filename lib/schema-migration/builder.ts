@@ -18,14 +18,15 @@ function typeCall(c: ColumnSpec, pk: string[]): { call: string; unsignedDone?: b
   const n = js(c.name)
   const [a0, a1] = c.args
   if (c.autoIncrement) {
-    const only = pk.length === 1 && c.unsigned && c.args[0] === DEFAULT_WIDTH[c.base]?.[1]
+    const only = pk.length === 1 && c.unsigned && (a0 === undefined || a0 === DEFAULT_WIDTH[c.base]?.[1])
     if (only && c.base === 'int') return { call: `increments(${n})`, unsignedDone: true, notNullDone: true }
     if (only && c.base === 'bigint') return { call: `bigIncrements(${n})`, unsignedDone: true, notNullDone: true }
-    const width = c.args[0] === DEFAULT_WIDTH[c.base]?.[c.unsigned ? 1 : 0] ? '' : `(${c.args[0]})`
+    const width = a0 === undefined || a0 === DEFAULT_WIDTH[c.base]?.[c.unsigned ? 1 : 0] ? '' : `(${a0})`
     return { call: `specificType(${n}, ${js(`${c.base}${width}${c.unsigned ? ' unsigned' : ''} not null auto_increment`)})`, unsignedDone: true, notNullDone: true }
   }
   if (INT_METHOD[c.base]) {
-    const standard = a0 === DEFAULT_WIDTH[c.base][c.unsigned ? 1 : 0]
+    // MySQL 8 prints no width at all
+    const standard = a0 === undefined || a0 === DEFAULT_WIDTH[c.base][c.unsigned ? 1 : 0]
     if (c.base === 'tinyint' && a0 === '1' && !c.unsigned) return { call: `boolean(${n})` }
     if (standard) return { call: `${INT_METHOD[c.base]}(${n})` }
     if (c.base === 'int' || c.base === 'tinyint') return { call: `${INT_METHOD[c.base]}(${n}, ${a0})` }
