@@ -1,12 +1,14 @@
 // schema_migration: the database's schema as one migration that rebuilds it exactly: for Knex (ESM or CommonJS) or as a datakeep baseline.
 // usage: make schema_migration ARGS="--format knex --module esm|cjs [--tables a,b] [--out DIR]" or ARGS="--format sql [--out DIR]"
 // needs: the server running (make up).
+import fs from 'node:fs'
 import path from 'node:path'
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig, projectPath } from '../lib/config.ts'
 import { withDb } from '../lib/db.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
+import { giveTo, invokingOwner } from '../lib/owner.ts'
 import { selectRuntime } from '../lib/runtime/index.ts'
 import { splitList } from '../lib/schema-docs/select.ts'
 import { generateMigration } from '../lib/schema-migration/index.ts'
@@ -28,9 +30,12 @@ main(async () => {
   const rt = await selectRuntime(cfg)
   const database = rt.admin.database
   const dir = projectPath(cfg, values.out ?? (format === 'knex' ? 'data/knex-migrations' : cfg.MIGRATIONS_DIR))
+  const existed = fs.existsSync(dir)
   const { file, plan } = await withDb(rt.admin, (db) => generateMigration(db, database, {
     format, module: mod, tables: splitList(values.tables), dir, usage: USAGE,
   }), { database: null })
+  // under sudo, the file (and a folder made for it) belong to the person who ran it
+  giveTo(invokingOwner(cfg), existed ? file : dir)
   const built = plan.tables.filter((t) => t.spec).length
   result(path.relative(cfg.projectDir, file) || file)
   done(`wrote the schema of ${database} as a ${format === 'knex' ? `Knex (${mod})` : 'baseline'} migration: ${plan.tables.length} tables`
