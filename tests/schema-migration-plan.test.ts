@@ -46,6 +46,7 @@ test('tableSpec: the builder code for a plain table; null for what it cannot wri
   ])
   const table = (line: string, name = 't') => `CREATE TABLE \`${name}\` (\n  \`id\` int(11) NOT NULL,\n${line}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`
   assert.ok(tableSpec('t', table('  `v` varchar(10) DEFAULT NULL')))
+  assert.equal(createTableCode(tableSpec('t', table("  `e` enum('a,b','c') NOT NULL DEFAULT 'c'"))!)[1], 't.enu("e", ["a,b","c"]).notNullable().defaultTo("c")')
   for (const line of ['  `v` int(11) GENERATED ALWAYS AS (`id` + 1) VIRTUAL', '  `v` int(11) INVISIBLE DEFAULT 7', '  `v` int(8) unsigned zerofill DEFAULT NULL',
     '  `v` inet6 DEFAULT NULL', "  `v` varchar(10) DEFAULT 'it''s'", '  FULLTEXT KEY `f` (`id`)', '  KEY `p` (`id`(10))', '  KEY `d` (`id` DESC)',
     '  CONSTRAINT `c` CHECK (`id` > 0)', '  `v` int(11) DEFAULT (`id` + 1)', "  `e` enum('a''b') DEFAULT NULL"]) {

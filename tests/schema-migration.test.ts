@@ -174,6 +174,13 @@ s('--format sql: make migrate builds the same schema in an empty database, and r
   assert.is(fresh.code, 0, fresh.stderr)
   assert.is(fresh.stdout.trim(), base)
   await admin(stack, async (db) => assert.equal(await showAll(db, 'sakila_base', ['schema_migrations']), expected(await showAll(db, 'sakila'), 'sakila')))
+  // a database with only some of the tables is not the baseline's: it runs, and fails on the first table there
+  await admin(stack, (db) => db.query('CREATE DATABASE sakila_part'))
+  await admin(stack, (db) => db.query('CREATE TABLE sakila_part.actor (id INT)'))
+  const part = await runScript(stack, 'migrate', [], { MYSQL_DATABASE: 'sakila_part' })
+  assert.is(part.code, 1, part.stderr)
+  assert.match(part.stderr, `migration ${base} failed at statement`)
+  assert.match(part.stderr, "Table 'actor' already exists")
   // the source: every table exists, so it is recorded, not run
   const before = await admin(stack, (db) => showAll(db, 'sakila'))
   const adopt = await runScript(stack, 'migrate')

@@ -43,7 +43,7 @@ function typeCall(c: ColumnSpec, pk: string[]): { call: string; unsignedDone?: b
     case 'date': return { call: `date(${n})` }
     case 'datetime': case 'timestamp': case 'time':
       return { call: a0 ? `${c.base}(${n}, { precision: ${a0} })` : `${c.base}(${n})` }
-    case 'enum': return { call: `enu(${n}, ${JSON.stringify(c.args.map((v) => v.slice(1, -1)))})` }
+    case 'enum': return { call: `enu(${n}, ${JSON.stringify([...c.type.matchAll(/'([^']*)'/g)].map((m) => m[1]))})` }
     case 'year': return { call: `specificType(${n}, 'year')` }
     default: return { call: `specificType(${n}, ${js(c.type.replace(/ unsigned$/, ''))})` }
   }
