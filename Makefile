@@ -70,6 +70,10 @@ schema_lint: node_modules/.package-lock.json ## Schema anomalies (no primary key
 schema_diff: node_modules/.package-lock.json ## What changed in the schema against docs/schema/schema.json or a snapshot; exit 1 on any difference (ARGS="--against <file|snapshot> --json")
 	$(RUN) schema-diff $(ARGS)
 
+.PHONY: schema_migration
+schema_migration: node_modules/.package-lock.json ## The schema as one migration that rebuilds it: data/knex-migrations/<time>_schema.js|.cjs, or a baseline for make migrate (ARGS="--format knex|sql --module esm|cjs --tables a,b --out DIR")
+	$(RUN) schema-migration $(ARGS)
+
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
 	$(RUN) fixtures-dump $(ARGS)
