@@ -111,7 +111,7 @@ data_verify: node_modules/.package-lock.json ## Check a snapshot's files (ARGS="
 	$(RUN) data-verify $(ARGS)
 
 .PHONY: data_prune
-data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N (ARGS="--keep N --yes")
+data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N and the archived binary logs no kept one needs (ARGS="--keep N --yes")
 	$(RUN) data-prune $(ARGS)
 
 .PHONY: undo

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { archivedLogs, binlogArchive } from '../../lib/pitr/archive.ts'
+import { chainSince } from '../../lib/pitr/chain.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
@@ -127,6 +128,50 @@ t('the external runtime copies the logs over the client protocol (mariadb-binlog
   assert.not.match(r.stderr, /archive only/, r.stderr)
   assert.ok((JSON.parse(r.stdout).events as TimelineEvent[]).some((e) => e.statements.some((x) => x.includes("'remote'"))))
   assert.not.match(JSON.stringify(r), /ops-secret-pw/) // the password travels in the environment only
+})
+
+t('data_prune removes the archived logs only the pruned snapshots needed, never one a kept snapshot reads', async (ctx) => {
+  await sql(ctx.stack, "INSERT INTO customers VALUES (12, 'after s2')", 'shop')
+  const s2 = await runScript(ctx.stack, 'data-dump', ['--name', 's2'])
+  assert.is(s2.code, 0, s2.stderr)
+  const backups = path.join(ctx.stack.dir, 'data/backups')
+  const m1 = readManifest(path.join(backups, 's1'))
+  const before = archivedLogs(ctx.stack.cfg)
+  const s1Log = before.find((l) => l.file === m1.binlog!.file)! // one volume so far: one file of that name
+  assert.ok(s1Log)
+  // the plan alone changes nothing
+  const plan = await runScript(ctx.stack, 'data-prune', ['--keep', '1'])
+  assert.is(plan.code, 0, plan.stderr)
+  assert.match(plan.stderr, /would delete s1 /)
+  assert.match(plan.stderr, new RegExp(`would delete binary log ${s1Log.name.replace('.', '\\.')} \\(`))
+  assert.equal(archivedLogs(ctx.stack.cfg), before)
+  // kept afterwards, whatever they are (s2, the safety snapshots the loads above took)
+  const aside = path.join(ctx.stack.dir, 'prune-aside')
+  fs.cpSync(backups, aside, { recursive: true, preserveTimestamps: true })
+  const r = await runScript(ctx.stack, 'data-prune', ['--keep', '1', '--yes'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(lastLine(r.stderr), /deleted 1 snapshot and \d+ archived binary logs? \(/)
+  const after = archivedLogs(ctx.stack.cfg)
+  const removed = before.filter((l) => !after.some((a) => a.name === l.name))
+  assert.ok(removed.some((l) => l.name === s1Log.name), 'the log s1 started in is gone')
+  assert.not.ok(fs.existsSync(path.join(backups, 's1')))
+  for (const l of removed) assert.not.ok(fs.existsSync(path.join(binlogArchive(ctx.stack.cfg), `${l.name}.sha256`)), l.name)
+  // every snapshot that stays still has its whole chain: its timeline reads
+  const kept = [...fs.readdirSync(backups).filter((n) => !n.startsWith('_')), ...fs.readdirSync(path.join(backups, '_safety')).map((n) => `_safety/${n}`)]
+  assert.ok(kept.length >= 2, kept.join(' '))
+  for (const name of kept) {
+    const m = readManifest(path.join(backups, name))
+    if (!m.binlog) continue
+    const chain = await chainSince(ctx.stack.cfg, m)
+    assert.ok(chain.logs.every((l) => after.some((a) => a.name === l.name)), name)
+    for (const l of removed) assert.ok(l.created <= chain.logs[0].created, `${l.name} is older than ${name}'s first log`)
+  }
+  // a second run has nothing left that no kept snapshot needs
+  const again = await runScript(ctx.stack, 'data-prune', ['--keep', '1'])
+  assert.match(lastLine(again.stderr), /nothing to prune/)
+  // s1 and its logs back, for the next test
+  fs.rmSync(backups, { recursive: true })
+  fs.renameSync(aside, backups)
 })
 
 t('down and volume removal copy the logs first: the timeline outlives the volume', async (ctx) => {
