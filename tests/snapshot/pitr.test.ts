@@ -130,6 +130,17 @@ t('the external runtime copies the logs over the client protocol (mariadb-binlog
   assert.not.match(JSON.stringify(r), /ops-secret-pw/) // the password travels in the environment only
 })
 
+t('the external runtime without REPLICATION SLAVE: a recovery says why it cannot read the logs, before anything changes', async (ctx) => {
+  await sql(ctx.stack, "CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weak-secret-pw'; GRANT ALL ON shop.* TO 'weak'@'127.0.0.1'; GRANT SELECT, RELOAD, BINLOG MONITOR ON *.* TO 'weak'@'127.0.0.1'")
+  const before = await live(ctx.stack)
+  const env = { DATAKEEP_RUNTIME: 'external', DATABASE_URL: `mysql://weak:weak-secret-pw@127.0.0.1:${ctx.stack.cfg.MYSQL_PORT}/shop` }
+  const r = await runScript(ctx.stack, 'data-load', ['--name', 's1', '--until', ctx.until, '--no-safety'], env)
+  assert.is(r.code, 2, r.stderr)
+  assert.match(lastLine(r.stderr), /point-in-time recovery needs the server's binary logs, which could not be read \(.*REPLICATION SLAVE.*\); nothing was changed; on an external server they are read over the client protocol \(mariadb-binlog --read-from-remote-server\): the account of DATABASE_URL needs RELOAD, BINLOG MONITOR and REPLICATION SLAVE/)
+  assert.equal(await live(ctx.stack), before)
+  assert.not.match(JSON.stringify(r), /weak-secret-pw/)
+})
+
 t('data_prune removes the archived logs only the pruned snapshots needed, never one a kept snapshot reads', async (ctx) => {
   await sql(ctx.stack, "INSERT INTO customers VALUES (12, 'after s2')", 'shop')
   const s2 = await runScript(ctx.stack, 'data-dump', ['--name', 's2'])

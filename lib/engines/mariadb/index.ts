@@ -84,7 +84,16 @@ export class MariadbEngine implements Engine {
 
   async planRecovery(name: string, target: RecoveryTarget): Promise<Recovery> {
     const live = this.runtime.admin.database
-    await archiveBinlogs(this.cfg, this.runtime)
+    // the newest logs first: without them a recovery to a time would stop short of it, unnoticed
+    await archiveBinlogs(this.cfg, this.runtime).catch((e: Error) => {
+      const why = e.message.split('\n').find((l) => l.trim()) ?? ''
+      throw new UserError(`point-in-time recovery needs the server's binary logs, which could not be read (${why}); nothing was changed`, {
+        hint: this.runtime.name === 'external'
+          ? 'on an external server they are read over the client protocol (mariadb-binlog --read-from-remote-server): the account of DATABASE_URL needs RELOAD, BINLOG MONITOR and REPLICATION SLAVE'
+            + ` (GRANT RELOAD, BINLOG MONITOR, REPLICATION SLAVE ON *.* TO <account>); or load the snapshot alone: make data_load ARGS="--name ${name}"`
+          : `start the server (make up), or load the snapshot alone: make data_load ARGS="--name ${name}"`,
+      })
+    })
     const { manifest } = await openSnapshot(this.cfg, name, 'data_load')
     const plan = await prepareRecovery(this.cfg, manifest, target, live)
     return {
