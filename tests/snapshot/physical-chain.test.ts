@@ -47,6 +47,8 @@ t('full, incremental, incremental, differential: each records its chain', async 
   const list = await runScript(stack, 'data-list')
   assert.match(list.stdout, /^inc2 .*physical \(server\), incremental on inc1$/m)
   assert.match(list.stdout, /^diff .*physical \(server\), differential on full$/m)
+  // the chains drawn below the table, each member under its base, oldest first
+  assert.match(list.stdout.trimEnd(), /\nchains \(whole-server; loading a snapshot needs every one above it\):\nfull\n├─ inc1 \(incremental\)\n│  └─ inc2 \(incremental\)\n└─ diff \(differential\)$/)
 })
 
 t('misuse: chains are whole-server; a base must exist; a differential builds on a full one', async ({ stack }) => {
@@ -89,6 +91,24 @@ t('a missing member is refused by name before anything changes', async ({ stack 
   assert.match(lastLine(r.stderr), /needs "inc1", the incremental base of "inc2", which is missing; nothing was changed/)
   assert.equal(await live(stack), before)
   fs.renameSync(path.join(stack.dir, 'inc1-aside'), snap(stack, 'inc1'))
+})
+
+t('a damaged member is refused by name before anything changes', async ({ stack }) => {
+  await sql(stack, 'DELETE FROM payment WHERE payment_id < 40', 'sakila')
+  const before = await live(stack)
+  const m = readManifest(snap(stack, 'inc1'))
+  const file = Object.keys(m.files).find((f) => f.endsWith('.delta'))!
+  const p = path.join(snap(stack, 'inc1'), file)
+  const good = fs.readFileSync(p)
+  const bad = Buffer.from(good)
+  bad[bad.length >> 1] ^= 0xff
+  fs.writeFileSync(p, bad)
+  const r = await runScript(stack, 'data-load', ['--name', 'inc2', '--no-safety'])
+  assert.is(r.code, 1, r.stderr)
+  assert.match(r.stderr, `snapshot "inc1", which "inc2" builds on, is damaged: ${file}: sha256 differs from the manifest (altered)`)
+  assert.match(r.stderr, 'nothing was changed')
+  assert.equal(await live(stack), before)
+  fs.writeFileSync(p, good)
 })
 
 t('data_prune keeps the bases of the snapshots it keeps', async ({ stack }) => {

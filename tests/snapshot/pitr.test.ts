@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
-import { archivedLogs, binlogArchive } from '../../lib/pitr/archive.ts'
+import { archiveBinlogs, archivedLogs, binlogArchive } from '../../lib/pitr/archive.ts'
 import { chainSince } from '../../lib/pitr/chain.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
@@ -79,6 +79,11 @@ t('--until T: the rows written before T are back, orders among them; nothing aft
   assert.is(r.code, 0, r.stderr)
   assert.match(lastLine(r.stderr), /recovered shop to \S+: snapshot s1 \(2 tables, 5 rows\) \+ 4 events replayed/)
   assert.equal(await live(ctx.stack), ctx.atT)
+  // the replay ran with binary logging off: no row change reached the log for a staging database
+  await archiveBinlogs(ctx.stack.cfg, ctx.stack.rt)
+  const logged = (await chainSince(ctx.stack.cfg, readManifest(path.join(ctx.stack.dir, 'data/backups/s1')))).events
+  assert.ok(logged.some((e) => e.databases.some((d) => d.startsWith('_dk_'))), 'the load itself is in the log (its staging database)')
+  assert.equal(logged.filter((e) => !e.ddl && e.databases.some((d) => d.startsWith('_dk_stage_'))).map((e) => e.statements), [])
 })
 
 t('--until-gtid and --before-gtid reach the same moment', async (ctx) => {
