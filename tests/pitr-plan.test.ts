@@ -6,6 +6,7 @@ import type { Chain } from '../lib/pitr/chain.ts'
 import { nextFileName } from '../lib/pitr/chain.ts'
 import type { BinlogEvent } from '../lib/pitr/events.ts'
 import { BinlogParser } from '../lib/pitr/events.ts'
+import { parseBinlogInfo } from '../lib/pitr/position.ts'
 import { parseUntil, planReplay, replayArgv } from '../lib/pitr/recover.ts'
 import type { Manifest } from '../lib/snapshot/manifest.ts'
 import { binlogExpiryArg, localPaths, serverArgv } from '../lib/runtime/local.ts'
@@ -92,6 +93,12 @@ test('both runtimes keep the binary logs BINLOG_EXPIRE_DAYS days', () => {
   assert.is(binlogExpiryArg(0), '--expire-logs-days=0')
   const off = loadConfig({ env: { BINARY_LOG: 'false' }, projectDir: '/p' })
   assert.ok(serverArgv('/usr/sbin/mariadbd', localPaths(off), 3999, null, off.BINLOG_EXPIRE_DAYS, off.BINARY_LOG).includes('--skip-log-bin'))
+})
+
+test("mariadb-backup's xtrabackup_binlog_info: file, position and GTID; nothing when binary logging was off", () => {
+  assert.equal(parseBinlogInfo('binlog.000003\t1349\t0-1-118\n'), { file: 'binlog.000003', position: 1349, gtid: '0-1-118' })
+  assert.equal(parseBinlogInfo('binlog.000003\t1349\n'), { file: 'binlog.000003', position: 1349, gtid: '' })
+  assert.is(parseBinlogInfo(''), null)
 })
 
 test.run()

@@ -1,7 +1,8 @@
 // Whole-server chains (lib/snapshot/physical-chain.ts) through the real scripts on sakila: a full
 // snapshot, two incrementals and a differential, each loaded back to exactly its moment (every
 // table's CHECKSUM TABLE); a missing member refused by name before anything changes; data_prune
-// keeps the bases of what it keeps; data_list shows the chain.
+// keeps the bases of what it keeps; data_list shows the chain; each records its binary log position
+// (data_timeline reads from it; --until from it is refused).
 import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from '../support/uvu.ts'
@@ -42,6 +43,8 @@ t('full, incremental, incremental, differential: each records its chain', async 
   assert.equal([chain('inc1')!.type, chain('inc1')!.base, chain('inc1')!.fromLsn], ['incremental', 'full', chain('full')!.toLsn])
   assert.equal([chain('inc2')!.type, chain('inc2')!.base, chain('inc2')!.fromLsn], ['incremental', 'inc1', chain('inc1')!.toLsn])
   assert.equal([chain('diff')!.type, chain('diff')!.base, chain('diff')!.fromLsn], ['differential', 'full', chain('full')!.toLsn])
+  // each records where its copy stands in the binary log (mariadb-backup's xtrabackup_binlog_info)
+  for (const n of ['full', 'inc1', 'inc2', 'diff']) assert.match(JSON.stringify(readManifest(snap(stack, n)).binlog), /^\{"file":"binlog\.\d{6}","position":\d+,"gtid":"0-1-\d+"\}$/, n)
   // an incremental holds the changed pages only
   assert.ok(readManifest(snap(stack, 'inc1')).files && fs.readdirSync(path.join(snap(stack, 'inc1'), 'physical/sakila')).some((f) => f.endsWith('.delta')))
   const list = await runScript(stack, 'data-list')
@@ -63,6 +66,19 @@ t('misuse: chains are whole-server; a base must exist; a differential builds on 
   assert.is(diffOnInc.code, 2)
   assert.match(lastLine(diffOnInc.stderr), /--base inc1 is incremental; a differential snapshot builds on a full one/)
   assert.not.ok(fs.existsSync(snap(stack, 'bad')))
+})
+
+t('data_timeline reads from a whole-server snapshot; --until from one is refused, since its load has no staging database', async ({ stack }) => {
+  const r = await runScript(stack, 'data-timeline', ['--since', 'inc2', '--json'])
+  assert.is(r.code, 0, r.stderr)
+  const statements = (JSON.parse(r.stdout).events as { statements: string[] }[]).flatMap((e) => e.statements)
+  assert.ok(statements.includes('DELETE FROM rental WHERE rental_id > 15000'), statements.join('\n'))
+  assert.not.ok(statements.some((x) => x.includes("'Two'")), 'what inc2 holds is not since it')
+  const before = await live(stack)
+  const u = await runScript(stack, 'data-load', ['--name', 'inc2', '--until', '2099-01-01 00:00:00'])
+  assert.is(u.code, 2, u.stderr)
+  assert.match(lastLine(u.stderr), /snapshot "inc2" is a whole-server \(physical\) snapshot: point-in-time recovery starts from a snapshot of the database; nothing was changed/)
+  assert.equal(await live(stack), before)
 })
 
 t('each loads back to its moment, and the chain stays reusable', async ({ stack, at }) => {

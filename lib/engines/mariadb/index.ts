@@ -21,6 +21,7 @@ import { cleanDebris } from '../../snapshot/debris.ts'
 import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
+import { isPhysical } from '../../snapshot/physical.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
@@ -95,6 +96,12 @@ export class MariadbEngine implements Engine {
       })
     })
     const { manifest } = await openSnapshot(this.cfg, name, 'data_load')
+    // a whole-server load swaps data directories: there is no staging database to replay into
+    if (isPhysical(manifest)) {
+      throw new UserError(`snapshot "${name}" is a whole-server (physical) snapshot: point-in-time recovery starts from a snapshot of the database; nothing was changed`, {
+        hint: `load it alone (make data_load ARGS="--name ${name}"), or recover from a logical snapshot: make data_list shows them; make data_timeline ARGS="--since ${name}" lists what happened since it`,
+      })
+    }
     const plan = await prepareRecovery(this.cfg, manifest, target, live)
     return {
       plan, events: plan.events.length, reached: () => plan.reached,
