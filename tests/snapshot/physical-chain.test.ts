@@ -68,6 +68,15 @@ t('misuse: chains are whole-server; a base must exist; a differential builds on 
   assert.not.ok(fs.existsSync(snap(stack, 'bad')))
 })
 
+t('--base names the base: an incremental on the full snapshot rather than on the newest', async ({ stack }) => {
+  await dump(stack, 'on-full', ['--incremental', '--base', 'full'])
+  const m = readManifest(snap(stack, 'on-full'))
+  const full = readManifest(snap(stack, 'full'))
+  assert.ok(isPhysical(m) && isPhysical(full))
+  if (isPhysical(m) && isPhysical(full)) assert.equal([m.physical.chain!.type, m.physical.chain!.base, m.physical.chain!.fromLsn], ['incremental', 'full', full.physical.chain!.toLsn])
+  fs.rmSync(snap(stack, 'on-full'), { recursive: true }) // the tests below count the chain's four
+})
+
 t('data_timeline reads from a whole-server snapshot; --until from one is refused, since its load has no staging database', async ({ stack }) => {
   const r = await runScript(stack, 'data-timeline', ['--since', 'inc2', '--json'])
   assert.is(r.code, 0, r.stderr)

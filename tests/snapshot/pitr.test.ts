@@ -78,6 +78,7 @@ t('--until T: the rows written before T are back, orders among them; nothing aft
   const r = await runScript(ctx.stack, 'data-load', ['--name', 's1', '--until', ctx.until])
   assert.is(r.code, 0, r.stderr)
   assert.match(lastLine(r.stderr), /recovered shop to \S+: snapshot s1 \(2 tables, 5 rows\) \+ 4 events replayed/)
+  assert.match(r.stderr, /safety snapshot _safety\/data_load-\S+ taken/) // the state before it, kept as before any destructive operation
   assert.equal(await live(ctx.stack), ctx.atT)
   // the replay ran with binary logging off: no row change reached the log for a staging database
   await archiveBinlogs(ctx.stack.cfg, ctx.stack.rt)
