@@ -1,5 +1,7 @@
 // Point-in-time recovery as data: the replay's argv, --until parsing, which transactions a target
 // takes, and the statements refused because --rewrite-db cannot redirect them.
+import fs from 'node:fs'
+import path from 'node:path'
 import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import type { Chain } from '../lib/pitr/chain.ts'
@@ -9,7 +11,9 @@ import { BinlogParser } from '../lib/pitr/events.ts'
 import { parseBinlogInfo } from '../lib/pitr/position.ts'
 import { parseUntil, planReplay, replayArgv } from '../lib/pitr/recover.ts'
 import type { Manifest } from '../lib/snapshot/manifest.ts'
-import { binlogExpiryArg, localPaths, serverArgv } from '../lib/runtime/local.ts'
+import { composeEnv } from '../lib/runtime/docker.ts'
+import { binlogExpiryArg, localPaths, SERVER_CNF, serverArgv } from '../lib/runtime/local.ts'
+import { REPO } from './support/stack.ts'
 import { loadConfig } from '../lib/config.ts'
 import type { UserError } from '../lib/errors.ts'
 
@@ -93,6 +97,11 @@ test('both runtimes keep the binary logs BINLOG_EXPIRE_DAYS days', () => {
   assert.is(binlogExpiryArg(0), '--expire-logs-days=0')
   const off = loadConfig({ env: { BINARY_LOG: 'false' }, projectDir: '/p' })
   assert.ok(serverArgv('/usr/sbin/mariadbd', localPaths(off), 3999, null, off.BINLOG_EXPIRE_DAYS, off.BINARY_LOG).includes('--skip-log-bin'))
+  // docker: the compose service's command reads the key composeEnv passes; the config file both runtimes use turns logging on
+  assert.is(composeEnv(cfg).BINLOG_EXPIRE_DAYS, '3')
+  assert.match(fs.readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8'), 'command: ["--expire-logs-days=${BINLOG_EXPIRE_DAYS:-14}"]')
+  const cnf = fs.readFileSync(SERVER_CNF, 'utf8')
+  for (const line of ['log-bin = binlog', 'binlog-format = ROW', 'server-id = 1', 'loose-binlog-annotate-row-events = ON']) assert.match(cnf, new RegExp(`^${line}$`, 'm'))
 })
 
 test("mariadb-backup's xtrabackup_binlog_info: file, position and GTID; nothing when binary logging was off", () => {
