@@ -8,7 +8,9 @@ import type { Chain } from '../lib/pitr/chain.ts'
 import { nextFileName } from '../lib/pitr/chain.ts'
 import type { BinlogEvent } from '../lib/pitr/events.ts'
 import { BinlogParser } from '../lib/pitr/events.ts'
+import type { ArchivedLog } from '../lib/pitr/archive.ts'
 import { parseBinlogInfo } from '../lib/pitr/position.ts'
+import { firstLogTime } from '../lib/pitr/prune.ts'
 import { parseUntil, planReplay, replayArgv } from '../lib/pitr/recover.ts'
 import type { Manifest } from '../lib/snapshot/manifest.ts'
 import { composeEnv } from '../lib/runtime/docker.ts'
@@ -108,6 +110,22 @@ test("mariadb-backup's xtrabackup_binlog_info: file, position and GTID; nothing 
   assert.equal(parseBinlogInfo('binlog.000003\t1349\t0-1-118\n'), { file: 'binlog.000003', position: 1349, gtid: '0-1-118' })
   assert.equal(parseBinlogInfo('binlog.000003\t1349\n'), { file: 'binlog.000003', position: 1349, gtid: '' })
   assert.is(parseBinlogInfo(''), null)
+})
+
+test('data_prune: where a kept snapshot starts in the archive, across two volumes with the same file names', () => {
+  const log = (file: string, created: number, startGtid: string): ArchivedLog => ({ name: `${file}-${created}`, file, created, bytes: 5000, sha256: 'x', startGtid })
+  const logs = [log('binlog.000001', 100, ''), log('binlog.000002', 200, '0-1-10'), log('binlog.000001', 1000, ''), log('binlog.000002', 1100, '0-1-5')]
+  const at = (unix: number) => new Date(unix * 1000).toISOString()
+  const snap = (binlog: Manifest['binlog'], created: number) => ({ name: 's', created: at(created), ...(binlog ? { binlog } : {}) }) as unknown as Manifest
+  // the second volume's binlog.000002: the first one's starts past the snapshot's GTID
+  assert.is(firstLogTime(snap({ file: 'binlog.000002', position: 300, gtid: '0-1-7' }, 1150), logs), 1100)
+  // a GTID both could hold: the older counts (more is kept)
+  assert.is(firstLogTime(snap({ file: 'binlog.000002', position: 300, gtid: '0-1-12' }, 1150), logs), 200)
+  // a file made after the snapshot (beyond ten minutes of clock difference) cannot hold its position: none can, so its own time counts
+  assert.is(firstLogTime(snap({ file: 'binlog.000002', position: 300, gtid: '0-1-7' }, 400), logs), 400 - 600)
+  // its file not archived: logs from ten minutes before it are kept
+  assert.is(firstLogTime(snap({ file: 'binlog.000009', position: 4, gtid: '0-1-99' }, 5000), logs), 4400)
+  assert.is(firstLogTime(snap(undefined, 5000), logs), null)
 })
 
 test.run()
