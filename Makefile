@@ -123,7 +123,7 @@ data_verify: node_modules/.package-lock.json ## Check a snapshot's files (ARGS="
 	$(RUN) data-verify $(ARGS)
 
 .PHONY: data_prune
-data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N (ARGS="--keep N --yes")
+data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N and the archived binary logs no kept one needs (ARGS="--keep N --yes")
 	$(RUN) data-prune $(ARGS)
 
 .PHONY: undo
@@ -143,11 +143,11 @@ postdeploy: node_modules/.package-lock.json ## Compare row counts with the lates
 	$(RUN) postdeploy $(ARGS)
 
 .PHONY: bench_incremental
-bench_incremental: node_modules/.package-lock.json ## A snapshot after 1% of one table changed (shared tables vs full vs mydumper) and a recovery to a time (ARGS="--rows 3000000")
-	$(TSX) bench/incremental.ts $(ARGS)
+bench_incremental: node_modules/.package-lock.json ## make bench's incremental series alone: a snapshot after 1% of one table changed (shared tables vs full vs mydumper) and a recovery to a time (ARGS="--rows 3000000")
+	$(TSX) bench/incremental-cli.ts $(ARGS)
 
 .PHONY: bench
-bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (10-13 min on 2 cores; ARGS="--sizes 100000 --runs 1")
+bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp, then the incremental series (13-16 min on 2 cores; ARGS="--sizes 100000 --runs 1 --no-incremental")
 	$(TSX) bench/run.ts $(ARGS)
 
 .PHONY: bench_postgres

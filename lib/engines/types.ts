@@ -44,7 +44,7 @@ export interface DumpRequest {
   /** The whole server's files (MariaDB: mariadb-backup). */
   wholeServer?: boolean
   threads?: number
-  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts). */
+  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts; PostgreSQL: postgres/share.ts). */
   full?: boolean
   /** A whole-server snapshot of only what changed since a base (MariaDB: mariadb-backup --incremental). */
   chain?: { type: 'incremental' | 'differential'; base?: string }
