@@ -7,7 +7,7 @@ import { UserError } from '../lib/errors.ts'
 import { diffSchemas } from '../lib/schema-docs/diff.ts'
 import { tableNamesFor } from '../lib/schema-docs/relations.ts'
 import { lintPolicy, lintRules, lintSchema } from '../lib/schema-docs/lint.ts'
-import { disabledEvents } from '../lib/schema-docs/read.ts'
+import { disabledEvents } from '../lib/schema-docs/snapshot-mariadb.ts'
 import type { Column, Schema, Table } from '../lib/schema-docs/model.ts'
 
 const col = (name: string, type = 'int(11)', nullable = false): Column =>
