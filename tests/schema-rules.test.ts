@@ -7,7 +7,7 @@ import { UserError } from '../lib/errors.ts'
 import { diffSchemas } from '../lib/schema-docs/diff.ts'
 import { tableNamesFor } from '../lib/schema-docs/relations.ts'
 import { lintPolicy, lintRules, lintSchema } from '../lib/schema-docs/lint.ts'
-import { disabledEvents } from '../lib/schema-docs/read.ts'
+import { disabledEvents } from '../lib/schema-docs/snapshot-mariadb.ts'
 import type { Column, Schema, Table } from '../lib/schema-docs/model.ts'
 
 const col = (name: string, type = 'int(11)', nullable = false): Column =>
@@ -149,6 +149,45 @@ test('diff: names every kind of change', () => {
   ])
   // the other way round: removed
   assert.ok(diffSchemas(b, a).some((c) => c.change === 'removed' && c.kind === 'column' && c.name === 'orders.note'))
+})
+
+test("PostgreSQL's model: which indexes cover a foreign key, types with COLLATE, NULLS NOT DISTINCT, schema-qualified names", () => {
+  const pgCol = (name: string, type = 'integer', nullable = false) => col(name, type, nullable)
+  const child = (indexes: Table['indexes'], type = 'integer') => table('shop.lines', {
+    columns: [pgCol('id'), pgCol('order_id', type)], indexes, foreignKeys: [fk('lines_order_fk', ['order_id'], 'shop.orders')],
+  })
+  const pg = (...tables: Table[]) => schema([table('shop.orders', { columns: [pgCol('id')] }), ...tables], { engine: 'postgres', database: 'app' })
+  const idx = (kind: string, columns = ['order_id']) => ({ name: 'ix', unique: false, kind, columns })
+  // GIN, GiST, BRIN and a partial B-tree cover no foreign key lookup; a B-tree with INCLUDE does, a hash on exactly its columns does
+  for (const kind of ['GIN', 'GIST', 'BRIN', 'SPGIST', 'BTREE WHERE order_id > 0', 'BTREE INCLUDE (id) WHERE id > 0']) {
+    assert.equal(rulesOf(pg(child([idx(kind)]))), ['unindexed-foreign-key shop.lines.order_id'], kind)
+  }
+  for (const kind of ['BTREE', 'BTREE INCLUDE (id)', 'HASH']) assert.equal(rulesOf(pg(child([idx(kind)]))), [], kind)
+  assert.equal(rulesOf(pg(child([idx('HASH', ['order_id', 'id'])]))), ['unindexed-foreign-key shop.lines.order_id'], 'a hash index finds whole keys only')
+  assert.equal(rulesOf(pg(child([idx('BTREE', ['order_id', 'id'])]))), [])
+  // integer -> bigint is a mismatch; a collation alone is not
+  const mismatch = lintRules(pg(child([idx('BTREE')], 'bigint'))).find((f) => f.rule === 'type-mismatch')
+  assert.is(mismatch?.message, 'shop.lines.order_id is bigint but references shop.orders.id, which is integer')
+  const texts = schema([table('tags', { columns: [pgCol('code', 'text')], primaryKey: ['code'] }),
+    table('uses', { columns: [pgCol('id'), pgCol('tag', 'text COLLATE "C"')], indexes: [idx('BTREE', ['tag'])], foreignKeys: [fk('f', ['tag'], 'tags', ['code'])] })], { engine: 'postgres' })
+  assert.equal(rulesOf(texts), [])
+  // a nullable column in a unique key: flagged, unless NULLS NOT DISTINCT lets one row hold NULL
+  const uniq = (kind: string) => table('users', { columns: [pgCol('id'), pgCol('email', 'text', true)], indexes: [{ name: 'uq', unique: true, kind, columns: ['email'] }] })
+  assert.equal(rulesOf(schema([uniq('BTREE')], { engine: 'postgres' })), ['nullable-unique users.email'])
+  assert.equal(rulesOf(schema([uniq('BTREE NULLS NOT DISTINCT')], { engine: 'postgres' })), [])
+  // implied relations: the table's own schema first, then public's bare names
+  const implied = schema([table('shop.orders'), table('orders'), table('customers'),
+    table('shop.lines', { columns: [pgCol('id'), pgCol('order_id'), pgCol('customer_id'), pgCol('manager_customer_id')] })], { engine: 'postgres' })
+  assert.equal(lintRules(implied).filter((f) => f.rule === 'implied-relation').map((f) => `${f.column} -> ${f.message.split(' to ')[1].split(' ')[0]}`),
+    ['order_id -> shop.orders', 'customer_id -> customers', 'manager_customer_id -> customers'])
+})
+
+test("diff on PostgreSQL's model: a schema named like the database stays in definitions", () => {
+  const view = (definition: string) => schema([], { engine: 'postgres', database: 'app', views: [{ name: 'v', definition, reads: [] }] })
+  assert.equal(diffSchemas(view(' SELECT id FROM app.notes'), view(' SELECT id FROM notes')).map((c) => `${c.change} ${c.kind} ${c.name}`), ['changed view v'])
+  // MariaDB's `db`. qualifiers are still taken out
+  const mview = (definition: string, database: string) => ({ ...view(definition), engine: 'mariadb', database })
+  assert.equal(diffSchemas(mview('select `a`.`t`.`id` from `a`.`t`', 'a'), mview('select `b`.`t`.`id` from `b`.`t`', 'b')), [])
 })
 
 test("a snapshot's events are created DISABLEd in the scratch database, their own status kept for the model", () => {

@@ -154,4 +154,11 @@ export interface Engine {
   cleanDebris(): Promise<string[]>
   /** The application database's schema as the engine-neutral model of lib/schema-docs/model.ts (schema_docs, lint, diff). */
   schemaModel(): Promise<Schema>
+  /**
+   * A snapshot's schema as the same model (schema_diff --against <snapshot>): its schema files checked
+   * against the manifest, created without rows in a scratch database `_dk_scratch_<pid>_<time>` on this
+   * server, read by the catalog reader schemaModel uses, and dropped (on an interrupt too). The model
+   * carries the snapshot's database name. `verb` names the command in messages.
+   */
+  snapshotSchemaModel(name: string, verb: string): Promise<Schema>
 }

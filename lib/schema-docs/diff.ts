@@ -52,8 +52,14 @@ function compareTable(out: Change[], a: Table, b: Table): void {
   compareNamed(out, 'check', `${t}.`, a.checks, b.checks, ['clause'], (c) => c.clause)
 }
 
-/** The model with the database's own name taken out of every definition (`db`.`t`, db.t -> t; strings and comments kept). */
+/**
+ * The model with the database's own name taken out of every definition (`db`.`t`, db.t -> t; strings
+ * and comments kept). A PostgreSQL model is left as it is: its definitions never name a database (it
+ * has no cross-database references), and `app.notes` there names schema app, which may share the
+ * database's name: taking it out would hide a view moved from app.notes to public's notes.
+ */
 export function withoutDatabaseName(s: Schema): Schema {
+  if (s.engine === 'postgres') return s
   const strip = (v: string) => rewriteDatabase(v, s.database, '')
   return {
     ...s,

@@ -20,12 +20,28 @@ export interface LintPolicy { errors: Set<RuleName>; ignore: { rule: RuleName | 
 
 type Raw = Omit<Finding, 'level'>
 
-/** Whether the first columns of an index (or the primary key) are exactly `cols`, in any order. */
+/**
+ * Whether the first columns of an index the foreign key's lookups can use (or the primary key) are
+ * exactly `cols`, in any order. Usable: a B-tree on every row; a hash index only on exactly those
+ * columns (it finds whole keys, never a prefix). Not: FULLTEXT, SPATIAL, PostgreSQL's GIN, GiST, BRIN
+ * and SP-GiST (no equality lookup of a plain value), nor a partial index (`... WHERE`: not every row).
+ */
 function leadsIndex(t: Table, cols: string[]): boolean {
-  const candidates = [t.primaryKey, ...t.indexes.filter((i) => !/^(FULLTEXT|SPATIAL)$/i.test(i.kind)).map((i) => i.columns)]
   const want = [...cols].sort().join('\0')
-  return candidates.some((c) => c.length >= cols.length && [...c.slice(0, cols.length)].sort().join('\0') === want)
+  const leads = (c: string[]) => c.length >= cols.length && [...c.slice(0, cols.length)].sort().join('\0') === want
+  if (leads(t.primaryKey)) return true
+  return t.indexes.some((i) => {
+    const method = i.kind.split(' ')[0].toUpperCase()
+    if (/ WHERE /.test(` ${i.kind} `)) return false
+    return (method === 'BTREE' && leads(i.columns)) || (method === 'HASH' && i.columns.length === cols.length && leads(i.columns))
+  })
 }
+
+/** A column's type without PostgreSQL's ` COLLATE "x"` (equality, which a foreign key checks, is the same under any deterministic collation). */
+const baseType = (type: string) => type.replace(/ COLLATE \S+$/, '')
+
+/** A unique index that takes NULL as a value (PostgreSQL's NULLS NOT DISTINCT) lets one row hold it, not any number. */
+const nullsDistinct = (kind: string) => !/\bNULLS NOT DISTINCT\b/.test(kind)
 
 export function lintRules(s: Schema): Raw[] {
   const out: Raw[] = []
@@ -40,12 +56,12 @@ export function lintRules(s: Schema): Raw[] {
       f.columns.forEach((name, i) => {
         const c = t.columns.find((x) => x.name === name)
         const r = ref?.columns.find((x) => x.name === f.refColumns[i])
-        if (c && r && c.type !== r.type) {
+        if (c && r && baseType(c.type) !== baseType(r.type)) {
           out.push({ rule: 'type-mismatch', table: t.name, column: name, message: `${t.name}.${name} is ${c.type} but references ${f.refTable}.${r.name}, which is ${r.type}` })
         }
       })
     }
-    for (const i of t.indexes.filter((x) => x.unique)) for (const name of i.columns) {
+    for (const i of t.indexes.filter((x) => x.unique && nullsDistinct(x.kind))) for (const name of i.columns) {
       const c = t.columns.find((x) => x.name === name)
       if (c?.nullable) out.push({ rule: 'nullable-unique', table: t.name, column: name, message: `${t.name}.${name} is nullable in unique key ${i.name}: any number of rows may hold NULL there` })
     }

@@ -35,14 +35,24 @@ export function tableNamesFor(stem: string): string[] {
  */
 export function impliedRelations(s: Schema): ImpliedRelation[] {
   const names = s.tables.map((t) => t.name).sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
+  // the bare names of each schema's tables (PostgreSQL's `shop.orders`; '' holds the unqualified ones)
+  const inScope = (scope: string) => names.filter((n) => schemaOf(n) === scope).map((n) => n.slice(scope.length))
   const out: ImpliedRelation[] = []
   for (const t of s.tables) for (const c of t.columns) {
     if (!c.name.endsWith('_id') || t.foreignKeys.some((f) => f.columns.includes(c.name))) continue
-    const stem = c.name.slice(0, -3)
-    const forms = tableNamesFor(stem)
-    const ref = forms.find((v) => names.includes(v)) ?? names.find((n) => forms.some((v) => v.endsWith(`_${n}`)))
+    const forms = tableNamesFor(c.name.slice(0, -3))
+    // the table's own schema first, then the unqualified names (PostgreSQL's public)
+    let ref: string | undefined
+    for (const scope of [...new Set([schemaOf(t.name), ''])]) {
+      const local = inScope(scope)
+      const bare = forms.find((v) => local.includes(v)) ?? local.find((n) => forms.some((v) => v.endsWith(`_${n}`)))
+      if (bare) { ref = scope + bare; break }
+    }
     if (!ref || ref === t.name) continue
     out.push({ table: t.name, column: c.name, refTable: ref })
   }
   return out
 }
+
+/** `shop.` for `shop.orders`, '' for a name without a schema. */
+const schemaOf = (name: string) => name.slice(0, name.lastIndexOf('.') + 1)

@@ -3,6 +3,7 @@
 import type { Config } from '../../config.ts'
 import { UserError, failure } from '../../errors.ts'
 import { readSchema as readCatalog } from '../../schema-docs/catalog-mariadb.ts'
+import { readMariadbSnapshotSchema } from '../../schema-docs/snapshot-mariadb.ts'
 import { databaseExists, ident, query, serverVersion, tableCounts, withDb } from '../../db.ts'
 import { checkStack } from '../../deploy.ts'
 import { afterLoad } from '../../initialize/after-load.ts'
@@ -143,4 +144,5 @@ export class MariadbEngine implements Engine {
       return readCatalog(db, conn.database)
     }, { database: null })
   }
+  snapshotSchemaModel(name: string, verb: string) { return readMariadbSnapshotSchema(this.cfg, this.runtime.admin, name, verb) }
 }

@@ -83,7 +83,7 @@ async function readCatalog(c: PgClient, database: string): Promise<Schema> {
       ARRAY(SELECT (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] AND x.indkey[k - 1] <> 0)
         FROM generate_series(1, x.indnkeyatts) k ORDER BY k) keys,
       ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(x.indnkeyatts + 1, x.indnatts) k ORDER BY k) includes,
-      pg_get_expr(x.indpred, x.indrelid, true) pred
+      pg_get_expr(x.indpred, x.indrelid, true) pred, coalesce((to_jsonb(x) ->> 'indnullsnotdistinct')::boolean, false) nnd
     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = i.relam
     WHERE c.relkind IN ('r', 'p') AND ${USER_NS}`))
@@ -113,10 +113,13 @@ async function readCatalog(c: PgClient, database: string): Promise<Schema> {
 
   const model: Table[] = tables.map((t) => {
     const name = displayName(t.s, t.r)
-    // an index's method, then what MariaDB's model has no field for: INCLUDE columns and a partial index's WHERE
+    // an index's method, then what MariaDB's model has no field for, in CREATE INDEX's order: INCLUDE
+    // columns, NULLS NOT DISTINCT (PostgreSQL 15), a partial index's WHERE. Its columns by name (as the
+    // foreign keys and the columns name them, unquoted), an expression as pg_get_indexdef writes it
     const indexes = (idx.get(name) ?? []).map((i) => ({
-      name: String(i.name), pk: Boolean(i.pk), unique: Boolean(i.uniq), keys: i.keys as (string | null)[], columns: i.defs as string[],
-      kind: [i.kind, i.includes.length ? `INCLUDE (${i.includes.join(', ')})` : '', i.pred ? `WHERE ${i.pred}` : ''].filter(Boolean).join(' '),
+      name: String(i.name), pk: Boolean(i.pk), unique: Boolean(i.uniq), keys: i.keys as (string | null)[],
+      columns: (i.defs as string[]).map((d, k) => (i.keys as (string | null)[])[k] ?? d),
+      kind: [i.kind, i.includes.length ? `INCLUDE (${i.includes.join(', ')})` : '', i.nnd ? 'NULLS NOT DISTINCT' : '', i.pred ? `WHERE ${i.pred}` : ''].filter(Boolean).join(' '),
     }))
     const primaryKey = indexes.find((i) => i.pk)?.keys.map(str) ?? []
     const columns: Column[] = (cols.get(name) ?? []).map((a) => ({

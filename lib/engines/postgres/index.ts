@@ -25,6 +25,7 @@ import { pgLifecycle } from './lifecycle.ts'
 import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
 import { readSchema as readCatalog } from './catalog.ts'
+import { pgSnapshotSchema } from './snapshot-schema.ts'
 
 export async function postgresRuntime(cfg: Config): Promise<Runtime> {
   let name = cfg.DATAKEEP_RUNTIME
@@ -110,4 +111,5 @@ export class PostgresEngine implements Engine {
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
   schemaModel() { return withPg(this.runtime.admin, (c) => readCatalog(c, this.runtime.admin.database)) }
+  snapshotSchemaModel(name: string, verb: string) { return pgSnapshotSchema(this.cfg, this.runtime, name, verb) }
 }
