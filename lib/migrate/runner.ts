@@ -118,7 +118,7 @@ export async function migrate(cfg: Config, rt: Runtime): Promise<MigrateResult> 
       await runSection(db, f, 'up', up, () => recordApplied(db, database, f))
       applied.push(f.base)
     }
-    return { applied, missing: state.missing, delegated: false, adopted }
+    return { applied, missing: state.missing, delegated: false, ...(adopted.length ? { adopted } : {}) }
   })
 }
 
