@@ -9,6 +9,8 @@ import type { RecoveryTarget } from '../pitr/recover.ts'
 import type { DestructiveOp } from '../safety/guard.ts'
 import type { Manifest } from '../snapshot/manifest.ts'
 import type { StackStatus } from '../stack.ts'
+import type { LoadOptions as FixtureLoadOptions, LoadResult as FixtureLoadResult } from '../fixtures/load.ts'
+import type { DumpedFixture, DumpOptions as FixtureDumpOptions } from '../fixtures/write.ts'
 import type { Marker } from '../initialize/marker.ts'
 import type { MigrateResult, MigrationState } from '../migrate/runner.ts'
 import type { EngineName } from './name.ts'
@@ -151,4 +153,12 @@ export interface Engine {
   importSql(file: string): Promise<{ tables: number; ms: number }>
   /** Leftovers of interrupted runs (side databases, partial folders): removed, and named. */
   cleanDebris(): Promise<string[]>
+
+  /** JSON fixtures (format in lib/fixtures/, docs/fixtures.md): one `<table>.json` per table, values exact, from one consistent read. */
+  dumpFixtures(opts?: FixtureDumpOptions): Promise<DumpedFixture[]>
+  /**
+   * Every fixture file (datakeep's or Django's dumpdata) checked, `beforeLoad` run, then upserted in one
+   * transaction in foreign-key order, the tables' triggers held off unless `withTriggers`.
+   */
+  loadFixtures(opts?: FixtureLoadOptions): Promise<FixtureLoadResult>
 }

@@ -21,6 +21,7 @@ import { cleanDebris } from '../../snapshot/debris.ts'
 import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
+import { dumpFixtures, loadFixtures } from '../../fixtures/index.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
@@ -119,4 +120,6 @@ export class MariadbEngine implements Engine {
     return r
   }
   cleanDebris() { return cleanDebris(this.cfg, this.runtime) }
+  dumpFixtures(opts: Parameters<Engine['dumpFixtures']>[0] = {}) { return dumpFixtures(this.cfg, this.runtime, opts) }
+  loadFixtures(opts: Parameters<Engine['loadFixtures']>[0] = {}) { return loadFixtures(this.cfg, this.runtime, opts) }
 }

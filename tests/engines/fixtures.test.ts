@@ -1,0 +1,195 @@
+// JSON fixtures through the engine seam and the real scripts, one suite run once per engine: an
+// exact round trip, triggers held off by default and fired with --with-triggers, sequences moved
+// past the loaded keys, foreign-key order, one transaction (a bad file changes nothing), files
+// owned by the invoking user, LOAD_FIXTURES=1 make up, and Django's dumpdata files.
+import fs from 'node:fs'
+import path from 'node:path'
+import { suite } from '../support/uvu.ts'
+import * as assert from 'uvu/assert'
+import { mariadbEngine } from '../../lib/engines/mariadb/index.ts'
+import type { Engine, SqlSession } from '../../lib/engines/types.ts'
+import { fixtureFileName } from '../../lib/fixtures/format.ts'
+import { makePgStack } from '../support/pg-stack.ts'
+import { lastLine, makeStack, runScript } from '../support/stack.ts'
+
+interface EngineStack { dir: string; env: Record<string, string>; engine: Engine; destroy(): Promise<void> }
+
+interface EngineCase {
+  make: () => Promise<EngineStack>
+  /** authors, books (a trigger writes audit rows), audit; two authors, two books. */
+  library: string[]
+  /** Every row of the tables gone, their counters back at the start. */
+  wipe: (tables: string[]) => string[]
+  /** The server's words for a child row whose parent is missing. */
+  missingParent: RegExp
+  /** The server's words for a value its column refuses. */
+  badValue: RegExp
+}
+
+const CASES: Record<string, EngineCase> = {
+  mariadb: {
+    make: async () => {
+      const s = await makeStack({ env: { MYSQL_DATABASE: 'fxlib' } })
+      const engine = await mariadbEngine(s.cfg)
+      await engine.lifecycle().createDatabase()
+      return { dir: s.dir, env: s.env, engine, destroy: () => s.destroy() }
+    },
+    library: [
+      'CREATE TABLE authors (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL)',
+      'CREATE TABLE books (id INT AUTO_INCREMENT PRIMARY KEY, author_id INT NOT NULL, title VARCHAR(50) NOT NULL, price DECIMAL(8,2), FOREIGN KEY (author_id) REFERENCES authors (id))',
+      'CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(50) NOT NULL)',
+      "CREATE TRIGGER books_audit AFTER INSERT ON books FOR EACH ROW INSERT INTO audit (what) VALUES (CONCAT('book ', NEW.id))",
+    ],
+    wipe: (tables) => ['SET foreign_key_checks = 0', ...tables.map((t) => `TRUNCATE TABLE ${t}`), 'SET foreign_key_checks = 1'],
+    missingParent: /Cannot add or update a child row: a foreign key constraint fails/,
+    badValue: /Out of range value for column 'price'$/,
+  },
+  postgres: {
+    make: async () => {
+      const s = await makePgStack({ env: { POSTGRES_DB: 'fxlib' } }) // the cluster starts with the database
+      return { dir: s.dir, env: s.env, engine: s.engine, destroy: () => s.destroy() }
+    },
+    library: [
+      'CREATE TABLE authors (id serial PRIMARY KEY, name text NOT NULL)',
+      'CREATE TABLE books (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, author_id int NOT NULL REFERENCES authors (id), title text NOT NULL, price numeric(8,2))',
+      'CREATE TABLE audit (id serial PRIMARY KEY, what text NOT NULL)',
+      "CREATE FUNCTION books_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit (what) VALUES ('book ' || NEW.id); RETURN NEW; END $$",
+      'CREATE TRIGGER books_audit AFTER INSERT ON books FOR EACH ROW EXECUTE FUNCTION books_audit()',
+    ],
+    wipe: (tables) => [`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`],
+    missingParent: /insert or update on table "books" violates foreign key constraint "books_author_id_fkey" \(Key \(author_id\)=\(99\) is not present in table "authors"\.\)/,
+    badValue: /numeric field overflow/,
+  },
+}
+
+const LIBRARY_ROWS = ["INSERT INTO authors (name) VALUES ('Ann'), ('Bob')", "INSERT INTO books (author_id, title, price) VALUES (1, 'One', 9.50), (2, 'Two', NULL)"]
+const TABLES = ['audit', 'authors', 'books']
+
+for (const [name, c] of Object.entries(CASES)) {
+  const s = suite(`fixtures on ${name}`, { st: null as unknown as EngineStack })
+  s.before(async (ctx) => {
+    ctx.st = await c.make()
+    await exec(ctx.st, [...c.library, ...LIBRARY_ROWS])
+  })
+  s.after(async (ctx) => { await ctx.st?.destroy() })
+
+  const fx = (st: EngineStack, ...p: string[]) => path.join(st.dir, 'data/fixtures', ...p)
+  const rows = (st: EngineStack, q: string) => st.engine.withSql((sql) => sql.query<Record<string, unknown>>(q))
+  /** A folder of the project holding the given files (name -> document). */
+  const folder = (st: EngineStack, dirName: string, files: Record<string, unknown>) => {
+    const dir = path.join(st.dir, dirName)
+    fs.mkdirSync(dir, { recursive: true })
+    for (const [f, doc] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), JSON.stringify(doc, null, 2) + '\n')
+    return dirName
+  }
+  const dumped = (st: EngineStack, table: string) => JSON.parse(fs.readFileSync(fx(st, fixtureFileName(table)), 'utf8'))
+
+  s('fixtures_dump writes one file per table; wiped and loaded back, every table is exactly as before; a second dump is identical', async ({ st }) => {
+    const before = await st.engine.tableStates()
+    const r = await runScript(st, 'fixtures-dump')
+    assert.is(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim().split('\n').sort(), TABLES.map((t) => fx(st, `${t}.json`)))
+    assert.equal(dumped(st, 'books').rows, [{ id: 1, author_id: 1, title: 'One', price: '9.50' }, { id: 2, author_id: 2, title: 'Two', price: null }])
+    const texts = TABLES.map((t) => fs.readFileSync(fx(st, `${t}.json`), 'utf8'))
+    await exec(st, c.wipe(TABLES))
+    const load = await runScript(st, 'fixtures-load', ['--no-safety'])
+    assert.is(load.code, 0, load.stderr)
+    assert.match(lastLine(load.stderr), /^done: loaded 3 fixture files into fxlib: 6 rows \(6 inserted, 0 updated\) in \d+\.\d s$/)
+    assert.equal(await st.engine.tableStates(), before)
+    const again = await runScript(st, 'fixtures-dump')
+    assert.is(again.code, 0, again.stderr)
+    assert.equal(TABLES.map((t) => fs.readFileSync(fx(st, `${t}.json`), 'utf8')), texts)
+  })
+
+  s('parents load before children (books.json sorts first); loaded onto itself every row is an update', async ({ st }) => {
+    const before = await st.engine.tableStates()
+    const r = await runScript(st, 'fixtures-load', ['--no-safety'])
+    assert.is(r.code, 0, r.stderr)
+    assert.ok(r.stderr.indexOf('into authors') < r.stderr.indexOf('into books'), r.stderr)
+    assert.match(lastLine(r.stderr), /6 rows \(0 inserted, 6 updated\)/)
+    assert.equal(await st.engine.tableStates(), before)
+  })
+
+  s('triggers are held off by default; --with-triggers fires them', async ({ st }) => {
+    await exec(st, c.wipe(TABLES))
+    const dir = folder(st, 'fx-trig', { 'authors.json': dumped(st, 'authors'), 'books.json': dumped(st, 'books') })
+    let r = await runScript(st, 'fixtures-load', ['--no-safety'], { FIXTURES_DIR: dir })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, 'triggers held off: 1 trigger on books did not fire')
+    assert.equal(await rows(st, 'SELECT COUNT(*) AS n FROM audit').then((x) => Number(x[0].n)), 0)
+    await exec(st, c.wipe(['books']))
+    r = await runScript(st, 'fixtures-load', ['--no-safety', '--with-triggers'], { FIXTURES_DIR: dir })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, 'triggers fired for every row (--with-triggers)')
+    assert.equal((await rows(st, 'SELECT what FROM audit ORDER BY id')).map((x) => x.what), ['book 1', 'book 2'])
+  })
+
+  s('sequences move past the loaded keys: the next insert does not collide', async ({ st }) => {
+    await exec(st, c.wipe(TABLES))
+    const dir = folder(st, 'fx-seq', { 'authors.json': [{ id: 7, name: 'Gil' }, { id: 3, name: 'Cy' }], 'books.json': [{ id: 40, author_id: 7, title: 'Far' }] })
+    const r = await runScript(st, 'fixtures-load', ['--no-safety'], { FIXTURES_DIR: dir })
+    assert.is(r.code, 0, r.stderr)
+    await exec(st, ["INSERT INTO authors (name) VALUES ('next')", "INSERT INTO books (author_id, title) VALUES (3, 'next')"])
+    assert.equal((await rows(st, "SELECT id FROM authors WHERE name = 'next'"))[0].id, 8)
+    assert.equal((await rows(st, "SELECT id FROM books WHERE title = 'next'"))[0].id, 41)
+  })
+
+  s('a missing parent: exit 1 naming the file and row, nothing loaded (with and without triggers)', async ({ st }) => {
+    const before = await st.engine.tableStates()
+    const dir = folder(st, 'fx-orphan', { 'authors.json': [{ id: 20, name: 'New' }], 'books.json': [{ id: 50, author_id: 20, title: 'ok' }, { id: 51, author_id: 99, title: 'orphan' }] })
+    for (const args of [[], ['--with-triggers']]) {
+      const r = await runScript(st, 'fixtures-load', ['--no-safety', ...args], { FIXTURES_DIR: dir })
+      assert.is(r.code, 1, r.stderr)
+      assert.match(lastLine(r.stderr), /^datakeep: fx-orphan\/books\.json: rows\[1\]: /)
+      assert.match(lastLine(r.stderr), c.missingParent)
+      assert.equal(await st.engine.tableStates(), before)
+    }
+  })
+
+  s('a bad value in the second file after the first loaded: exit 1 naming it, the database unchanged (one transaction)', async ({ st }) => {
+    const before = await st.engine.tableStates()
+    const dir = folder(st, 'fx-bad', { 'authors.json': [{ id: 3, name: 'changed' }, { id: 30, name: 'added' }], 'books.json': [{ id: 40, author_id: 3, title: 'x', price: '12345678.00' }] })
+    const r = await runScript(st, 'fixtures-load', ['--no-safety'], { FIXTURES_DIR: dir })
+    assert.is(r.code, 1, r.stderr)
+    assert.match(lastLine(r.stderr), /^datakeep: fx-bad\/books\.json: rows\[0\]: /)
+    assert.match(lastLine(r.stderr), c.badValue)
+    assert.equal(await st.engine.tableStates(), before)
+  })
+
+  s('fixtures_load takes a safety snapshot first; make undo puts the data back', async ({ st }) => {
+    const before = await st.engine.tableStates()
+    const dir = folder(st, 'fx-safe', { 'authors.json': [{ id: 3, name: 'renamed' }] })
+    const r = await runScript(st, 'fixtures-load', [], { FIXTURES_DIR: dir })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, /safety snapshot _safety\/fixtures_load-\d{14}/)
+    assert.equal((await rows(st, 'SELECT name FROM authors WHERE id = 3'))[0].name, 'renamed')
+    const undo = await runScript(st, 'undo')
+    assert.is(undo.code, 0, undo.stderr)
+    assert.equal(await st.engine.tableStates(), before)
+  })
+
+  s('run as root with SUDO_UID/SUDO_GID, the files and the folders fixtures_dump creates belong to that user', async ({ st }) => {
+    assert.is(process.getuid?.(), 0, 'this test runs the script as root (the suite runs as root here)')
+    const r = await runScript(st, 'fixtures-dump', ['--tables', 'authors'], { FIXTURES_DIR: 'owned/fx', SUDO_UID: '1234', SUDO_GID: '1235' })
+    assert.is(r.code, 0, r.stderr)
+    for (const p of ['owned', 'owned/fx', 'owned/fx/authors.json']) {
+      const stat = fs.statSync(path.join(st.dir, p))
+      assert.equal([stat.uid, stat.gid], [1234, 1235], p)
+    }
+  })
+
+  s('LOAD_FIXTURES=1 make up loads data/fixtures/*.json', async ({ st }) => {
+    fs.rmSync(fx(st), { recursive: true, force: true })
+    folder(st, 'data/fixtures', { 'authors.json': [{ id: 3, name: 'from up' }] })
+    const r = await runScript(st, 'up', [], { LOAD_FIXTURES: '1' })
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, 'loaded 1 fixture rows from 1 files')
+    assert.equal((await rows(st, 'SELECT name FROM authors WHERE id = 3'))[0].name, 'from up')
+  })
+
+  s.run()
+}
+
+async function exec(st: EngineStack, statements: string[]): Promise<void> {
+  await st.engine.withSql(async (sql: SqlSession) => { for (const q of statements) await sql.query(q) })
+}
