@@ -8,6 +8,10 @@ import * as assert from 'uvu/assert'
 import { PG_ADVERSARIAL, PG_ADVERSARIAL_ROWS } from '../support/pg-adversarial.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
 import { runScript } from '../support/stack.ts'
+import { djangoRows, isDjangoDocument, isoToUtc, type TableShape } from '../../lib/fixtures/django.ts'
+import type { PgColumn, PgFixtureTable } from '../../lib/engines/postgres/fixtures-schema.ts'
+import { pgUpsertSql } from '../../lib/engines/postgres/fixtures-load.ts'
+import { arrayLiteral, jsonbValue, pgDecodeValue, pgEncodeValue } from '../../lib/engines/postgres/fixtures-values.ts'
 
 const adv = suite('fixtures on postgres: the adversarial schema', { st: null as unknown as PgTestStack })
 adv.before(async (ctx) => {
@@ -74,3 +78,63 @@ adv('the values are written in the forms docs/fixtures.md gives', async ({ st })
 })
 
 adv.run()
+
+const pure = suite('fixtures on postgres: values, statements and Django entries as data')
+
+const col = (kind: PgColumn['kind'], elem: PgColumn['elem'] = null): PgColumn => ({ name: 'c', kind, elem, type: kind, computed: false, alwaysIdentity: false })
+
+pure('values: arrays, jsonb, floats, bytea both ways; what does not fit is refused', () => {
+  assert.is(arrayLiteral(['a"b', 'c\\d', null, 1, true, [2]]), '{"a\\"b","c\\\\d",NULL,"1","true",{"2"}}')
+  assert.equal(pgEncodeValue(col('array', 'int'), ['{{1,2}}', '[["1","2"]]']), [[1, 2]])
+  assert.is(pgEncodeValue(col('array', 'int'), ['[0:1]={1,2}', '["1","2"]']), '[0:1]={1,2}', 'bounds only the text says')
+  assert.equal(jsonbValue('{"a": 1, "b": [true, null]}'), { a: 1, b: [true, null] })
+  assert.equal(jsonbValue('{"a": 2.50}'), { $text: '{"a": 2.50}' })
+  assert.equal(jsonbValue('{"$x": 1}'), { $text: '{"$x": 1}' }, 'a document that reads as a marker stays text')
+  assert.equal(pgEncodeValue(col('float'), ['-0']), '-0')
+  assert.is(pgDecodeValue(col('binary'), { $base64: 'AP8=' }), '\\x00ff')
+  assert.is(pgDecodeValue(col('int'), '9007199254740993'), '9007199254740993')
+  assert.throws(() => pgDecodeValue(col('int'), 9007199254740993), /beyond 2\^53/)
+  assert.throws(() => pgDecodeValue(col('text'), 5), /5 is not a string/)
+  assert.throws(() => pgDecodeValue(col('array', 'text'), { a: 1 }), /is not an array/)
+  assert.throws(() => pgDecodeValue(col('other'), 3), /3 is not a other/)
+})
+
+const table = (o: Partial<PgFixtureTable> = {}): PgFixtureTable => ({ name: 't', schema: 'public', table: 't', oid: 1, relkind: 'r',
+  columns: [{ ...col('int'), name: 'id' }, { ...col('text'), name: 'v' }], primaryKey: ['id'], uniqueKeys: [['id']], triggers: [], estimatedRows: 0, ...o })
+
+pure('upserts: on the primary key, else a unique key the rows give, else none; identity ALWAYS overridden', () => {
+  assert.is(pgUpsertSql(table(), ['id', 'v'], 2),
+    'INSERT INTO "public"."t" ("id", "v") VALUES ($1, $2), ($3, $4) ON CONFLICT ("id") DO UPDATE SET "v" = EXCLUDED."v" RETURNING (xmax::text = \'0\') AS inserted')
+  assert.match(pgUpsertSql(table(), ['id'], 1), 'ON CONFLICT ("id") DO NOTHING')
+  assert.match(pgUpsertSql(table({ uniqueKeys: [['id'], ['v']] }), ['v'], 1), 'ON CONFLICT ("v") DO NOTHING')
+  assert.not.match(pgUpsertSql(table({ primaryKey: [], uniqueKeys: [] }), ['v'], 1), 'ON CONFLICT')
+  const always = table({ columns: [{ ...col('int'), name: 'id', alwaysIdentity: true }, { ...col('text'), name: 'v' }] })
+  assert.match(pgUpsertSql(always, ['id', 'v'], 1), '("id", "v") OVERRIDING SYSTEM VALUE VALUES')
+  assert.match(pgUpsertSql(table(), [], 1), 'DEFAULT VALUES')
+})
+
+pure('Django entries: detected by shape; FKs, many-to-many, natural keys refused; ISO times to UTC', () => {
+  const shapes = new Map<string, TableShape>([
+    ['app_book', { name: 'app_book', primaryKey: ['id'], columns: [{ name: 'id', kind: 'int' }, { name: 'author_id', kind: 'int' }, { name: 'cover', kind: 'binary' }] }],
+    ['app_book_tags', { name: 'app_book_tags', primaryKey: ['id'], columns: [{ name: 'id', kind: 'int' }, { name: 'book_id', kind: 'int' }, { name: 'tag_id', kind: 'int' }] }],
+  ])
+  const doc = [{ model: 'app.book', pk: 1, fields: { author: 3, cover: 'AP8=', tags: [4, 5] } }]
+  assert.ok(isDjangoDocument(doc))
+  assert.not.ok(isDjangoDocument([{ id: 1 }]))
+  assert.not.ok(isDjangoDocument([]))
+  const out = djangoRows(doc, 'f.json', shapes, new Map())
+  assert.equal(out.map((t) => [t.table, t.rows.map((r) => r.row)]), [
+    ['app_book_tags', [{ book_id: 1, tag_id: 4 }, { book_id: 1, tag_id: 5 }]],
+    ['app_book', [{ id: 1, author_id: 3, cover: { $base64: 'AP8=' } }]],
+  ])
+  assert.equal(out[0].replaceSet, { owner: 'book_id', target: 'tag_id', keys: [1] })
+  assert.throws(() => djangoRows([{ model: 'app.book', pk: 1, fields: { author: ['ann'] } }], 'f.json', shapes, new Map()), /\[0\] app\.book: field "author" is a natural key/)
+  assert.throws(() => djangoRows([{ model: 'app.book', fields: {} }], 'f.json', shapes, new Map()), /no "pk": natural primary keys are not read/)
+  assert.throws(() => djangoRows([{ model: 'app.book', pk: 1, fields: { nope: 1 } }], 'f.json', shapes, new Map()), /field "nope": table app_book has no column nope or nope_id/)
+  assert.is(isoToUtc('2024-06-01T01:30:00.123456+02:00'), '2024-05-31 23:30:00.123456')
+  assert.is(isoToUtc('2024-06-01T10:00:00Z'), '2024-06-01 10:00:00')
+  assert.is(isoToUtc('2024-06-01T10:00'), '2024-06-01 10:00:00')
+  assert.is(isoToUtc('10:00:00'), '10:00:00')
+})
+
+pure.run()

@@ -5,7 +5,7 @@
 import type { Config } from '../../config.ts'
 import { UserError, failure } from '../../errors.ts'
 import { BadValue } from '../../fixtures/decode.ts'
-import type { LoadOptions, LoadResult } from '../../fixtures/load.ts'
+import type { LoadOptions, LoadResult } from '../../fixtures/types.ts'
 import { loadOrder } from '../../fixtures/order.ts'
 import { fileError, fixtureFiles } from '../../fixtures/prepare.ts'
 import { readFixtureTables, type FixtureTable } from '../../fixtures/read.ts'
@@ -54,6 +54,8 @@ export function pgUpsertSql(t: PgFixtureTable, columns: string[], rows: number):
   const given = (k: string[]) => k.every((c) => columns.includes(c))
   const target = t.primaryKey.length && given(t.primaryKey) ? t.primaryKey : t.uniqueKeys.find(given)
   const overriding = t.columns.some((c) => c.alwaysIdentity && columns.includes(c.name)) ? ' OVERRIDING SYSTEM VALUE' : ''
+  // a row that gives no column: every column its default (one row per statement)
+  if (columns.length === 0) return `INSERT INTO ${qname(t.schema, t.table)} DEFAULT VALUES RETURNING (xmax::text = '0') AS inserted`
   let n = 0
   const values = Array.from({ length: rows }, () => `(${columns.map(() => `$${++n}`).join(', ')})`).join(', ')
   let sql = `INSERT INTO ${qname(t.schema, t.table)} (${columns.map(qi).join(', ')})${overriding} VALUES ${values}`
@@ -71,7 +73,7 @@ export function pgBatches<R extends { columns: string[] }>(rows: R[]): R[][] {
   const out: R[][] = []
   let cur: R[] = []
   for (const r of rows) {
-    const fits = cur.length > 0 && cur[0].columns.join('\0') === r.columns.join('\0') && cur.length < BATCH_ROWS
+    const fits = cur.length > 0 && r.columns.length > 0 && cur[0].columns.join('\0') === r.columns.join('\0') && cur.length < BATCH_ROWS
       && (cur.length + 1) * r.columns.length <= BATCH_PARAMS
     if (!fits && cur.length) { out.push(cur); cur = [] }
     cur.push(r)
