@@ -7,7 +7,7 @@ import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { PG_ADVERSARIAL, PG_ADVERSARIAL_ROWS } from '../support/pg-adversarial.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
-import { runScript } from '../support/stack.ts'
+import { runScript, spawnScript } from '../support/stack.ts'
 import { djangoRows, isDjangoDocument, isoToUtc, type TableShape } from '../../lib/fixtures/django.ts'
 import type { PgColumn, PgFixtureTable } from '../../lib/engines/postgres/fixtures-schema.ts'
 import { pgUpsertSql } from '../../lib/engines/postgres/fixtures-load.ts'
@@ -75,6 +75,28 @@ adv('the values are written in the forms docs/fixtures.md gives', async ({ st })
   assert.is(a.pr, '(1,"a,b")')
   assert.equal([b.f4, b.f8, b.big, b.doc, b.tags, b.r], ['NaN', '-Infinity', 'NaN', { $text: 'null' }, [], 'empty'])
   assert.equal([c.f4, c.f8, c.doc, c.p], [0, 5e-324, [], 2147483647]) // -0.0 is numeric's 0 before it is a real
+})
+
+adv('kill -9 in the middle of a load: the data is the one before (one transaction); the next load runs', async ({ st }) => {
+  await st.pg((c) => c.query("CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL); INSERT INTO big SELECT g, 'a' FROM generate_series(1, 30000) g"))
+  const before = await st.pg(async (c) => (await c.query("SELECT count(*) FILTER (WHERE v = 'a') AS a FROM big")).rows[0].a)
+  const dir = path.join(st.dir, 'fx-big')
+  fs.mkdirSync(dir)
+  fs.writeFileSync(path.join(dir, 'big.json'), JSON.stringify(Array.from({ length: 30000 }, (_, i) => ({ id: i + 1, v: 'b' }))))
+  const child = spawnScript(st, 'fixtures-load', ['--no-safety'], { FIXTURES_DIR: 'fx-big' })
+  let err = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      err += d
+      if (/into big/.test(err) && child.exitCode === null) setTimeout(() => { child.kill('SIGKILL'); resolve() }, 150)
+    })
+    child.on('close', () => reject(new Error(`ended before it was killed: ${err}`)))
+  })
+  await new Promise((r) => child.once('close', r))
+  assert.is(await st.pg(async (c) => (await c.query("SELECT count(*) FILTER (WHERE v = 'a') AS a FROM big")).rows[0].a), before)
+  const r = await runScript(st, 'fixtures-load', ['--no-safety'], { FIXTURES_DIR: 'fx-big' })
+  assert.is(r.code, 0, r.stderr)
+  assert.is(await st.pg(async (c) => (await c.query("SELECT count(*) FILTER (WHERE v = 'b') AS b FROM big")).rows[0].b), '30000')
 })
 
 adv.run()
