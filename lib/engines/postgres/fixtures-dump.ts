@@ -4,7 +4,7 @@
 import path from 'node:path'
 import type { Config } from '../../config.ts'
 import { failure } from '../../errors.ts'
-import type { Json } from '../../fixtures/encode.ts'
+import type { Json } from '../../fixtures/values.ts'
 import { fixtureFileName } from '../../fixtures/format.ts'
 import type { DumpedFixture, DumpOptions } from '../../fixtures/types.ts'
 import { chooseTables, fixturesDir, makeFixturesDir, writeFixtureFile } from '../../fixtures/write.ts'

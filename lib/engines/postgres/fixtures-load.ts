@@ -4,11 +4,10 @@
 // moved past the loaded keys before the commit. Any problem rolls it all back and names the file and row.
 import type { Config } from '../../config.ts'
 import { UserError, failure } from '../../errors.ts'
-import { BadValue } from '../../fixtures/decode.ts'
+import { BadValue } from '../../fixtures/values.ts'
 import type { LoadOptions, LoadResult } from '../../fixtures/types.ts'
 import { loadOrder } from '../../fixtures/order.ts'
-import { fileError, fixtureFiles } from '../../fixtures/prepare.ts'
-import { readFixtureTables, type FixtureTable } from '../../fixtures/read.ts'
+import { fileError, fixtureFiles, readFixtureTables, type FixtureTable } from '../../fixtures/read.ts'
 import { fixturesDir } from '../../fixtures/write.ts'
 import { step, warn } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'

@@ -2,8 +2,7 @@
 // settings pinned: ISO dates, UTC, shortest exact floats, hex bytea) and written back as that text,
 // which the server reads to the same value; JSON types stand in where they say the same thing
 // (numbers, booleans, documents, arrays). docs/fixtures.md lists the forms.
-import { BadValue } from '../../fixtures/decode.ts'
-import { integerValue, jsonValue, looksLikeMarker, type Json } from '../../fixtures/encode.ts'
+import { BadValue, BASE64, INTEGER, integerValue, jsonValue, looksLikeMarker, marker, NUMBER, show, type Json } from '../../fixtures/values.ts'
 import { qi } from './db.ts'
 import type { PgColumn, PgKind } from './fixtures-schema.ts'
 
@@ -77,21 +76,6 @@ export function pgEncodeValue(c: PgColumn, raw: (string | null)[]): Json {
     case 'array': return v.startsWith('[') || extra === null || extra === undefined ? v : elementValue(c.elem, JSON.parse(extra) as Json)
     default: return v
   }
-}
-
-const INTEGER = /^[+-]?\d+$/
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
-
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v)
-  return s.length > 60 ? s.slice(0, 57) + '...' : s
-}
-
-function marker(v: unknown, key: string): Record<string, unknown> | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null
-  const keys = Object.keys(v)
-  return keys.length === 1 && keys[0] === key ? v as Record<string, unknown> : null
 }
 
 function integerText(v: unknown, what: string): string {
