@@ -11,6 +11,7 @@ import type { Manifest } from '../snapshot/manifest.ts'
 import type { StackStatus } from '../stack.ts'
 import type { DumpedFixture, DumpOptions as FixtureDumpOptions, LoadOptions as FixtureLoadOptions, LoadResult as FixtureLoadResult } from '../fixtures/types.ts'
 import type { Marker } from '../initialize/marker.ts'
+import type { Schema } from '../schema-docs/model.ts'
 import type { MigrateResult, MigrationState } from '../migrate/runner.ts'
 import type { EngineName } from './name.ts'
 
@@ -44,7 +45,7 @@ export interface DumpRequest {
   /** The whole server's files (MariaDB: mariadb-backup). */
   wholeServer?: boolean
   threads?: number
-  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts). */
+  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts; PostgreSQL: postgres/share.ts). */
   full?: boolean
   /** A whole-server snapshot of only what changed since a base (MariaDB: mariadb-backup --incremental). */
   chain?: { type: 'incremental' | 'differential'; base?: string }
@@ -152,6 +153,15 @@ export interface Engine {
   importSql(file: string): Promise<{ tables: number; ms: number }>
   /** Leftovers of interrupted runs (side databases, partial folders): removed, and named. */
   cleanDebris(): Promise<string[]>
+  /** The application database's schema as the engine-neutral model of lib/schema-docs/model.ts (schema_docs, lint, diff). */
+  schemaModel(): Promise<Schema>
+  /**
+   * A snapshot's schema as the same model (schema_diff --against <snapshot>): its schema files checked
+   * against the manifest, created without rows in a scratch database `_dk_scratch_<pid>_<time>` on this
+   * server, read by the catalog reader schemaModel uses, and dropped (on an interrupt too). The model
+   * carries the snapshot's database name. `verb` names the command in messages.
+   */
+  snapshotSchemaModel(name: string, verb: string): Promise<Schema>
 
   /** JSON fixtures (format in lib/fixtures/, docs/fixtures.md): one `<table>.json` per table, values exact, from one consistent read. */
   dumpFixtures(opts?: FixtureDumpOptions): Promise<DumpedFixture[]>

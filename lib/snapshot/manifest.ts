@@ -134,14 +134,30 @@ export async function checkFiles(dir: string, m: Manifest): Promise<string[]> {
   }
   if (m.storage.archive && !listed.has(m.storage.archive)) problems.push(`${m.storage.archive}: not in the manifest's file list`)
   for (const [rel, want] of Object.entries(m.files)) {
-    const p = path.join(dir, rel)
-    if (rel.includes('..') || path.isAbsolute(rel)) { problems.push(`${rel}: a path outside the snapshot`); continue }
-    let size: number
-    try { size = fs.statSync(p).size } catch { problems.push(`${rel}: missing`); continue }
-    if (size !== want.bytes) { problems.push(`${rel}: ${size} bytes, the manifest says ${want.bytes} (truncated or altered)`); continue }
-    if ('crc32' in want) {
-      if ((await crc32File(p)).crc32 !== want.crc32) problems.push(`${rel}: crc32 differs from the manifest (altered)`)
-    } else if ((await sha256File(p)).sha256 !== want.sha256) problems.push(`${rel}: sha256 differs from the manifest (altered)`)
+    const problem = await fileProblem(dir, rel, want)
+    if (problem) problems.push(problem)
+  }
+  return problems
+}
+
+/** One listed file checked (size, then its hash); the problem, or null. */
+async function fileProblem(dir: string, rel: string, want: FileSum): Promise<string | null> {
+  const p = path.join(dir, rel)
+  if (rel.includes('..') || path.isAbsolute(rel)) return `${rel}: a path outside the snapshot`
+  let size: number
+  try { size = fs.statSync(p).size } catch { return `${rel}: missing` }
+  if (size !== want.bytes) return `${rel}: ${size} bytes, the manifest says ${want.bytes} (truncated or altered)`
+  if ('crc32' in want) return (await crc32File(p)).crc32 !== want.crc32 ? `${rel}: crc32 differs from the manifest (altered)` : null
+  return (await sha256File(p)).sha256 !== want.sha256 ? `${rel}: sha256 differs from the manifest (altered)` : null
+}
+
+/** Only the files `rels` checked against the manifest (one not listed is a problem too): what a schema-only read needs. */
+export async function checkSomeFiles(dir: string, m: Manifest, rels: readonly string[]): Promise<string[]> {
+  const problems: string[] = []
+  for (const rel of rels) {
+    const want = m.files[rel]
+    const problem = want ? await fileProblem(dir, rel, want) : `${rel}: not in the manifest's file list`
+    if (problem) problems.push(problem)
   }
   return problems
 }

@@ -24,6 +24,8 @@ import { initialize } from '../../initialize/index.ts'
 import { pgLifecycle } from './lifecycle.ts'
 import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
+import { readSchema as readCatalog } from './catalog.ts'
+import { pgSnapshotSchema } from './snapshot-schema.ts'
 import { pgDumpFixtures } from './fixtures-dump.ts'
 import { pgLoadFixtures } from './fixtures-load.ts'
 
@@ -110,6 +112,8 @@ export class PostgresEngine implements Engine {
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
+  schemaModel() { return withPg(this.runtime.admin, (c) => readCatalog(c, this.runtime.admin.database)) }
+  snapshotSchemaModel(name: string, verb: string) { return pgSnapshotSchema(this.cfg, this.runtime, name, verb) }
   dumpFixtures(opts: Parameters<Engine['dumpFixtures']>[0] = {}) { return pgDumpFixtures(this.cfg, this.runtime, opts) }
   loadFixtures(opts: Parameters<Engine['loadFixtures']>[0] = {}) { return pgLoadFixtures(this.cfg, this.runtime, opts) }
 }
