@@ -79,7 +79,7 @@ fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.js
 	$(RUN) fixtures-dump $(ARGS)
 
 .PHONY: fixtures_load
-fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json in one transaction, triggers held off (safety snapshot first; ARGS="--with-triggers")
+fixtures_load: node_modules/.package-lock.json ## Upsert data/fixtures/*.json (also Django dumpdata files) in one transaction, triggers held off (safety snapshot first; ARGS="--with-triggers")
 	$(RUN) fixtures-load $(ARGS)
 
 .PHONY: docker_mysqld_volume_create

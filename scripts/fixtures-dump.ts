@@ -6,8 +6,7 @@ import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
 import { done, formatSeconds, result } from '../lib/log.ts'
-import { dumpFixtures } from '../lib/fixtures/index.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 
 const USAGE = 'make fixtures_dump [ARGS="--tables a,b"]'
 
@@ -15,9 +14,9 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { tables: { type: 'string' } }, USAGE)
   const tables = values.tables?.split(',').map((t) => t.trim()).filter(Boolean)
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
   const t0 = Date.now()
-  const written = await dumpFixtures(cfg, rt, { tables })
+  const written = await engine.dumpFixtures({ tables })
   for (const f of written) result(f.file)
   const rows = written.reduce((a, f) => a + f.rows, 0)
   done(`wrote ${written.length} fixture file${written.length === 1 ? '' : 's'} (${rows} rows) to ${path.relative(cfg.projectDir, path.resolve(cfg.projectDir, cfg.FIXTURES_DIR)) || '.'} in ${formatSeconds(Date.now() - t0)}`)

@@ -1,14 +1,15 @@
 // fixtures_load: upsert every FIXTURES_DIR/*.json by primary key in one transaction, parents
 // before children, the tables' triggers held off (the rows are the files' values; --with-triggers
-// fires them); a bad file, row or value changes nothing and names the file and row.
+// fires them); a bad file, row or value changes nothing and names the file and row. MariaDB or
+// PostgreSQL (the engine's loadFixtures); datakeep's own files or Django's dumpdata files.
 // usage: make fixtures_load [ARGS="--with-triggers --confirm=<database> --no-safety"]   needs: the server running.
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { fixturesDir, loadFixtures } from '../lib/fixtures/index.ts'
+import { selectEngine } from '../lib/engines/index.ts'
+import { fixturesDir } from '../lib/fixtures/index.ts'
 import { done, formatSeconds, info } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { afterDestructive, beforeDestructive } from '../lib/safety/destructive.ts'
+import { afterDestructive } from '../lib/safety/destructive.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 
 main(async () => {
@@ -16,12 +17,12 @@ main(async () => {
     confirm: { type: 'string' }, 'no-safety': { type: 'boolean' }, 'with-triggers': { type: 'boolean' },
   }, 'make fixtures_load [ARGS="--with-triggers --confirm=<database> --no-safety"] (triggers are held off unless --with-triggers)')
   const cfg = loadConfig()
-  const rt = await selectRuntime(cfg)
+  const engine = await selectEngine(cfg)
   const t0 = Date.now()
   await withLock(cfg, commandSummary(), async () => {
-    const r = await loadFixtures(cfg, rt, {
+    const r = await engine.loadFixtures({
       withTriggers: values['with-triggers'],
-      beforeLoad: () => beforeDestructive(cfg, rt, { name: 'fixtures_load', kind: 'replace' }, { confirm: values.confirm, noSafety: values['no-safety'] }),
+      beforeLoad: () => engine.protect({ op: { name: 'fixtures_load', kind: 'replace', command: commandSummary() }, confirm: values.confirm, noSafety: values['no-safety'] }),
     })
     afterDestructive(cfg)
     if (r.files === 0) { info(`no fixtures in ${fixturesDir(cfg)}; to make some: make fixtures_dump`); return }
@@ -29,8 +30,8 @@ main(async () => {
     if (values['with-triggers']) info('triggers fired for every row (--with-triggers): they may have changed what was loaded')
     else if (held.size) {
       info(`triggers held off: ${r.heldTriggers.length} trigger${r.heldTriggers.length === 1 ? '' : 's'} on ${[...held].join(', ')} did not fire for this load's session `
-        + '(each wrapped for the load in a test of a variable only that session set, then put back as it was; other sessions fired them throughout); --with-triggers fires them')
+        + '(other sessions fired them throughout); --with-triggers fires them')
     }
-    done(`loaded ${r.files} fixture file${r.files === 1 ? '' : 's'} into ${rt.admin.database}: ${r.rows} rows (${r.inserted} inserted, ${r.updated} updated) in ${formatSeconds(Date.now() - t0)}`)
+    done(`loaded ${r.files} fixture file${r.files === 1 ? '' : 's'} into ${engine.runtime.admin.database}: ${r.rows} rows (${r.inserted} inserted, ${r.updated} updated) in ${formatSeconds(Date.now() - t0)}`)
   })
 })

@@ -9,6 +9,7 @@ import type { RecoveryTarget } from '../pitr/recover.ts'
 import type { DestructiveOp } from '../safety/guard.ts'
 import type { Manifest } from '../snapshot/manifest.ts'
 import type { StackStatus } from '../stack.ts'
+import type { DumpedFixture, DumpOptions as FixtureDumpOptions, LoadOptions as FixtureLoadOptions, LoadResult as FixtureLoadResult } from '../fixtures/types.ts'
 import type { Marker } from '../initialize/marker.ts'
 import type { Schema } from '../schema-docs/model.ts'
 import type { MigrateResult, MigrationState } from '../migrate/runner.ts'
@@ -161,4 +162,12 @@ export interface Engine {
    * carries the snapshot's database name. `verb` names the command in messages.
    */
   snapshotSchemaModel(name: string, verb: string): Promise<Schema>
+
+  /** JSON fixtures (format in lib/fixtures/, docs/fixtures.md): one `<table>.json` per table, values exact, from one consistent read. */
+  dumpFixtures(opts?: FixtureDumpOptions): Promise<DumpedFixture[]>
+  /**
+   * Every fixture file (datakeep's or Django's dumpdata) checked, `beforeLoad` run, then upserted in one
+   * transaction in foreign-key order, the tables' triggers held off unless `withTriggers`.
+   */
+  loadFixtures(opts?: FixtureLoadOptions): Promise<FixtureLoadResult>
 }

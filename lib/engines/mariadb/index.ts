@@ -24,6 +24,7 @@ import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
 import { isPhysical } from '../../snapshot/physical.ts'
+import { dumpFixtures, loadFixtures } from '../../fixtures/index.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
@@ -145,4 +146,6 @@ export class MariadbEngine implements Engine {
     }, { database: null })
   }
   snapshotSchemaModel(name: string, verb: string) { return readMariadbSnapshotSchema(this.cfg, this.runtime.admin, name, verb) }
+  dumpFixtures(opts: Parameters<Engine['dumpFixtures']>[0] = {}) { return dumpFixtures(this.cfg, this.runtime, opts) }
+  loadFixtures(opts: Parameters<Engine['loadFixtures']>[0] = {}) { return loadFixtures(this.cfg, this.runtime, opts) }
 }

@@ -26,6 +26,8 @@ import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
 import { readSchema as readCatalog } from './catalog.ts'
 import { pgSnapshotSchema } from './snapshot-schema.ts'
+import { pgDumpFixtures } from './fixtures-dump.ts'
+import { pgLoadFixtures } from './fixtures-load.ts'
 
 export async function postgresRuntime(cfg: Config): Promise<Runtime> {
   let name = cfg.DATAKEEP_RUNTIME
@@ -112,4 +114,6 @@ export class PostgresEngine implements Engine {
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
   schemaModel() { return withPg(this.runtime.admin, (c) => readCatalog(c, this.runtime.admin.database)) }
   snapshotSchemaModel(name: string, verb: string) { return pgSnapshotSchema(this.cfg, this.runtime, name, verb) }
+  dumpFixtures(opts: Parameters<Engine['dumpFixtures']>[0] = {}) { return pgDumpFixtures(this.cfg, this.runtime, opts) }
+  loadFixtures(opts: Parameters<Engine['loadFixtures']>[0] = {}) { return pgLoadFixtures(this.cfg, this.runtime, opts) }
 }

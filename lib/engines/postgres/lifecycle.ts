@@ -13,6 +13,7 @@ import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
 import type { Lifecycle } from '../types.ts'
 import { dropTempDatabase, pgDatabaseExists, pgQuery, qi, withPg, type PgClient } from './db.ts'
 import { pgDumpSnapshot } from './dump.ts'
+import { pgLoadFixtures } from './fixtures-load.ts'
 import { relations } from './inspect.ts'
 import { pgLoadSnapshot } from './load.ts'
 import { pgMigrate, pgMigrationState } from './migrate.ts'
@@ -101,7 +102,7 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
       }
     },
     load: (name) => pgLoadSnapshot(cfg, rt, name),
-    async loadFixtures() { return notYet('LOAD_FIXTURES (JSON fixtures)') },
+    async loadFixtures() { const r = await pgLoadFixtures(cfg, rt); return { rows: r.rows, files: r.files } },
     async runHook(key) { notYet(key); return null },
   }
   return lc
