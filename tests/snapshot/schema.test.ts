@@ -9,6 +9,7 @@ import { HOST, run } from '../../lib/run.ts'
 import { createPostData, createTables, dropPostData, readSchema, schemaHash, schemaSql } from '../../lib/snapshot/schema.ts'
 import { sakilaFiles } from '../support/sakila.ts'
 import { makeStack, type TestStack } from '../support/stack.ts'
+import { showAll as showAllOf, type Shown } from '../support/show-all.ts'
 
 const FIXTURE = new URL('./schema-fixture.sql', import.meta.url)
 // written as latin1 bytes under a latin1 client: the text must come back intact under that client
@@ -36,38 +37,9 @@ test.before(async () => {
 
 test.after(async () => { await stack?.destroy() })
 
-type Shown = Record<string, string>
 
 /** Every SHOW CREATE row of a database (its Created time aside), trigger order and sequence position, read independently of the library. */
-async function showAll(db: Db, database: string): Promise<Shown> {
-  const out: Shown = {}
-  await db.query(`USE ${ident(database)}`) // SHOW CREATE VIEW then prints names unqualified, as people see them
-  const q = (n: string) => `${ident(database)}.${ident(n)}`
-  const put = async (key: string, sql: string) => {
-    const [row] = await query<Record<string, unknown>>(db, sql)
-    delete row.Created
-    out[key] = JSON.stringify(row)
-  }
-  const tables = await query<{ n: string; t: string }>(db, 'SELECT TABLE_NAME n, TABLE_TYPE t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database])
-  for (const { n, t } of tables) {
-    if (t === 'VIEW') await put(`view ${n}`, `SHOW CREATE VIEW ${q(n)}`)
-    else if (t === 'SEQUENCE') {
-      await put(`sequence ${n}`, `SHOW CREATE SEQUENCE ${q(n)}`)
-      await put(`sequence value ${n}`, `SELECT next_not_cached_value, cycle_count FROM ${q(n)}`)
-    } else await put(`table ${n}`, `SHOW CREATE TABLE ${q(n)}`)
-  }
-  const routines = await query<{ n: string; t: string }>(db, 'SELECT ROUTINE_NAME n, ROUTINE_TYPE t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?', [database])
-  for (const { n, t } of routines) await put(`${t} ${n}`, `SHOW CREATE ${t} ${q(n)}`)
-  const triggers = await query<{ n: string; o: string }>(db, `SELECT TRIGGER_NAME n, CONCAT_WS(' ', EVENT_OBJECT_TABLE, ACTION_TIMING,
-    EVENT_MANIPULATION, ACTION_ORDER, SQL_MODE) o FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`, [database])
-  for (const { n, o } of triggers) {
-    await put(`trigger ${n}`, `SHOW CREATE TRIGGER ${q(n)}`)
-    out[`trigger order ${n}`] = o
-  }
-  const events = await query<{ n: string }>(db, 'SELECT EVENT_NAME n FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [database])
-  for (const { n } of events) await put(`event ${n}`, `SHOW CREATE EVENT ${q(n)}`)
-  return out
-}
+const showAll = (db: Db, database: string): Promise<Shown> => showAllOf(db, database, [], { sequenceValues: true })
 
 /**
  * What a copy of `src` in `copy` must show: names qualified with the source database name the

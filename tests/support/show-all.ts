@@ -4,7 +4,8 @@ import { ident, query, type Db } from '../../lib/db.ts'
 
 export type Shown = Record<string, string>
 
-export async function showAll(db: Db, database: string, skipTables: string[] = []): Promise<Shown> {
+/** `skipTables`: tables left out (a migration tool's own); `sequenceValues`: each sequence's position too. */
+export async function showAll(db: Db, database: string, skipTables: string[] = [], opts: { sequenceValues?: boolean } = {}): Promise<Shown> {
   const out: Shown = {}
   await db.query(`USE ${ident(database)}`) // SHOW CREATE VIEW then prints names unqualified, as people see them
   const q = (n: string) => `${ident(database)}.${ident(n)}`
@@ -17,7 +18,10 @@ export async function showAll(db: Db, database: string, skipTables: string[] = [
   for (const { n, t } of tables) {
     if (skipTables.includes(n)) continue
     if (t === 'VIEW') await put(`view ${n}`, `SHOW CREATE VIEW ${q(n)}`)
-    else if (t === 'SEQUENCE') await put(`sequence ${n}`, `SHOW CREATE SEQUENCE ${q(n)}`)
+    else if (t === 'SEQUENCE') {
+      await put(`sequence ${n}`, `SHOW CREATE SEQUENCE ${q(n)}`)
+      if (opts.sequenceValues) await put(`sequence value ${n}`, `SELECT next_not_cached_value, cycle_count FROM ${q(n)}`)
+    }
     else await put(`table ${n}`, `SHOW CREATE TABLE ${q(n)}`)
   }
   const routines = await query<{ n: string; t: string }>(db, 'SELECT ROUTINE_NAME n, ROUTINE_TYPE t FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?', [database])
