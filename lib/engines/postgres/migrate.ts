@@ -12,6 +12,7 @@ import { compareState, type MigrateResult, type MigrationState } from '../../mig
 import type { AppliedRow } from '../../migrate/table.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { pgDatabaseExists, pgQuery, qi, withPg, type PgClient } from './db.ts'
+import { runPgHook } from './hooks.ts'
 
 const TABLE = 'schema_migrations'
 
@@ -58,8 +59,12 @@ export async function pgMigrationState(cfg: Config, rt: Runtime, database = rt.a
   return compareState(files, exists ? await withPg(rt.admin, readApplied, { database }) : [])
 }
 
-/** Applies every pending migration, each in one transaction with its schema_migrations row. */
+/** Applies every pending migration, each in one transaction with its schema_migrations row; or runs MIGRATE_COMMAND when it is set. */
 export async function pgMigrate(cfg: Config, rt: Runtime): Promise<MigrateResult> {
+  if (cfg.MIGRATE_COMMAND) {
+    await runPgHook(cfg, rt, 'MIGRATE_COMMAND')
+    return { applied: [], missing: [], delegated: true }
+  }
   const files = listMigrations(migrationsDir(cfg), engineName(cfg))
   return inDatabase(rt, rt.admin.database, async (c) => {
     const rows = await readApplied(c)
