@@ -17,7 +17,7 @@ import { pgDumpSnapshot } from './dump.ts'
 import { relations } from './inspect.ts'
 import { pgLoadSnapshot } from './load.ts'
 import { runPgHook } from './hooks.ts'
-import { pgMigrate, pgMigrationState } from './migrate.ts'
+import { pgMigrate, pgMigrationState, pgRollback } from './migrate.ts'
 import { psqlArgv, runClient, toolsDir } from './tools.ts'
 
 const MARKER_DB = '_datakeep'
@@ -51,6 +51,7 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
     },
     migrationState: () => pgMigrationState(cfg, rt),
     migrate: () => pgMigrate(cfg, rt),
+    rollback: (steps, opts) => pgRollback(cfg, rt, steps, opts),
     async readMarker() {
       return withPg(rt.admin, async (c) => {
         if (!(await pgDatabaseExists(c, MARKER_DB))) return null
