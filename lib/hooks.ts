@@ -18,8 +18,9 @@ export function hookInService(cfg: Config, runtimeName: string): boolean {
   return runtimeName === 'docker' && cfg.HOOK_SERVICE !== ''
 }
 
-export function hookTarget(cfg: Config, runtimeName: string): Target {
-  return hookInService(cfg, runtimeName) ? { kind: 'compose', compose: composeBase(cfg), service: cfg.HOOK_SERVICE } : HOST
+/** `compose`: the engine's compose argv (PostgreSQL's adds its profile, so a service that depends on it loads). */
+export function hookTarget(cfg: Config, runtimeName: string, compose: string[] = composeBase(cfg)): Target {
+  return hookInService(cfg, runtimeName) ? { kind: 'compose', compose, service: cfg.HOOK_SERVICE } : HOST
 }
 
 /**
@@ -58,14 +59,15 @@ export function hookEnv(c: HookConnection): Record<string, string> {
 /**
  * Runs the command configured under `key`; null when it is empty. A non-zero exit throws (naming
  * the key) unless `nothrow`, where the exit code is the answer (INDEX_CHECK_COMMAND). The command's
- * output is echoed to stderr unless `quiet` (default: quiet when nothrow). `env`: the engine's
- * connection environment (default MariaDB/MySQL's, hookEnv above; PostgreSQL's is pgHookEnv in
- * lib/engines/postgres/hooks.ts).
+ * output is echoed to stderr unless `quiet` (default: quiet when nothrow). `env` and `compose`: the
+ * engine's connection environment and compose argv (default MariaDB/MySQL's, hookEnv above;
+ * PostgreSQL's are in lib/engines/postgres/hooks.ts).
  */
-export async function runHook(cfg: Config, rt: Runtime, key: HookKey, opts: { nothrow?: boolean; quiet?: boolean; env?: Record<string, string> } = {}): Promise<RunResult | null> {
+export async function runHook(cfg: Config, rt: Runtime, key: HookKey,
+  opts: { nothrow?: boolean; quiet?: boolean; env?: Record<string, string>; compose?: string[] } = {}): Promise<RunResult | null> {
   const cmd = cfg[key]
   if (!cmd) return null
-  const target = hookTarget(cfg, rt.name)
+  const target = hookTarget(cfg, rt.name, opts.compose)
   const inService = target.kind === 'compose'
   const quiet = opts.quiet ?? !!opts.nothrow
   if (!quiet) step(`${key}${inService ? ` (in service ${cfg.HOOK_SERVICE})` : ''}: ${cmd}`)

@@ -8,6 +8,7 @@ import { suite, test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
 import { mariadbEngine } from '../../lib/engines/mariadb/index.ts'
+import { pgComposeBase } from '../../lib/engines/postgres/docker.ts'
 import { pgHookConnection, pgHookEnv } from '../../lib/engines/postgres/hooks.ts'
 import type { Engine } from '../../lib/engines/types.ts'
 import { hookTarget } from '../../lib/hooks.ts'
@@ -111,8 +112,10 @@ test('PostgreSQL hooks: the connection per runtime, the password only in the env
   assert.equal([env.PGHOST, env.PGPORT, env.PGUSER, env.PGDATABASE, env.PGPASSWORD], ['postgres', '5432', 'app', 'app', 'p@:/w'])
   assert.equal([env.POSTGRES_USER, env.POSTGRES_DB, env.POSTGRES_PASSWORD], ['app', 'app', 'p@:/w'])
   assert.is(env.DATAKEEP_DATABASE_URL, 'postgresql://app:p%40%3A%2Fw@postgres:5432/app')
-  const t = hookTarget(docker, 'docker')
+  const t = hookTarget(docker, 'docker', pgComposeBase(docker))
   assert.is(t.kind === 'compose' && t.service, 'web')
+  // the postgres profile goes with it: an application service that depends on the database loads
+  assert.ok(t.kind === 'compose' && t.compose.join(' ').endsWith('--profile postgres'), t.kind === 'compose' ? t.compose.join(' ') : '')
   // docker without HOOK_SERVICE: the published port on this machine
   assert.equal(pgHookConnection({ ...docker, HOOK_SERVICE: '' }, { name: 'docker', admin }).host, '127.0.0.1')
   // local: the application role over TCP with its password (the superuser has none: it gets the socket)

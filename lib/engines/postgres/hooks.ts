@@ -5,7 +5,7 @@
 import type { Config } from '../../config.ts'
 import { hookInService, runHook, type HookConnection, type HookKey } from '../../hooks.ts'
 import type { Runtime } from '../../runtime/types.ts'
-import { PG_SERVICE } from './docker.ts'
+import { PG_SERVICE, pgComposeBase } from './docker.ts'
 import { PG_SUPERUSER } from './local.ts'
 
 /**
@@ -45,6 +45,6 @@ export function pgHookEnv(c: HookConnection): Record<string, string> {
 
 /** A hook run with PostgreSQL's connection environment; null when `key` is not set. */
 export async function runPgHook(cfg: Config, rt: Runtime, key: HookKey, opts: { nothrow?: boolean } = {}): Promise<{ code: number } | null> {
-  const r = await runHook(cfg, rt, key, { ...opts, env: pgHookEnv(pgHookConnection(cfg, rt)) })
+  const r = await runHook(cfg, rt, key, { ...opts, env: pgHookEnv(pgHookConnection(cfg, rt)), compose: pgComposeBase(cfg) })
   return r ? { code: r.code } : null
 }
