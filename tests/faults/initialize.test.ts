@@ -1,11 +1,11 @@
 // initialize INIT_CLEAN=true under faults, on each engine: kill -9 and Ctrl-C early, mid-data and
-// (MariaDB) just before the swap. The clean is a load of _init (after a safety snapshot): the live
+// just before the swap. The clean is a load of _init (after a safety snapshot): the live
 // database is as before or wholly the seed, never a mix, and every snapshot stays intact.
 import * as assert from 'uvu/assert'
 import type { Db } from '../../lib/db.ts'
 import { backToA, holdTable, interruptCase, MID_BYTES, renameWaiting, seededProject, tempDbExists, tempTableBytes, unverified, type FaultStack, type World } from '../support/faults.ts'
 import { faultSuite, signalCases } from '../support/fault-suite.ts'
-import { pgFaultSuite, pgSeededProject, pgTempDbExists, pgTempDbGrown } from '../support/pg-faults.ts'
+import { pgFaultSuite, pgHoldDatabase, pgSeededProject, pgSwapWaiting, pgTempDbExists, pgTempDbGrown } from '../support/pg-faults.ts'
 
 /** One interrupted INIT_CLEAN; `hold` keeps the swap waiting where the test sees it (a no-op elsewhere). */
 const clean = async (w: World<FaultStack>, operation: string, signal: 'SIGKILL' | 'SIGINT', point: string, at: () => boolean | Promise<boolean>,
@@ -43,8 +43,8 @@ t('every snapshot still verifies with the real data-verify script', async ({ w }
 t.run()
 
 // ---- PostgreSQL -----------------------------------------------------------------------------
-// The swap (ALTER DATABASE ... RENAME, its sessions ended first) has no lock a test can hold it at,
-// so the points are the side database just created and its rows being written.
+// Just before the swap: a transaction holds the live database's catalog row, so the swap's first
+// ALTER DATABASE waits where the test sees it.
 
 const p = pgFaultSuite('faults: initialize INIT_CLEAN on PostgreSQL', pgSeededProject)
 
@@ -53,6 +53,8 @@ for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as 
     clean(w, 'initialize INIT_CLEAN=true (PostgreSQL)', signal, 'early (side database just created)', () => pgTempDbExists(w.stack, 'stage')))
   p(`${label} mid-data`, ({ w }) =>
     clean(w, 'initialize INIT_CLEAN=true (PostgreSQL)', signal, 'mid-data', () => pgTempDbGrown(w.stack, 'stage', 12 << 20)))
+  p(`${label} just before the swap`, ({ w }) =>
+    clean(w, 'initialize INIT_CLEAN=true (PostgreSQL)', signal, 'just before the swap', () => pgSwapWaiting(w.stack), () => pgHoldDatabase(w.stack)))
 }
 
 p('every snapshot still verifies with the real data-verify script', async ({ w }) => {

@@ -1,12 +1,12 @@
 // seed_data under faults, on each engine: kill -9 and Ctrl-C early (seeding the scratch database), mid-data
-// (writing the new _init) and (MariaDB) just before the swap. The old _init stays until the new one is
+// (writing the new _init) and just before the swap. The old _init stays until the new one is
 // complete; the live database is as before or wholly the new seed.
 import fs from 'node:fs'
 import * as assert from 'uvu/assert'
 import type { Db } from '../../lib/db.ts'
 import { backToA, backups, holdTable, interruptCase, partialHasData, renameWaiting, seededProject, snapshotsOnDisk, tempDbExists, unverified, type FaultStack, type World } from '../support/faults.ts'
 import { faultSuite, signalCases } from '../support/fault-suite.ts'
-import { pgFaultSuite, pgPartialHasData, pgSeededProject, pgTempDbExists } from '../support/pg-faults.ts'
+import { pgFaultSuite, pgHoldDatabase, pgPartialHasData, pgSeededProject, pgSwapWaiting, pgTempDbExists } from '../support/pg-faults.ts'
 
 const initManifest = (w: World<FaultStack>) => fs.readFileSync(backups(w.stack, '_init', 'manifest.json'), 'utf8')
 
@@ -59,8 +59,7 @@ t('every snapshot still verifies with the real data-verify script', async ({ w }
 t.run()
 
 // ---- PostgreSQL -----------------------------------------------------------------------------
-// No lock holds PostgreSQL's swap (its sessions are ended first): the points are the scratch database
-// being seeded and the new _init being written.
+// Just before the swap: a transaction holds the live database's catalog row (pgHoldDatabase).
 
 const p = pgFaultSuite('faults: seed_data on PostgreSQL', pgSeededProject)
 
@@ -69,6 +68,8 @@ for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as 
     seed(w, 'seed_data (PostgreSQL)', signal, 'early (seeding the scratch database)', () => pgTempDbExists(w.stack, 'scratch')))
   p(`${label} mid-data (writing the new _init)`, ({ w }) =>
     seed(w, 'seed_data (PostgreSQL)', signal, 'mid-data (writing the new _init)', () => pgPartialHasData(w.stack, '_init', 'big', 1 << 20)))
+  p(`${label} just before the swap`, ({ w }) =>
+    seed(w, 'seed_data (PostgreSQL)', signal, 'just before the swap', () => pgSwapWaiting(w.stack), () => pgHoldDatabase(w.stack)))
 }
 
 p('every snapshot still verifies with the real data-verify script', async ({ w }) => {

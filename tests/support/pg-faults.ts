@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from './uvu.ts'
-import { pgQuery } from '../../lib/engines/postgres/db.ts'
+import { pgConnect, pgQuery } from '../../lib/engines/postgres/db.ts'
 import { clientBinDir, psqlArgv } from '../../lib/engines/postgres/tools.ts'
 import { HOST, run } from '../../lib/run.ts'
 import { dumpOk, lastLines, partialOf, ROWS, type World } from './faults.ts'
@@ -96,4 +96,29 @@ export function pgPartialHasData(stack: PgTestStack, name: string, table: string
   try {
     return fs.readdirSync(data).some((f) => f.endsWith(`-${table}.copy.zst`) && fs.statSync(path.join(data, f)).size >= bytes)
   } catch { return false }
+}
+
+/**
+ * Holds the live database's row of pg_database (an open transaction that locked it FOR UPDATE), as
+ * a long catalog transaction would: the swap's first step (`ALTER DATABASE live WITH ALLOW_CONNECTIONS
+ * false`) waits for it, which freezes a load "just before the swap" where the test sees it. Returns the release.
+ */
+export async function pgHoldDatabase(stack: PgTestStack): Promise<() => Promise<void>> {
+  const c = await pgConnect(stack.engine.runtime.admin, { database: null })
+  await c.query('BEGIN')
+  await c.query('SELECT 1 FROM pg_database WHERE datname = $1 FOR UPDATE', [stack.cfg.POSTGRES_DB])
+  let done = false
+  return async () => {
+    if (done) return
+    done = true
+    await c.query('COMMIT').catch(() => undefined)
+    await c.end().catch(() => undefined)
+  }
+}
+
+/** The swap's ALTER DATABASE is waiting for a lock (the one pgHoldDatabase holds). */
+export async function pgSwapWaiting(stack: PgTestStack): Promise<boolean> {
+  const [r] = await stack.pg((c) => pgQuery<{ n: string }>(c,
+    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE query LIKE 'ALTER DATABASE % WITH ALLOW_CONNECTIONS false' AND wait_event_type = 'Lock'"), null)
+  return Number(r.n) > 0
 }
