@@ -40,6 +40,7 @@ export const SCHEMA = {
   POSTGRES_IMAGE: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'postgres:15', kind: str, description: 'docker runtime: the server image (official image, pinned major)' },
   POSTGRES_VOLUME: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'datakeep_postgres', kind: { type: 'name' }, description: 'docker runtime: the external named volume that holds the cluster; never removed by make down' },
   POSTGRES_DATA_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'data/postgres', kind: str, description: "local runtime: the private cluster's data directory (the local runtime's volume)" },
+  POSTGRES_INITDB_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'docker/postgres/initdb.d', kind: str, description: 'run once on the first start of an empty cluster, as the official image runs it: *.sql, *.sql.gz, *.sh' },
   POSTGRES_BIN_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: '', kind: str, description: 'local runtime: the folder of initdb, postgres, pg_dump, psql (empty: the newest /usr/lib/postgresql/<version>/bin, else PATH)' },
 
   DATA_BACKUP_DIRNAME: { section: 'Data on disk', default: 'data/backups', kind: str, description: 'folder of snapshots, one folder per snapshot name' },

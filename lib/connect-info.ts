@@ -6,20 +6,22 @@ import type { Runtime } from './runtime/index.ts'
 export interface ConnectInfo {
   host: string
   port: number
-  /** The local server's socket (root connects only through it); null elsewhere. */
+  /** The local server's socket (root connects only through it; PostgreSQL: the socket folder, for the superuser); null elsewhere. */
   socket: string | null
   database: string
   /** Each account and where its password is set: a config key and its source, never the value. */
   users: { user: string; password: string }[]
 }
 
-function whereSet(cfg: Config, key: keyof Config & string): string {
+/** Where a key's value comes from, as `make status` prints it: `POSTGRES_PASSWORD (in .env)`. */
+export function whereSet(cfg: Config, key: keyof Config & string): string {
   const source = (cfg.sources as Record<string, string>)[key]
   const where = source === '.env' ? 'in .env' : source === 'environment' ? 'in the environment'
     : source === 'flag' ? 'on the command line' : 'the default: set it in .env'
   return `${key} (${where})`
 }
 
+/** MariaDB/MySQL's (the PostgreSQL engine's is pgConnectInfo, lib/engines/postgres/connect.ts); each engine's connectInfo() returns its own. */
 export function connectInfo(cfg: Config, rt: Pick<Runtime, 'name' | 'admin'>): ConnectInfo {
   const a = rt.admin
   if (rt.name === 'external') {

@@ -1,6 +1,7 @@
 // The project's own commands (MIGRATE_COMMAND, SEED_COMMAND, REINDEX_COMMAND, INDEX_CHECK_COMMAND),
 // run with `sh -c` on the host or, on the docker runtime with HOOK_SERVICE set, inside that compose
-// service. They get the database connection as environment, the password only there.
+// service. They get the database connection as environment, the password only there (the names
+// of the engine's own clients: MYSQL_* here, PG* for PostgreSQL in lib/engines/postgres/hooks.ts).
 import type { Config } from './config.ts'
 import { UserError, failure } from './errors.ts'
 import { info, step } from './log.ts'
@@ -17,8 +18,9 @@ export function hookInService(cfg: Config, runtimeName: string): boolean {
   return runtimeName === 'docker' && cfg.HOOK_SERVICE !== ''
 }
 
-export function hookTarget(cfg: Config, runtimeName: string): Target {
-  return hookInService(cfg, runtimeName) ? { kind: 'compose', compose: composeBase(cfg), service: cfg.HOOK_SERVICE } : HOST
+/** `compose`: the engine's compose argv (PostgreSQL's adds its profile, so a service that depends on it loads). */
+export function hookTarget(cfg: Config, runtimeName: string, compose: string[] = composeBase(cfg)): Target {
+  return hookInService(cfg, runtimeName) ? { kind: 'compose', compose, service: cfg.HOOK_SERVICE } : HOST
 }
 
 /**
@@ -57,17 +59,20 @@ export function hookEnv(c: HookConnection): Record<string, string> {
 /**
  * Runs the command configured under `key`; null when it is empty. A non-zero exit throws (naming
  * the key) unless `nothrow`, where the exit code is the answer (INDEX_CHECK_COMMAND). The command's
- * output is echoed to stderr unless `quiet` (default: quiet when nothrow).
+ * output is echoed to stderr unless `quiet` (default: quiet when nothrow). `env` and `compose`: the
+ * engine's connection environment and compose argv (default MariaDB/MySQL's, hookEnv above;
+ * PostgreSQL's are in lib/engines/postgres/hooks.ts).
  */
-export async function runHook(cfg: Config, rt: Runtime, key: HookKey, opts: { nothrow?: boolean; quiet?: boolean } = {}): Promise<RunResult | null> {
+export async function runHook(cfg: Config, rt: Runtime, key: HookKey,
+  opts: { nothrow?: boolean; quiet?: boolean; env?: Record<string, string>; compose?: string[] } = {}): Promise<RunResult | null> {
   const cmd = cfg[key]
   if (!cmd) return null
-  const target = hookTarget(cfg, rt.name)
+  const target = hookTarget(cfg, rt.name, opts.compose)
   const inService = target.kind === 'compose'
   const quiet = opts.quiet ?? !!opts.nothrow
   if (!quiet) step(`${key}${inService ? ` (in service ${cfg.HOOK_SERVICE})` : ''}: ${cmd}`)
   // docker compose needs its file's variables to parse it; the hook's own values win where names meet
-  const env = { ...(inService ? composeEnv(cfg) : {}), ...hookEnv(hookConnection(cfg, rt)) }
+  const env = { ...(inService ? composeEnv(cfg) : {}), ...(opts.env ?? hookEnv(hookConnection(cfg, rt))) }
   const r = await run(target, ['sh', '-c', cmd], { env, nothrow: true, cwd: inService ? undefined : cfg.projectDir })
     .catch((e) => {
       // run() reads exit 127 + "not found" as sh itself missing; here it is the command's own word

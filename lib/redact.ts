@@ -9,7 +9,7 @@ export function addSecret(value: string | undefined): void {
 export function redact(text: string): string {
   let out = text
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
-    .replace(/(\b(?:MYSQL_PWD|MYSQL_PASSWORD|MYSQL_ROOT_PASSWORD|MARIADB_ROOT_PASSWORD|PASSWORD)=)\S+/g, '$1***')
+    .replace(/(\b(?:MYSQL_PWD|MYSQL_PASSWORD|MYSQL_ROOT_PASSWORD|MARIADB_ROOT_PASSWORD|PGPASSWORD|POSTGRES_PASSWORD|PASSWORD)=)\S+/g, '$1***')
     .replace(/(--password=)\S+/g, '$1***')
   for (const s of secrets) out = out.split(s).join('***')
   return out

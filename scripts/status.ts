@@ -4,7 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 import { loadConfig } from '../lib/config.ts'
-import { connectInfo, connectLines } from '../lib/connect-info.ts'
+import { connectLines } from '../lib/connect-info.ts'
 import { main } from '../lib/errors.ts'
 import { formatBytes, result, table } from '../lib/log.ts'
 import { describeTables } from '../lib/stack.ts'
@@ -13,7 +13,7 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make status [ARGS="--json"]')
   const cfg = loadConfig()
   const engine = await selectEngine(cfg)
-  const s = { ...await engine.status(), connect: connectInfo(cfg, engine.runtime) }
+  const s = { ...await engine.status(), connect: engine.connectInfo() }
   if (values.json) { result(JSON.stringify(s, null, 2)); return }
   const lines = [
     `runtime:   ${s.runtime}`,

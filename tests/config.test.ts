@@ -109,6 +109,7 @@ test('secrets are redacted from printed text, public defaults are not', () => {
   assert.is(redact('connect with hunter2-secret now'), 'connect with *** now')
   assert.is(redact('mysql://u:pw@h:1/db'), 'mysql://u:***@h:1/db')
   assert.is(redact('MYSQL_PWD=abc cmd'), 'MYSQL_PWD=*** cmd')
+  assert.is(redact('PGPASSWORD=abc POSTGRES_PASSWORD=def cmd'), 'PGPASSWORD=*** POSTGRES_PASSWORD=*** cmd')
   assert.is(redact('database app ready'), 'database app ready')
 })
 

@@ -1,4 +1,4 @@
-// initialize, seed_data, _init, undo and the init folder, for real: spawned scripts on a private server.
+// initialize, seed_data, _init and undo, for real (the init folder: tests/engines/init-folder.test.ts): spawned scripts on a private server.
 import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from './support/uvu.ts'
@@ -201,39 +201,3 @@ t('data_load refuses a snapshot migrated by newer code, changing nothing', async
 })
 
 t.run()
-
-const f = suite('init folder', { stack: null as unknown as TestStack })
-f.before(async (ctx) => {
-  ctx.stack = await makeStack({ start: false })
-  const dir = path.join(ctx.stack.dir, 'docker/mysql/initdb.d')
-  fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(path.join(dir, '01-schema.sql'), 'CREATE TABLE from_initdb (id INT PRIMARY KEY);\nINSERT INTO from_initdb VALUES (1);\n')
-  fs.writeFileSync(path.join(dir, '02-note.sh'), 'echo "ran in $MYSQL_DATABASE" >> initdb.log\n')
-})
-f.after(async (ctx) => { await ctx.stack?.destroy() })
-
-f('runs once, on the first start of an empty volume, never again', async ({ stack }) => {
-  let r = await runScript(stack, 'up')
-  assert.is(r.code, 0, r.stderr)
-  assert.match(r.stderr, 'init folder: 01-schema.sql')
-  assert.is((await sql(stack, 'SELECT COUNT(*) FROM from_initdb', 'app')).trim(), '1')
-  assert.is(fs.readFileSync(path.join(stack.dir, 'initdb.log'), 'utf8'), 'ran in app\n')
-  assert.is((await runScript(stack, 'down')).code, 0)
-  r = await runScript(stack, 'up')
-  assert.is(r.code, 0, r.stderr)
-  assert.not.match(r.stderr, 'init folder')
-  assert.is(fs.readFileSync(path.join(stack.dir, 'initdb.log'), 'utf8'), 'ran in app\n')
-})
-
-f('a failing init script leaves no half-initialized volume', async ({ stack }) => {
-  assert.is((await runScript(stack, 'down')).code, 0)
-  assert.is((await runScript(stack, 'volume-remove', ['--no-safety'])).code, 0)
-  fs.writeFileSync(path.join(stack.dir, 'docker/mysql/initdb.d/03-bad.sql'), 'THIS IS NOT SQL;\n')
-  const r = await runScript(stack, 'up')
-  assert.is(r.code, 1)
-  assert.match(lastLine(r.stderr), 'init folder script 03-bad.sql failed')
-  assert.not.ok(fs.existsSync(stack.rt.paths.dataDir))
-  fs.rmSync(path.join(stack.dir, 'docker/mysql/initdb.d/03-bad.sql'))
-})
-
-f.run()

@@ -1,6 +1,7 @@
 // The engine seam: what the lifecycle code (scripts, snapshots, safety, initialize, deploy checks)
 // asks of a database, one implementation per engine (lib/engines/mariadb/, lib/engines/postgres/).
 // Engine-neutral code holds an Engine and never branches on its name: a difference belongs here.
+import type { ConnectInfo } from '../connect-info.ts'
 import type { CheckReport } from '../deploy.ts'
 import type { TableCount } from '../db.ts'
 import type { HostTool } from '../host-tools.ts'
@@ -77,6 +78,11 @@ export interface Lifecycle {
   migrationState(): Promise<MigrationState>
   /** Pending migrations applied (or MIGRATE_COMMAND run). */
   migrate(): Promise<MigrateResult>
+  /**
+   * make rollback: the down sections of the `steps` newest applied migrations, newest first; `beforeRun`
+   * (the guard and safety snapshot) once every one of them passed its checks.
+   */
+  rollback(steps: number, opts?: { beforeRun?: (plan: string[]) => Promise<void> }): Promise<{ rolledBack: string[] }>
   readMarker(): Promise<Marker | null>
   writeMarker(m: Omit<Marker, 'database' | 'at'>): Promise<void>
   createDatabase(): Promise<void>
@@ -106,6 +112,8 @@ export interface Engine {
   tableStates(): Promise<TableState[]>
   /** make status's facts; make check's report (exit 1 on its problems). */
   status(): Promise<StackStatus>
+  /** How to connect (host, port, socket, database, accounts) and the config key of each password, never the password. */
+  connectInfo(): ConnectInfo
   check(): Promise<CheckReport>
 
   /** After make up, and make initialize: the database made ready (lib/initialize/ with the INIT_ flags, through lifecycle()). */

@@ -48,9 +48,10 @@ export async function initialize(cfg: Config, engine: Engine, opts: InitOptions 
   const protect = (op: { name: string; kind: 'reset' | 'replace'; command: string }) => engine.protect({ op, confirm: opts.confirm, noSafety: opts.noSafety })
   const flags = initFlags(cfg)
   if (flags.load) requireSnapshot(cfg, flags.load, 'initialize INIT_LOAD=<name>')
-  const state = await inspect(cfg, engine)
-  // after a crash `make up` is what people run: it settles what the crashed operation left
+  // after a crash `make up` is what people run: it settles what the crashed operation left, before
+  // inspecting (a swap cut short can leave the live database unreadable until then: PostgreSQL's refusing connections)
   if (!opts.dryRun) await engine.cleanDebris()
+  const state = await inspect(cfg, engine)
   const steps = planInitialize(state, flags)
   const will = (a: Step['action']) => steps.some((s) => s.action === a)
   for (const line of describePlan(state, steps)) info(line)

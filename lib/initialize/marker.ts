@@ -52,6 +52,11 @@ const FILE_PREFIX = 'file:'
  * before it): a snapshot by name, a plain SQL file by its file name.
  */
 export async function recordLoad(rt: Runtime, from: { snapshot: string } | { file: string }, tables: number): Promise<void> {
+  await writeMarker(rt, loadMarker(from, tables))
+}
+
+/** The marker a load writes, on every engine (the PostgreSQL engine writes it with its own writeMarker). */
+export function loadMarker(from: { snapshot: string } | { file: string }, tables: number): Omit<Marker, 'database' | 'at'> {
   const snapshot = 'snapshot' in from ? from.snapshot : `${FILE_PREFIX}${from.file.split('/').pop()}`.slice(0, 128)
-  await writeMarker(rt, { action: 'loaded', snapshot, seedHash: null, tables })
+  return { action: 'loaded', snapshot, seedHash: null, tables }
 }

@@ -132,24 +132,8 @@ export async function rollback(cfg: Config, rt: Runtime, steps: number,
     throw new UserError('MIGRATE_COMMAND is set, so migrations are not datakeep\'s to roll back', { hint: 'roll back with your framework\'s own command' })
   }
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a whole number of at least 1 (got ${steps})`, { hint: 'usage: make rollback [ARGS="--steps N"]' })
-  const files = listMigrations(migrationsDir(cfg), engineName(cfg))
-  const byVersion = new Map(files.map((f) => [f.version, f]))
   return inDatabase(rt, async (db, database) => {
-    const rows = (await readApplied(db, database)).sort((a, b) => compareVersions(b.version, a.version))
-    if (rows.length === 0) throw new UserError(`no migration is applied to database ${database}; nothing to roll back`, { hint: 'see: make migrate_status' })
-    if (steps > rows.length) {
-      throw new UserError(`only ${rows.length} migration${rows.length === 1 ? ' is' : 's are'} applied; cannot roll back ${steps}`, { hint: `to roll back all: make rollback ARGS="--steps ${rows.length}"` })
-    }
-    const plan = rows.slice(0, steps).map((r) => {
-      const f = byVersion.get(r.version)
-      if (!f) throw new UserError(`migration ${recordedBase(r)} cannot be rolled back: its file is missing`, { hint: `to fix: restore it into ${cfg.MIGRATIONS_DIR} (from version control) and run make rollback again` })
-      if (r.checksum && r.checksum !== f.checksum) throw changedError(cfg, [f.base])
-      const down = parseMigration(f.text, f.base).down
-      if (!down || down.statements.length === 0) {
-        throw new UserError(`migration ${f.base} has no down section; it cannot be rolled back`, { hint: `to undo it, write a new migration that reverses it: make migration NAME=revert_${f.name}` })
-      }
-      return { f, down }
-    })
+    const plan = planRollback(cfg, await readApplied(db, database), steps, database)
     // every check passed: only now the caller's safety snapshot, so a refusal costs nothing
     await opts.beforeRun?.(plan.map((p) => p.f.base))
     const rolledBack: string[] = []
@@ -159,6 +143,29 @@ export async function rollback(cfg: Config, rt: Runtime, steps: number,
       rolledBack.push(f.base)
     }
     return { rolledBack }
+  })
+}
+
+/**
+ * The `steps` newest applied migrations with their down sections, newest first (every engine); a
+ * missing file, a changed one or one without a down section refuses before anything runs.
+ */
+export function planRollback(cfg: Config, applied: AppliedRow[], steps: number, database: string): { f: MigrationFile; down: Section }[] {
+  const byVersion = new Map(listMigrations(migrationsDir(cfg), engineName(cfg)).map((f) => [f.version, f]))
+  const rows = [...applied].sort((a, b) => compareVersions(b.version, a.version))
+  if (rows.length === 0) throw new UserError(`no migration is applied to database ${database}; nothing to roll back`, { hint: 'see: make migrate_status' })
+  if (steps > rows.length) {
+    throw new UserError(`only ${rows.length} migration${rows.length === 1 ? ' is' : 's are'} applied; cannot roll back ${steps}`, { hint: `to roll back all: make rollback ARGS="--steps ${rows.length}"` })
+  }
+  return rows.slice(0, steps).map((r) => {
+    const f = byVersion.get(r.version)
+    if (!f) throw new UserError(`migration ${recordedBase(r)} cannot be rolled back: its file is missing`, { hint: `to fix: restore it into ${cfg.MIGRATIONS_DIR} (from version control) and run make rollback again` })
+    if (r.checksum && r.checksum !== f.checksum) throw changedError(cfg, [f.base])
+    const down = parseMigration(f.text, f.base).down
+    if (!down || down.statements.length === 0) {
+      throw new UserError(`migration ${f.base} has no down section; it cannot be rolled back`, { hint: `to undo it, write a new migration that reverses it: make migration NAME=revert_${f.name}` })
+    }
+    return { f, down }
   })
 }
 
@@ -215,7 +222,8 @@ function statementError(f: MigrationFile, which: 'up' | 'down', section: Section
     : failure(what, `it stays recorded as applied and ${leftovers}; fix the database so the down section succeeds, then: make rollback`)
 }
 
-function changedError(cfg: Config, names: string[]): UserError {
+/** Applied migrations whose file changed since: refused, with the way out (every engine). */
+export function changedError(cfg: Config, names: string[]): UserError {
   const list = names.join(', ')
   const one = names.length === 1
   return new UserError(`migration${one ? '' : 's'} ${list} ${one ? 'was' : 'were'} changed after ${one ? 'it was' : 'they were'} applied (checksum differs)`, {

@@ -45,8 +45,13 @@ export function composeEnv(cfg: Config): Record<string, string> {
     ELASTICSEARCH_IMAGE: cfg.ELASTICSEARCH_IMAGE,
     ELASTICSEARCH_PORT: String(cfg.ELASTICSEARCH_PORT),
     // compose reads a bind source without ./ as a volume name
-    INITDB_DIR: path.isAbsolute(cfg.INITDB_DIR) || cfg.INITDB_DIR.startsWith('.') ? cfg.INITDB_DIR : `./${cfg.INITDB_DIR}`,
+    INITDB_DIR: bindSource(cfg.INITDB_DIR),
+    POSTGRES_INITDB_DIR: bindSource(cfg.POSTGRES_INITDB_DIR),
   }
+}
+
+function bindSource(dir: string): string {
+  return path.isAbsolute(dir) || dir.startsWith('.') ? dir : `./${dir}`
 }
 
 export const dockerArgv = {

@@ -10,9 +10,12 @@ import { step } from '../log.ts'
 import { run } from '../run.ts'
 import type { Runtime } from './types.ts'
 
-/** The files that run, in name order (what the MariaDB image's entrypoint runs, minus .xz/.zst). */
-export function initdbFiles(cfg: Config): string[] {
-  const dir = projectPath(cfg, cfg.INITDB_DIR)
+/**
+ * The files that run, in name order (what the MariaDB and PostgreSQL images' entrypoints run, minus
+ * .xz/.zst); `folder` is the engine's key (INITDB_DIR, or POSTGRES_INITDB_DIR).
+ */
+export function initdbFiles(cfg: Config, folder: string = cfg.INITDB_DIR): string[] {
+  const dir = projectPath(cfg, folder)
   if (!fs.existsSync(dir)) return []
   return fs.readdirSync(dir).filter((f) => /\.(sql|sql\.gz|sh)$/.test(f)).sort().map((f) => path.join(dir, f))
 }

@@ -11,13 +11,19 @@ import { makePgStack } from '../support/pg-stack.ts'
 import { lastLine, makeStack, runScript } from '../support/stack.ts'
 
 interface EngineStack { dir: string; env: Record<string, string>; engine: Engine; destroy(): Promise<void> }
-interface EngineCase { make: () => Promise<EngineStack>; transactionalDdl: boolean }
+interface EngineCase {
+  make: () => Promise<EngineStack>
+  transactionalDdl: boolean
+  /** What this engine's messages never name (the other engine's keys and programs). */
+  foreign: RegExp
+}
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 const CASES: Record<string, EngineCase> = {
   mariadb: {
     transactionalDdl: false,
+    foreign: /POSTGRES_|PostgreSQL|psql|pg_dump/,
     make: async () => {
       const s = await makeStack({ start: false })
       return { dir: s.dir, env: s.env, engine: await mariadbEngine(s.cfg), destroy: () => s.destroy() }
@@ -25,6 +31,7 @@ const CASES: Record<string, EngineCase> = {
   },
   postgres: {
     transactionalDdl: true,
+    foreign: /MYSQL_|MariaDB|MySQL|mariadb|mysqld/,
     make: async () => {
       // a database name other than MYSQL_DATABASE's default: messages and guards must name this one
       const s = await makePgStack({ start: false, env: { POSTGRES_DB: 'pgapp' } })
@@ -52,7 +59,12 @@ for (const [name, c] of Object.entries(CASES)) {
     const r = await runScript(st, 'up')
     assert.is(r.code, 0, r.stderr)
     assert.match(r.stderr, '_init is missing: seed a scratch database and store it as _init')
+    assert.not.match(r.stderr, c.foreign)
     assert.equal(await titles(st), ['Welcome', 'Unicode'])
+    const status = await runScript(st, 'status', ['--json'])
+    assert.is(status.code, 0, status.stderr)
+    assert.not.match(status.stdout + status.stderr, c.foreign)
+    assert.is(JSON.parse(status.stdout).connect.database, db(st))
     const v = await st.engine.withSql((sql) => sql.query<{ version: string }>(`SELECT ${sql.ident('version')} FROM ${sql.ident('schema_migrations')}`))
     assert.equal(v.map((x) => String(x.version)), ['20260101000000'])
     assert.ok(fs.existsSync(path.join(st.dir, 'data/backups/_init/manifest.json')))
@@ -165,6 +177,45 @@ for (const [name, c] of Object.entries(CASES)) {
     fs.rmSync(file)
   })
 
+  s('make rollback: a failing down section exits 1 (on transactional DDL the schema stays as it was); then a rollback after a safety snapshot, and undo', async ({ st }) => {
+    const start = (await states(st)).map((t) => t.name).sort() // MariaDB keeps what the half-failed migration above created
+    const file = path.join(st.dir, 'data/migrations/20260301000000_extra.sql')
+    fs.writeFileSync(file, '-- migrate:up\nCREATE TABLE extra (id int PRIMARY KEY);\nINSERT INTO extra VALUES (1);\nALTER TABLE notes ADD COLUMN tag varchar(20) NULL;\n'
+      + '-- migrate:down\nALTER TABLE notes DROP COLUMN tag;\nDROP TABLE extra;\nDROP TABLE blocker;\n')
+    assert.is((await runScript(st, 'migrate')).code, 0)
+    const versions = async () => (await st.engine.withSql((sql) => sql.query<{ version: string }>(`SELECT ${sql.ident('version')} FROM ${sql.ident('schema_migrations')}`))).map((x) => String(x.version)).sort()
+    const before = await states(st)
+    const bad = await runScript(st, 'rollback', ['--no-safety'])
+    assert.is(bad.code, 1, bad.stderr)
+    assert.match(lastLine(bad.stderr), 'migration 20260301000000_extra.sql failed at statement 3 (line 8) of its down section')
+    assert.match(lastLine(bad.stderr), 'it stays recorded as applied')
+    assert.equal(await versions(), ['20260101000000', '20260301000000'])
+    if (c.transactionalDdl) {
+      assert.equal(await states(st), before, 'the failed down section left nothing of itself')
+    } else {
+      // MariaDB/MySQL commit DDL at once: put back what the first two statements dropped, as its hint says
+      assert.not.ok((await states(st)).some((t) => t.name === 'extra'))
+      await exec(st, 'ALTER TABLE notes ADD COLUMN tag varchar(20) NULL')
+      await exec(st, 'CREATE TABLE extra (id int PRIMARY KEY)')
+    }
+    await exec(st, 'CREATE TABLE blocker (id int)')
+    const pre = await states(st)
+    const r = await runScript(st, 'rollback')
+    assert.is(r.code, 0, r.stderr)
+    assert.match(r.stderr, /safety snapshot _safety\/rollback-\d{14} taken/)
+    assert.is(r.stdout.trim(), '20260301000000_extra.sql')
+    assert.match(lastLine(r.stderr), `rolled back 1 migration in ${db(st)}`)
+    assert.not.match(r.stderr, c.foreign)
+    assert.equal(await versions(), ['20260101000000'])
+    assert.equal((await states(st)).map((t) => t.name).sort(), start)
+    const undo = await runScript(st, 'undo')
+    assert.is(undo.code, 0, undo.stderr)
+    assert.equal(await states(st), pre)
+    // back to the shipped state for the tests that follow
+    assert.is((await runScript(st, 'rollback', ['--no-safety'])).code, 0)
+    fs.rmSync(file)
+  })
+
   s('a changed seed (a new .ts seeder) makes _init stale: INIT_CLEAN rebuilds it', async ({ st }) => {
     // a .ts seeder: `db` is the engine's client (mysql2 or pg), both of which take this query
     fs.writeFileSync(path.join(st.dir, 'data/seed/003_extra.ts'),
@@ -202,13 +253,35 @@ for (const [name, c] of Object.entries(CASES)) {
     assert.equal(await states(st), before)
   })
 
-  s('check exits 1 when the database is empty but the marker says it was seeded', async ({ st }) => {
+  s('data_load records what it loaded in the marker (a snapshot, a plain SQL file); check names it', async ({ st }) => {
+    const marker = async () => {
+      const r = await runScript(st, 'check', ['--json'])
+      assert.is(r.code, 0, r.stderr)
+      return JSON.parse(r.stdout).marker as { action: string; snapshot: string }
+    }
+    // the live database still records the migration the test above applied and took away: back to the seed first
+    const clean = await runScript(st, 'initialize', [], { INIT_CLEAN: 'true' })
+    assert.is(clean.code, 0, clean.stderr)
+    const s2 = await runScript(st, 'data-dump', ['--name', 's2'])
+    assert.is(s2.code, 0, s2.stderr)
+    const sql = await runScript(st, 'data-dump', ['--name', 'plain', '--format', 'sql'])
+    assert.is(sql.code, 0, sql.stderr)
+    const l = await runScript(st, 'data-load', ['--file', sql.stdout.trim(), '--no-safety'])
+    assert.is(l.code, 0, l.stderr)
+    assert.equal([(await marker()).action, (await marker()).snapshot], ['loaded', 'file:plain.sql'])
+    const load = await runScript(st, 'data-load', ['--name', 's2', '--no-safety'])
+    assert.is(load.code, 0, load.stderr)
+    assert.equal([(await marker()).action, (await marker()).snapshot], ['loaded', 's2'])
+  })
+
+  s('check exits 1 when the database is empty but the marker says data_load filled it', async ({ st }) => {
     assert.is((await runScript(st, 'check')).code, 0)
     await exec(st, 'DELETE FROM notes')
     await exec(st, 'DELETE FROM schema_migrations')
     const r = await runScript(st, 'check')
     assert.is(r.code, 1, r.stderr)
-    assert.match(r.stdout + r.stderr, `database ${db(st)} is empty, but it was loaded from snapshot s1`)
+    assert.match(r.stdout + r.stderr, `database ${db(st)} is empty, but it was loaded from snapshot s2`)
+    assert.match(lastLine(r.stderr), 'make data_load ARGS="--name')
   })
 
   s.run()

@@ -26,8 +26,10 @@ test('the postgres service: official image pinned by major, behind its own profi
   assert.is(SCHEMA.POSTGRES_IMAGE.default, 'postgres:15')
   assert.match(svc.healthcheck.test.join(' '), 'pg_isready')
   assert.equal(svc.ports, ['127.0.0.1:${POSTGRES_PORT:-5433}:5432'])
-  assert.ok(svc.volumes.includes('./docker/postgres/initdb.d:/docker-entrypoint-initdb.d:ro'))
+  assert.ok(svc.volumes.includes('${POSTGRES_INITDB_DIR:-./docker/postgres/initdb.d}:/docker-entrypoint-initdb.d:ro'))
   assert.ok(fs.existsSync(path.join(REPO, 'docker/postgres/initdb.d')))
+  assert.is(SCHEMA.POSTGRES_INITDB_DIR.default, 'docker/postgres/initdb.d')
+  assert.is(composeEnv(cfg).POSTGRES_INITDB_DIR, './docker/postgres/initdb.d')
   assert.equal(svc.environment, { POSTGRES_DB: '${POSTGRES_DB:-app}', POSTGRES_USER: '${POSTGRES_USER:-app}', POSTGRES_PASSWORD: '${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}' })
 })
 

@@ -40,6 +40,13 @@ s('up starts a private cluster, creates role and database; status and check show
   const text = await runScript(stack, 'status')
   assert.match(text.stdout, /^server: +up \(pid \d+\), PostgreSQL \d+/m)
   assert.match(text.stdout, /^t1 +table +3$/m)
+  // how to connect names the PostgreSQL keys, never MariaDB's
+  assert.match(text.stdout, `connect:   host 127.0.0.1, port ${stack.cfg.POSTGRES_PORT}, socket ${stack.engine.runtime.admin.host}, database app`)
+  assert.match(text.stdout, 'user app, password POSTGRES_PASSWORD (the default: set it in .env); user postgres, password none (through the socket only)')
+  assert.not.match(text.stdout + text.stderr, 'MYSQL_')
+  const json = await runScript(stack, 'status', ['--json'])
+  assert.equal(JSON.parse(json.stdout).connect.users, [{ user: 'app', password: 'POSTGRES_PASSWORD (the default: set it in .env)' }, { user: 'postgres', password: 'none (through the socket only)' }])
+  assert.not.match(json.stdout, 'MYSQL_')
   const check = await runScript(stack, 'check', ['--json'])
   assert.is(check.code, 0, check.stderr)
   assert.is(JSON.parse(check.stdout).database.rows, 3)
@@ -48,7 +55,7 @@ s('up starts a private cluster, creates role and database; status and check show
 })
 
 s('commands not ported yet refuse PostgreSQL in one line, exit 2', async ({ stack }) => {
-  const r = await runScript(stack, 'rollback')
+  const r = await runScript(stack, 'fixtures-dump')
   assert.is(r.code, 2)
   assert.match(lastLine(r.stderr), 'datakeep: this command does not run on PostgreSQL yet (DB_ENGINE=postgres)')
 })

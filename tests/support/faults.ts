@@ -5,11 +5,15 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
+import type { Config } from '../../lib/config.ts'
 import { connect, ident, query, type Db } from '../../lib/db.ts'
 import { RELIABILITY_RESULTS } from '../../lib/paths.ts'
 import { verifySnapshot } from '../../lib/snapshot/catalog.ts'
 import { fingerprint, type Fingerprint } from './fingerprint.ts'
 import { lastLine, runScript, spawnScript, type ScriptResult, type TestStack } from './stack.ts'
+
+/** What the engine-neutral part of the harness needs of a test project (a MariaDB TestStack or a PostgreSQL one). */
+export interface FaultStack { dir: string; env: Record<string, string>; cfg: Config }
 
 // ---- results ------------------------------------------------------------------------------
 
@@ -91,7 +95,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * (null: `at` itself did the harm, e.g. killed the server); `afterSignal` then runs (e.g. lets a
  * held table go). Resolves when the script has exited.
  */
-export async function interruptAt(stack: TestStack, name: string, args: string[], opts: {
+export async function interruptAt(stack: FaultStack, name: string, args: string[], opts: {
   signal: NodeJS.Signals | null; at: () => boolean | Promise<boolean>; env?: Record<string, string>; afterSignal?: () => Promise<void>
 }): Promise<Hit> {
   const t0 = Date.now()
@@ -118,7 +122,7 @@ export async function interruptAt(stack: TestStack, name: string, args: string[]
 
 // ---- observing ----------------------------------------------------------------------------
 
-export const backups = (stack: TestStack, ...p: string[]) => path.join(stack.dir, 'data/backups', ...p)
+export const backups = (stack: FaultStack, ...p: string[]) => path.join(stack.dir, 'data/backups', ...p)
 
 function list(dir: string): string[] {
   try { return fs.readdirSync(dir) } catch { return [] }
@@ -128,14 +132,14 @@ function size(file: string): number {
 }
 
 /** The partial folder of a dump in progress of `name`, or of a name it starts (safety snapshots are `_safety/<operation>-<time>`). */
-export function partialOf(stack: TestStack, name: string): string | null {
+export function partialOf(stack: FaultStack, name: string): string | null {
   const dir = path.dirname(backups(stack, name))
   const found = list(dir).find((n) => n.startsWith(path.basename(name)) && /\.partial-\d+-\d+$/.test(n))
   return found ? path.join(dir, found) : null
 }
 
 /** A dump in progress has written at least `bytes` of `table`'s data. */
-export function partialHasData(stack: TestStack, name: string, table: string, bytes = 1): boolean {
+export function partialHasData(stack: FaultStack, name: string, table: string, bytes = 1): boolean {
   const p = partialOf(stack, name)
   return p !== null && list(path.join(p, 'data')).some((f) => f.startsWith(`${table}.`) && size(path.join(p, 'data', f)) >= bytes)
 }
@@ -152,7 +156,7 @@ export function tempDbExists(stack: TestStack, kind: 'stage' | 'scratch' | 'old'
   return list(stack.rt.paths.dataDir).some((d) => d.startsWith(`_dk_${kind}_`))
 }
 
-export const lockFile = (stack: TestStack) => path.join(stack.dir, 'data/datakeep.lock')
+export const lockFile = (stack: FaultStack) => path.join(stack.dir, 'data/datakeep.lock')
 
 /** A root connection kept open for polling and holding locks. */
 export async function watcher(stack: TestStack): Promise<Db> {
@@ -192,11 +196,27 @@ export async function holdTable(stack: TestStack, database: string, table: strin
 
 /** What an interrupted run may leave: partial/old folders, `_dk_` databases, storage staging, the lock. */
 export function leftovers(stack: TestStack): string[] {
+  return leftoversWith(stack, list(stack.rt.paths.dataDir).filter((d) => d.startsWith('_dk_')))
+}
+
+/** The same, with the temporary databases as the engine lists them. */
+function leftoversWith(stack: FaultStack, tempDbs: string[]): string[] {
   const root = backups(stack)
   const folders = [root, path.join(root, '_safety'), path.join(stack.dir, 'data')]
     .flatMap((d) => list(d).filter((n) => /\.(partial|old|removing|staging)-\d+/.test(n)).map((n) => path.relative(stack.dir, path.join(d, n))))
-  const dbs = list(stack.rt.paths.dataDir).filter((d) => d.startsWith('_dk_')).map((d) => `database ${d}`)
-  return [...folders, ...dbs, ...(fs.existsSync(lockFile(stack)) ? ['data/datakeep.lock'] : [])]
+  return [...folders, ...tempDbs.map((d) => `database ${d}`), ...(fs.existsSync(lockFile(stack)) ? ['data/datakeep.lock'] : [])]
+}
+
+/** A world's leftovers: its engine's temporary databases (default: MariaDB's folders in the data directory). */
+async function worldLeftovers(w: World<FaultStack>): Promise<string[]> {
+  return w.tempDatabases ? leftoversWith(w.stack, await w.tempDatabases()) : leftovers(w.stack as TestStack)
+}
+
+/** Which known state a world's live database is in (its engine's fingerprint; default MariaDB's), or null. */
+async function worldState(w: World<FaultStack>): Promise<string | null> {
+  if (!w.read) return stateOf(w.stack as TestStack, w.database, w.known, w.files)
+  const fp = await w.read().catch(() => null)
+  return fp ? matchState(w.stack, fp, w.known, w.files) : null
 }
 
 /** Which of the known states the live database is in, or null: a mix, or data lost. */
@@ -204,7 +224,10 @@ export async function stateOf(stack: TestStack, database: string, known: Record<
   files: Record<string, string> = {}): Promise<string | null> {
   // a half-done swap can leave a view that no longer reads: that, too, is a mix
   const fp = await stack.db((db) => fingerprint(db, database), null).catch(() => null)
-  if (!fp) return null
+  return fp ? matchState(stack, fp, known, files) : null
+}
+
+function matchState(stack: FaultStack, fp: Fingerprint, known: Record<string, Fingerprint>, files: Record<string, string> = {}): string | null {
   for (const [name, k] of Object.entries(known)) {
     try { assert.equal(comparable(fp), comparable(k)) } catch { continue /* not this one */ }
     // the uploaded files belong to the same state as the database, or it is a mix
@@ -215,7 +238,7 @@ export async function stateOf(stack: TestStack, database: string, known: Record<
 }
 
 /** The fault world's one uploaded file, as the live storage folder holds it ('' when missing). */
-function storageText(stack: TestStack): string {
+function storageText(stack: FaultStack): string {
   try { return fs.readFileSync(path.join(stack.dir, 'data/storage/upload.txt'), 'utf8') } catch { return '' }
 }
 
@@ -229,7 +252,7 @@ function comparable(fp: Fingerprint): Fingerprint {
  * The snapshots named that no longer verify. Per case this runs data-verify's own check in this
  * process (a spawn costs a second); `spawned` runs the real `data-verify --name x` scripts.
  */
-export async function unverified(stack: TestStack, names: string[], spawned = false): Promise<string[]> {
+export async function unverified(stack: FaultStack, names: string[], spawned = false): Promise<string[]> {
   if (spawned) {
     const rs = await Promise.all(names.map((n) => runScript(stack, 'data-verify', ['--name', n])))
     return names.filter((_, i) => rs[i].code !== 0)
@@ -243,7 +266,7 @@ export async function unverified(stack: TestStack, names: string[], spawned = fa
 }
 
 /** Complete snapshot folders (with a manifest) at the top level and under _safety. */
-export function snapshotsOnDisk(stack: TestStack): string[] {
+export function snapshotsOnDisk(stack: FaultStack): string[] {
   const top = list(backups(stack)).filter((n) => fs.existsSync(backups(stack, n, 'manifest.json')))
   const safety = list(backups(stack, '_safety')).filter((n) => fs.existsSync(backups(stack, '_safety', n, 'manifest.json'))).map((n) => `_safety/${n}`)
   return [...top, ...safety].sort()
@@ -287,8 +310,8 @@ export function lastLines(text: string, n = 3): string {
 // ---- one interrupted operation, judged --------------------------------------------------
 
 /** What a fault file knows: the live database's possible states and the snapshots that must survive. */
-export interface World {
-  stack: TestStack
+export interface World<S extends FaultStack = TestStack> {
+  stack: S
   database: string
   known: Record<string, Fingerprint>
   snapshots: string[]
@@ -296,6 +319,10 @@ export interface World {
   current: string
   /** Per state, the uploaded file it holds: database and files must always be of one state. */
   files?: Record<string, string>
+  /** The live database's fingerprint on this engine (default: MariaDB's, tests/support/fingerprint.ts). */
+  read?: () => Promise<Fingerprint>
+  /** datakeep's temporary databases on the server (default: MariaDB's folders in the data directory). */
+  tempDatabases?: () => Promise<string[]>
 }
 
 export interface Interruption {
@@ -323,7 +350,7 @@ const FAULT = { SIGKILL: 'kill -9', SIGINT: 'SIGINT (Ctrl-C)', SIGTERM: 'SIGTERM
  * is judged after the next `make initialize` (what one runs after a crash, and it changes no data
  * here), which must settle it, say so, and leave the live database as before or wholly the target.
  */
-export async function interruptCase(w: World, x: Interruption): Promise<void> {
+export async function interruptCase(w: World<FaultStack>, x: Interruption): Promise<void> {
   const before = w.current
   const fault = FAULT[x.signal]
   const live = before === x.target ? `live unchanged (${before})` : `live = ${before} or ${x.target}`
@@ -336,8 +363,8 @@ export async function interruptCase(w: World, x: Interruption): Promise<void> {
     let outcome = ''
     if (x.signal === 'SIGKILL') {
       assert.is(r.signal, 'SIGKILL')
-      const raw = await stateOf(w.stack, w.database, w.known, w.files)
-      const debris = await leftovers(w.stack)
+      const raw = await worldState(w)
+      const debris = await worldLeftovers(w)
       outcome = `killed after ${(r.ms / 1000).toFixed(1)} s (live right then: ${raw ?? 'between the swap\'s steps'}); `
         + `${debris.length} leftover${debris.length === 1 ? '' : 's'}, ` + await settle(w, debris)
     } else {
@@ -346,12 +373,12 @@ export async function interruptCase(w: World, x: Interruption): Promise<void> {
       const said = /^datakeep: interrupted \(SIG[A-Z]+\)(; cleaned up| before the swap: nothing changed| after the swap: snapshot (\S+) is loaded)$/.exec(last)
       assert.ok(said, `the last line: ${last}`)
       // a load says which state it left, and that must be the state found
-      if (said![1].startsWith(' before')) assert.is(await stateOf(w.stack, w.database, w.known, w.files), before, 'said: before the swap')
-      if (said![2]) assert.is(await stateOf(w.stack, w.database, w.known, w.files), x.target, `said: after the swap (snapshot ${said![2]})`)
-      assert.equal(await leftovers(w.stack), [], 'left behind')
+      if (said![1].startsWith(' before')) assert.is(await worldState(w), before, 'said: before the swap')
+      if (said![2]) assert.is(await worldState(w), x.target, `said: after the swap (snapshot ${said![2]})`)
+      assert.equal(await worldLeftovers(w), [], 'left behind')
       outcome = `exit 130 after ${(r.ms / 1000).toFixed(1)} s (${said![1].replace(/^[; ]+/, '')}), nothing left behind`
     }
-    const state = await stateOf(w.stack, w.database, w.known, w.files)
+    const state = await worldState(w)
     log.lost(state === null)
     assert.ok(state !== null, `the live database is neither ${before} nor ${x.target}: a mix`)
     assert.ok([before, x.target].includes(state!), `the live database became ${state}`)
@@ -365,13 +392,13 @@ export async function interruptCase(w: World, x: Interruption): Promise<void> {
 }
 
 /** The next `make initialize` after a kill -9: it must report every piece of debris and remove it. */
-async function settle(w: World, debris: string[]): Promise<string> {
+async function settle(w: World<FaultStack>, debris: string[]): Promise<string> {
   const r: ScriptResult = await runScript(w.stack, 'initialize', [])
   assert.is(r.code, 0, `the next initialize failed: ${lastLines(r.stderr)}`)
   for (const d of debris.filter((x) => x !== 'data/datakeep.lock')) {
     assert.match(r.stderr, d.startsWith('database ') ? d : path.basename(d), `the next initialize did not report ${d}`)
   }
-  assert.equal(await leftovers(w.stack), [], 'left behind after the next initialize')
+  assert.equal(await worldLeftovers(w), [], 'left behind after the next initialize')
   const swap = /(finished|undid) the interrupted swap/.exec(r.stderr)
   return `the next initialize removed ${debris.length === 1 ? 'it' : 'them'}${swap ? ` and ${swap[1]} the swap` : ''}`
 }
@@ -407,7 +434,7 @@ function splitSql(text: string): string[] {
   return text.split(/;\s*/).map((s) => s.trim()).filter(Boolean)
 }
 
-export async function dumpOk(stack: TestStack, name: string, env: Record<string, string> = {}): Promise<void> {
+export async function dumpOk(stack: FaultStack, name: string, env: Record<string, string> = {}): Promise<void> {
   const r = await runScript(stack, 'data-dump', ['--name', name, '--force'], env)
   if (r.code !== 0) throw new Error(`data-dump ${name}: ${lastLines(r.stderr)}`)
 }
@@ -455,7 +482,7 @@ export async function seededProject(stack: TestStack): Promise<World> {
 }
 
 /** Puts the live database back in state `a` (a complete load), when a case left it elsewhere. */
-export async function backToA(w: World): Promise<void> {
+export async function backToA(w: World<FaultStack>): Promise<void> {
   if (w.current === 'a') return
   const r = await runScript(w.stack, 'data-load', ['--name', 'a'])
   if (r.code !== 0) throw new Error(`data-load a: ${lastLines(r.stderr)}`)

@@ -1,6 +1,7 @@
 // The MariaDB/MySQL engine: an adapter over the modules that implement it today (lib/runtime/,
 // lib/snapshot/, lib/safety/, lib/initialize/), so the lifecycle code reaches them through the seam.
 import type { Config } from '../../config.ts'
+import { connectInfo } from '../../connect-info.ts'
 import { UserError, failure } from '../../errors.ts'
 import { readSchema as readCatalog } from '../../schema-docs/catalog-mariadb.ts'
 import { readMariadbSnapshotSchema } from '../../schema-docs/snapshot-mariadb.ts'
@@ -66,6 +67,7 @@ export class MariadbEngine implements Engine {
   }
 
   status() { return stackStatus(this.runtime) }
+  connectInfo() { return connectInfo(this.cfg, this.runtime) }
   check() { return checkStack(this.cfg, this.runtime) }
   async initialize(opts: { confirm?: string; noSafety?: boolean; dryRun?: boolean }) { await initialize(this.cfg, this, opts) }
   lifecycle() { return mariadbLifecycle(this.cfg, this.runtime) }

@@ -6,7 +6,7 @@ import { loadFixtures } from '../../fixtures/index.ts'
 import { runHook } from '../../hooks.ts'
 import { readMarker, writeMarker } from '../../initialize/marker.ts'
 import { buildInit } from '../../initialize/seed.ts'
-import { migrate, migrationState } from '../../migrate/index.ts'
+import { migrate, migrationState, rollback } from '../../migrate/index.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { loadSnapshot } from '../../snapshot/load.ts'
 import { ensureDatabase } from '../../stack.ts'
@@ -22,6 +22,7 @@ export function mariadbLifecycle(cfg: Config, rt: Runtime): Lifecycle {
     }, { database: null }),
     migrationState: () => migrationState(cfg, rt),
     migrate: () => migrate(cfg, rt),
+    rollback: (steps, opts) => rollback(cfg, rt, steps, opts),
     readMarker: () => readMarker(rt),
     writeMarker: (m) => writeMarker(rt, m),
     async createDatabase() { await ensureDatabase(rt) },

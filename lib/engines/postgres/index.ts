@@ -21,7 +21,10 @@ import { PgLocalRuntime } from './local.ts'
 import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
 import { copyDigest } from './copy.ts'
 import { initialize } from '../../initialize/index.ts'
+import { loadMarker } from '../../initialize/marker.ts'
+import { pgConnectInfo } from './connect.ts'
 import { pgLifecycle } from './lifecycle.ts'
+import { runPgHook } from './hooks.ts'
 import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
 import { readSchema as readCatalog } from './catalog.ts'
@@ -62,6 +65,7 @@ export class PostgresEngine implements Engine {
     } finally { await c.end().catch(() => undefined) }
   }
   status() { return pgStatus(this.runtime) }
+  connectInfo() { return pgConnectInfo(this.cfg, this.runtime) }
   check() { return pgCheck(this.cfg, this.runtime, new Date(), () => this.lifecycle().readMarker()) }
 
   async initialize(opts: { confirm?: string; noSafety?: boolean; dryRun?: boolean }) { await initialize(this.cfg, this, opts) }
@@ -91,11 +95,14 @@ export class PostgresEngine implements Engine {
     // pruned to SAFETY_KEEP only after the command succeeded (afterDestructive)
     return { snapshot: name, reason: `safety snapshot ${name} taken` }
   }
-  /** After a load: migrations newer than the loaded data (the reindex hook does not run on PostgreSQL yet). */
+  /** After a load, as on MariaDB (lib/initialize/after-load.ts): migrations newer than the loaded data (or MIGRATE_COMMAND), then the search index. */
   async afterLoad() {
-    if (this.cfg.MIGRATE_COMMAND) return
     const r = await pgMigrate(this.cfg, this.runtime)
-    if (r.applied.length) info(`applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} newer than the loaded data`)
+    if (r.applied.length) info(`applied ${r.applied.length} pending migration${r.applied.length === 1 ? '' : 's'} after the load`)
+    if (this.cfg.REINDEX_COMMAND && !this.cfg.INIT_SKIP_INDEX) {
+      info('rebuilding the search index (REINDEX_COMMAND)')
+      await runPgHook(this.cfg, this.runtime, 'REINDEX_COMMAND')
+    }
   }
 
   dump(req: DumpRequest) {
@@ -107,10 +114,19 @@ export class PostgresEngine implements Engine {
   async planRecovery(): Promise<Recovery> {
     throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
   }
-  load(name: string | undefined, opts: { noOwner?: boolean } = {}) { return pgLoadSnapshot(this.cfg, this.runtime, name, { ...opts, refuseNewer: true }) }
+  async load(name: string | undefined, opts: { noOwner?: boolean } = {}) {
+    const r = await pgLoadSnapshot(this.cfg, this.runtime, name, { ...opts, refuseNewer: true })
+    // the marker follows what was last loaded, as on MariaDB: check then says "loaded from snapshot <name>"
+    await this.lifecycle().writeMarker(loadMarker({ snapshot: r.name }, r.tables))
+    return r
+  }
   verifyDeep(name: string | undefined) { return pgVerifyDeep(this.cfg, this.runtime, name) }
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
-  importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }
+  async importSql(file: string) {
+    const r = await pgImportSqlFile(this.cfg, this.runtime, file)
+    await this.lifecycle().writeMarker(loadMarker({ file }, r.tables))
+    return r
+  }
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
   schemaModel() { return withPg(this.runtime.admin, (c) => readCatalog(c, this.runtime.admin.database)) }
   snapshotSchemaModel(name: string, verb: string) { return pgSnapshotSchema(this.cfg, this.runtime, name, verb) }

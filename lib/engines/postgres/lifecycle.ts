@@ -1,10 +1,11 @@
 // initialize's steps on PostgreSQL (lib/initialize/ drives them through the seam): the marker in
 // database _datakeep, the application database created, emptied and migrated, seeders (.sql through
-// psql, .ts with a `pg` client) run in a scratch database that becomes the snapshot _init.
+// psql, .ts with a `pg` client, or SEED_COMMAND) run in a scratch database that becomes the snapshot
+// _init; the *_COMMAND hooks with PostgreSQL's connection in their environment (hooks.ts).
 import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
-import { UserError, failure, onInterrupt } from '../../errors.ts'
+import { failure, onInterrupt } from '../../errors.ts'
 import { info, step } from '../../log.ts'
 import type { Marker } from '../../initialize/marker.ts'
 import { importSeeder, INIT, seedFiles, seedHash } from '../../initialize/seed.ts'
@@ -16,7 +17,8 @@ import { pgDumpSnapshot } from './dump.ts'
 import { pgLoadFixtures } from './fixtures-load.ts'
 import { relations } from './inspect.ts'
 import { pgLoadSnapshot } from './load.ts'
-import { pgMigrate, pgMigrationState } from './migrate.ts'
+import { runPgHook } from './hooks.ts'
+import { pgMigrate, pgMigrationState, pgRollback } from './migrate.ts'
 import { psqlArgv, runClient, toolsDir } from './tools.ts'
 
 const MARKER_DB = '_datakeep'
@@ -28,10 +30,6 @@ function forDatabase(rt: Runtime, database: string): Runtime {
   return view
 }
 
-function notYet(what: string): never {
-  throw new UserError(`${what} does not run on PostgreSQL yet`, { hint: 'unset it for DB_ENGINE=postgres (the built-in migrations and data/seed/*.sql|*.ts work)' })
-}
-
 export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
   const database = rt.admin.database
   // the application role owns the database and what is in it (where it exists: on external, the URL's user)
@@ -39,10 +37,6 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
   const create = async (c: PgClient, name: string) => {
     const o = await owner(c)
     await c.query(`CREATE DATABASE ${qi(name)}${o ? ` OWNER ${qi(o)}` : ''}`)
-  }
-  const refuseHooks = () => {
-    if (cfg.MIGRATE_COMMAND) notYet('MIGRATE_COMMAND')
-    if (cfg.SEED_COMMAND) notYet('SEED_COMMAND')
   }
   const lc: Lifecycle = {
     async countTables() {
@@ -53,7 +47,8 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
       }, { database: null })
     },
     migrationState: () => pgMigrationState(cfg, rt),
-    migrate: () => { refuseHooks(); return pgMigrate(cfg, rt) },
+    migrate: () => pgMigrate(cfg, rt),
+    rollback: (steps, opts) => pgRollback(cfg, rt, steps, opts),
     async readMarker() {
       return withPg(rt.admin, async (c) => {
         if (!(await pgDatabaseExists(c, MARKER_DB))) return null
@@ -85,7 +80,6 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
       }, { database: null })
     },
     async buildInit() {
-      refuseHooks()
       const scratch = `${TEMP_DB_PREFIX}scratch_${process.pid}_${Date.now().toString(36)}`
       const drop = () => withPg(rt.admin, (c) => dropTempDatabase(c, scratch), { database: null })
       const off = onInterrupt(drop)
@@ -103,13 +97,17 @@ export function pgLifecycle(cfg: Config, rt: Runtime): Lifecycle {
     },
     load: (name) => pgLoadSnapshot(cfg, rt, name),
     async loadFixtures() { const r = await pgLoadFixtures(cfg, rt); return { rows: r.rows, files: r.files } },
-    async runHook(key) { notYet(key); return null },
+    runHook: (key, opts) => runPgHook(cfg, rt, key, opts),
   }
   return lc
 }
 
-/** Each seeder against `rt`'s database, acting as its owner: .sql through psql in one transaction, .ts with a `pg` client. */
+/**
+ * Each seeder against `rt`'s database (the scratch one), acting as its owner: .sql through psql in one
+ * transaction, .ts with a `pg` client; or SEED_COMMAND with the connection in its environment.
+ */
 export async function runSeeders(cfg: Config, rt: Runtime): Promise<number> {
+  if (cfg.SEED_COMMAND) { await runPgHook(cfg, rt, 'SEED_COMMAND'); return 1 }
   const files = seedFiles(cfg)
   const database = rt.admin.database
   const ownerOf = (c: PgClient) => pgQuery<{ o: string }>(c, 'SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = current_database()').then((r) => r[0].o)

@@ -15,6 +15,7 @@ import { step } from '../../log.ts'
 import { HOST, run, spawnDetached } from '../../run.ts'
 import type { DataLocation, Runtime, ServerState } from '../../runtime/types.ts'
 import { findPgBinDir, pgBinDirs, pgInstallPlan } from './bin.ts'
+import { runPgInitFolder } from './initdb.ts'
 import { pgQuery, qi, ql, withPg } from './db.ts'
 
 /** The cluster's superuser; the application works as POSTGRES_USER, datakeep as this one. */
@@ -175,11 +176,13 @@ export class PgLocalRuntime implements Runtime {
     fs.mkdirSync(path.dirname(logFile), { recursive: true })
     fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 })
     if (account) fs.chownSync(socketDir, account.uid, account.gid)
+    let created = false
     if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
       if (!isDirEmpty(dataDir)) {
         throw new UserError(`${dataDir} is not empty but holds no PostgreSQL cluster`, { hint: 'to fix: point POSTGRES_DATA_DIR at an empty folder or a cluster' })
       }
       await this.initCluster(bin, account)
+      created = true
     }
     if (await portInUse(this.cfg.POSTGRES_PORT)) {
       throw new UserError(`port ${this.cfg.POSTGRES_PORT} on 127.0.0.1 is already in use by another program`, { hint: 'to fix: set POSTGRES_PORT in .env to a free port' })
@@ -188,6 +191,16 @@ export class PgLocalRuntime implements Runtime {
     const child = spawnDetached([...asAccount(account), ...postgresArgv(bin, this.paths, this.cfg.POSTGRES_PORT)], logFile)
     await this.waitUntilReady({ exited: child.exited, logStart })
     await this.ensureDatabase()
+    if (created) {
+      try {
+        await runPgInitFolder(this.cfg, { host: socketDir, port: this.cfg.POSTGRES_PORT, bin })
+      } catch (e) {
+        // a cluster whose init failed would never run it again: start over next time, as the image does
+        await this.stop()
+        removeDir(dataDir)
+        throw e
+      }
+    }
   }
 
   private async waitUntilReady(child: { exited: () => number | null; logStart: number } | null): Promise<void> {

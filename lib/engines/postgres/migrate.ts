@@ -1,17 +1,17 @@
 // The built-in migrations on PostgreSQL: the same files, checks and schema_migrations table as on
 // MariaDB (lib/migrate/), but each section and its record run in ONE transaction that PostgreSQL
-// rolls back whole, DDL included: a failing migration leaves nothing of itself behind.
-import path from 'node:path'
+// rolls back whole, DDL included: a failing migration (or rollback) leaves nothing of itself behind.
 import type { Config } from '../../config.ts'
 import { engineName } from '../name.ts'
 import { UserError, failure } from '../../errors.ts'
 import { step } from '../../log.ts'
 import { listMigrations, migrationsDir, type MigrationFile } from '../../migrate/files.ts'
 import { parseMigration, type Section } from '../../migrate/parse.ts'
-import { compareState, type MigrateResult, type MigrationState } from '../../migrate/runner.ts'
+import { changedError, compareState, planRollback, type MigrateResult, type MigrationState } from '../../migrate/runner.ts'
 import type { AppliedRow } from '../../migrate/table.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { pgDatabaseExists, pgQuery, qi, withPg, type PgClient } from './db.ts'
+import { runPgHook } from './hooks.ts'
 
 const TABLE = 'schema_migrations'
 
@@ -58,17 +58,17 @@ export async function pgMigrationState(cfg: Config, rt: Runtime, database = rt.a
   return compareState(files, exists ? await withPg(rt.admin, readApplied, { database }) : [])
 }
 
-/** Applies every pending migration, each in one transaction with its schema_migrations row. */
+/** Applies every pending migration, each in one transaction with its schema_migrations row; or runs MIGRATE_COMMAND when it is set. */
 export async function pgMigrate(cfg: Config, rt: Runtime): Promise<MigrateResult> {
+  if (cfg.MIGRATE_COMMAND) {
+    await runPgHook(cfg, rt, 'MIGRATE_COMMAND')
+    return { applied: [], missing: [], delegated: true }
+  }
   const files = listMigrations(migrationsDir(cfg), engineName(cfg))
   return inDatabase(rt, rt.admin.database, async (c) => {
     const rows = await readApplied(c)
     const state = compareState(files, rows)
-    if (state.changed.length) {
-      throw new UserError(`migrations changed after they were applied (checksum differs): ${state.changed.join(', ')}`, {
-        hint: `to proceed: put them back as applied (git checkout -- ${state.changed.map((n) => path.join(cfg.MIGRATIONS_DIR, n)).join(' ')}) and write the change as a new migration`,
-      })
-    }
+    if (state.changed.length) throw changedError(cfg, state.changed)
     const pending = new Set(state.pending.map((p) => p.version))
     const plan = files.filter((f) => pending.has(f.version)).map((f) => ({ f, up: parseMigration(f.text, f.base).up }))
     const empty = plan.find((p) => p.up.statements.length === 0)
@@ -80,7 +80,7 @@ export async function pgMigrate(cfg: Config, rt: Runtime): Promise<MigrateResult
     const applied: string[] = []
     for (const { f, up } of plan) {
       step(`migrating ${f.base}`)
-      await runSection(c, f, up, () => c.query(`INSERT INTO ${qi(TABLE)} (version, name, checksum, applied_at) VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')`,
+      await runSection(c, f, 'up', up, () => c.query(`INSERT INTO ${qi(TABLE)} (version, name, checksum, applied_at) VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')`,
         [f.version, f.name, f.checksum]).then(() => undefined))
       applied.push(f.base)
     }
@@ -88,14 +88,40 @@ export async function pgMigrate(cfg: Config, rt: Runtime): Promise<MigrateResult
   })
 }
 
-async function runSection(c: PgClient, f: MigrationFile, section: Section, record: () => Promise<void>): Promise<void> {
+/**
+ * make rollback: the down sections of the `steps` newest applied migrations, newest first, each with
+ * the removal of its record in one transaction (a failing one leaves the schema as it was). `beforeRun`
+ * (the safety snapshot) runs once every migration of the plan passed its checks.
+ */
+export async function pgRollback(cfg: Config, rt: Runtime, steps: number, opts: { beforeRun?: (plan: string[]) => Promise<void> } = {}): Promise<{ rolledBack: string[] }> {
+  if (cfg.MIGRATE_COMMAND) {
+    throw new UserError('MIGRATE_COMMAND is set, so migrations are not datakeep\'s to roll back', { hint: 'roll back with your framework\'s own command' })
+  }
+  const database = rt.admin.database
+  return inDatabase(rt, database, async (c) => {
+    const plan = planRollback(cfg, await readApplied(c), steps, database)
+    // every check passed: only now the caller's safety snapshot (its own connections; the lock is this session's)
+    await opts.beforeRun?.(plan.map((p) => p.f.base))
+    const rolledBack: string[] = []
+    for (const { f, down } of plan) {
+      step(`rolling back ${f.base}`)
+      await runSection(c, f, 'down', down, () => c.query(`DELETE FROM ${qi(TABLE)} WHERE version = $1`, [f.version]).then(() => undefined))
+      rolledBack.push(f.base)
+    }
+    return { rolledBack }
+  })
+}
+
+async function runSection(c: PgClient, f: MigrationFile, which: 'up' | 'down', section: Section, record: () => Promise<void>): Promise<void> {
   if (section.transaction) await c.query('BEGIN')
   try {
     for (const [i, s] of section.statements.entries()) {
       try { await c.query(s.sql) } catch (e) {
         const kept = section.transaction ? 'nothing of it was kept (rolled back whole)' : `statements 1-${i} of it stayed (transaction:false)`
-        throw failure(`migration ${f.base} failed at statement ${i + 1} (line ${s.line}) of its up section: ${(e as Error).message.trim()}`,
-          `it is not recorded and ${kept}; fix the file, then: make migrate`)
+        const what = `migration ${f.base} failed at statement ${i + 1} (line ${s.line}) of its ${which} section: ${(e as Error).message.trim()}`
+        throw which === 'up'
+          ? failure(what, `it is not recorded and ${kept}; fix the file, then: make migrate`)
+          : failure(what, `it stays recorded as applied and ${kept}; fix the down section (or the database), then: make rollback`)
       }
     }
     await record()
