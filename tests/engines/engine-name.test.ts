@@ -51,6 +51,9 @@ test('the private cluster: argv as data; as root the server runs as the postgres
   assert.equal(initdbArgv('/b', '/d', null), ['/b/initdb', '-D', '/d', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256'])
   const argv = postgresArgv('/b', { dataDir: '/d', socketDir: '/s', logFile: '/l' }, 5999)
   assert.ok(argv.includes('listen_addresses=127.0.0.1') && argv.includes('port=5999') && argv.includes('unix_socket_directories=/s'))
+  assert.ok(argv.includes('wal_level=minimal') && argv.includes('max_wal_senders=0'), 'minimal by default: loads write no WAL for their new tables')
+  const replica = postgresArgv('/b', { dataDir: '/d', socketDir: '/s', logFile: '/l' }, 5999, 'replica')
+  assert.ok(replica.includes('wal_level=replica') && replica.includes('max_wal_senders=4'), 'replica: pg_basebackup copies and streams the WAL')
 })
 
 test.run()

@@ -176,11 +176,15 @@ s('kill -9 of data_load at each point: after the next run the cluster holds the 
       : JSON.stringify(now) === JSON.stringify(dumped) && !await later(st) ? 'new' : 'mixed'
     assert.ok(state !== 'mixed', `${point}: ${JSON.stringify(now)}`)
     if (point === 'copying') assert.is(state, 'old', 'killed while copying: nothing was changed')
+    const unsettled = dataDirDebris(st).filter((n) => n.startsWith('postgres.old-'))
+    // the old folder is kept only beside the loaded copy (the user chooses), never beside the old data
+    assert.is(unsettled.length, state === 'new' ? 1 : 0, `${point}, ${state}: ${dataDirDebris(st)}`)
     // what is left is settled by the next load: a whole one goes through
     const r = await runScript(st, 'data-load', ['--name', 'p1', '--no-safety'])
     assert.is(r.code, 0, r.stderr)
+    if (state === 'new') assert.match(r.stderr, /a physical load was interrupted after its swap: .* to keep the loaded data: rm -rf/)
     assert.equal(await counts(st), dumped)
-    for (const n of dataDirDebris(st)) if (n.startsWith('postgres.old-')) fs.rmSync(path.join(path.dirname(dataDir), n), { recursive: true, force: true })
+    for (const n of unsettled) fs.rmSync(path.join(path.dirname(dataDir), n), { recursive: true, force: true })
     assert.equal(dataDirDebris(st), [])
   }
 })
