@@ -41,6 +41,16 @@ const later = (st: PgTestStack) => st.pg(async (c) => (await pgQuery(c, "SELECT 
 const serverPid = (st: PgTestStack) => Number(fs.readFileSync(path.join(rt(st).paths.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
 const safetyCount = (st: PgTestStack) => { try { return fs.readdirSync(path.join(st.dir, 'data/backups/_safety')).length } catch { return 0 } }
 
+/** Processes whose command line names a physical load's copy of `dataDir`. */
+function copiers(dataDir: string): string[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    try {
+      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ')
+      return cmd.includes(`${dataDir}.partial-`) ? [cmd] : []
+    } catch { return [] }
+  })
+}
+
 /** The state after p1 was loaded, changed again so a load of p1 has something to undo. */
 async function changeAfterDump(st: PgTestStack) {
   await st.pg((c) => c.query("DELETE FROM items WHERE id > 100; UPDATE notes SET body = 'changed'; CREATE TABLE IF NOT EXISTS later (x int)"))
@@ -83,6 +93,20 @@ s('load: what changed after the dump is back as dumped, the other database too, 
   assert.equal(dataDirDebris(st), [])
   const account = rt(st).account()
   if (account) assert.is(fs.statSync(rt(st).paths.dataDir).uid, account.uid, 'the data directory belongs to the server account')
+})
+
+s('BACKUP_GROUP_READ: the copy is group-readable like every snapshot (0750/0640), and loads', async ({ st }) => {
+  const d = await runScript(st, 'data-dump', ['--name', 'pg', '--physical', '--whole-server'], { BACKUP_GROUP_READ: 'true' })
+  assert.is(d.code, 0, d.stderr)
+  const dir = snapshotPath(st.cfg, 'pg')
+  assert.is(fs.statSync(path.join(dir, 'physical/base')).mode & 0o777, 0o750)
+  assert.is(fs.statSync(path.join(dir, 'physical/PG_VERSION')).mode & 0o777, 0o640)
+  assert.equal(looseSnapshots({ ...st.cfg, BACKUP_GROUP_READ: true }), [])
+  await changeAfterDump(st)
+  const r = await runScript(st, 'data-load', ['--name', 'pg', '--no-safety'])
+  assert.is(r.code, 0, r.stderr)
+  assert.equal(await counts(st), { i: '5000', n: '2' })
+  assert.is(fs.statSync(rt(st).paths.dataDir).mode & 0o777, 0o700)
 })
 
 s('a flipped byte in a data file: refused before anything changes (no safety snapshot, the server not restarted)', async ({ st }) => {
@@ -169,6 +193,9 @@ s('kill -9 of data_load at each point: after the next run the cluster holds the 
     assert.ok(hit, `never saw the ${point} point: ${stderr}`)
     child.kill('SIGKILL')
     assert.is(await exited, 137, stderr)
+    // the copy and its check die with the load: nothing keeps writing beside the data directory
+    for (let i = 0; i < 10 && copiers(dataDir).length; i++) await new Promise((r) => setTimeout(r, 20))
+    assert.equal(copiers(dataDir), [], 'a process the killed load started is still at work')
     const up = await runScript(st, 'up')
     assert.is(up.code, 0, up.stderr)
     const now = await counts(st)

@@ -16,14 +16,14 @@ import { commandSummary, withLock } from '../../safety/lock.ts'
 import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from '../../snapshot/dump.ts'
 import { FORMAT, FORMAT_VERSION, writeManifest, type Manifest, type ManifestTable } from '../../snapshot/manifest.ts'
 import { checkName, partialPath, snapshotPath } from '../../snapshot/names.ts'
-import { withBackupUmask } from '../../snapshot/private.ts'
+import { backupModes, withBackupUmask, type BackupModes } from '../../snapshot/private.ts'
 import { archiveStorage } from '../../snapshot/storage.ts'
 import type { DumpRequest, DumpResult } from '../types.ts'
 import { pgConnect, pgDatabaseExists, pgQuery, pgVersion, qname, withPg, type PgClient } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { readPgSchema } from './dump.ts'
 import { displayName, SYSTEM_SCHEMAS } from './inspect.ts'
-import { clusterDatabases, physicalArgv, physicalBlocker, physicalToolsDir, PG_PHYSICAL_NOTE, PHYSICAL_DIR, walBlocker,
+import { clusterDatabases, diesWithUs, physicalArgv, physicalBlocker, physicalToolsDir, PG_PHYSICAL_NOTE, PHYSICAL_DIR, walBlocker,
   type PgPhysicalManifest } from './physical.ts'
 
 const WAL_HINT = 'set POSTGRES_WAL_LEVEL=replica in .env, then make down && make up (every write then goes to the WAL too: loads are somewhat slower than with minimal)'
@@ -118,6 +118,13 @@ async function countTables(rt: Runtime, threads: number): Promise<Counted> {
   }
 }
 
+function groupReadable(p: string, modes: BackupModes): void {
+  const st = fs.lstatSync(p)
+  if (st.isSymbolicLink()) return
+  fs.chmodSync(p, st.isDirectory() ? modes.dir : modes.file)
+  if (st.isDirectory()) for (const e of fs.readdirSync(p)) groupReadable(path.join(p, e), modes)
+}
+
 async function writePhysical(cfg: Config, rt: Runtime, req: DumpRequest,
   { t0, name, final, bin }: { t0: number; name: string; final: string; bin: string }): Promise<DumpResult> {
   await cleanPgDebris(cfg, rt)
@@ -133,10 +140,13 @@ async function writePhysical(cfg: Config, rt: Runtime, req: DumpRequest,
     const before = await countTables(rt, threads)
     if (before.unlogged.length) warn(`unlogged tables are empty in a physical snapshot (PostgreSQL never copies their rows): ${before.unlogged.join(', ')}`)
     step('physical backup of the cluster (pg_basebackup, WAL streamed)')
-    await run(HOST, physicalArgv.backup(bin, rt.clientArgs(), target, `datakeep ${name}`))
+    await run(HOST, diesWithUs(physicalArgv.backup(bin, rt.clientArgs(), target, `datakeep ${name}`), cfg.hostPath))
     // the counts describe the copy when nothing was writing when they were read and no
     // transaction id was handed out since (every write takes one)
     const after = await withPg(rt.admin, xidState, { database: null })
+    // pg_basebackup sets its own umask from the server's data directory (owner-only): with
+    // BACKUP_GROUP_READ the group gets read access as to every other snapshot (loosening only)
+    if (cfg.BACKUP_GROUP_READ) groupReadable(target, backupModes(cfg))
     const exact = before.quietAt !== null && after.xmax === before.quietAt
     step('checking the copy (pg_verifybackup)')
     await run(HOST, physicalArgv.verify(bin, target))

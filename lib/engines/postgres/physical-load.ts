@@ -21,7 +21,7 @@ import { pgQuery, pgVersion, qname, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { readPgSchema } from './dump.ts'
 import { PgLocalRuntime } from './local.ts'
-import { clusterDatabases, MARKER_DB, physicalArgv, physicalBlocker, physicalToolsDir, pgMajor, PHYSICAL_DIR,
+import { clusterDatabases, diesWithUs, MARKER_DB, physicalArgv, physicalBlocker, physicalToolsDir, pgMajor, PHYSICAL_DIR,
   type PgPhysicalManifest } from './physical.ts'
 
 export interface PgPhysicalLoadOptions {
@@ -62,7 +62,7 @@ export async function checkPhysicalSnapshot(cfg: Config, dir: string, m: PgPhysi
 
 /** pg_verifybackup's complaints about `root`, one line each (none when it is whole). */
 async function verifyBackup(cfg: Config, root: string): Promise<string[]> {
-  const r = await run(HOST, physicalArgv.verify(physicalToolsDir(cfg), root), { nothrow: true })
+  const r = await run(HOST, diesWithUs(physicalArgv.verify(physicalToolsDir(cfg), root), cfg.hostPath), { nothrow: true })
   if (r.code === 0) return []
   const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.replace(/^pg_verifybackup: (error: )?/, '').trim()).filter(Boolean)
   return [`pg_verifybackup: ${lines.slice(0, 3).join('; ') || `exit ${r.code}`}`]
@@ -125,7 +125,7 @@ export async function pgLoadPhysical(cfg: Config, rt: Runtime, dir: string, m: P
       const preChecked = checked.has(`${dir}\n${m.manifestSha256}`)
       const [problems, copied] = await Promise.allSettled([
         preChecked ? Promise.resolve([]) : checkPhysicalSnapshot(cfg, dir, m),
-        run(HOST, physicalArgv.copy(path.join(dir, PHYSICAL_DIR), partial)),
+        run(HOST, diesWithUs(physicalArgv.copy(path.join(dir, PHYSICAL_DIR), partial), cfg.hostPath)),
       ])
       if (problems.status === 'rejected') throw problems.reason
       if (problems.value.length) throw failure(`snapshot "${m.name}" is damaged: ${problems.value.join('; ')}`, DAMAGED_HINT)

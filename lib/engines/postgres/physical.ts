@@ -4,6 +4,7 @@
 // share: the manifest's shape, argv builders, whether a runtime can, the cluster's databases.
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
+import { onPath } from '../../host-tools.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import type { Manifest } from '../../snapshot/manifest.ts'
 import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
@@ -80,6 +81,14 @@ export const physicalArgv = {
   version: (bin: string) => [path.join(bin, 'pg_basebackup'), '--version'],
   /** `cp -a`: the copy keeps modes and times; ownership is set after for the server's account. */
   copy: (from: string, to: string) => ['cp', '-a', '--', from, to],
+}
+
+/**
+ * `argv` made to die with this process (setpriv --pdeathsig, util-linux) where setpriv is on PATH: a
+ * kill -9 of datakeep must not leave a copy still writing into the folder the next run removes.
+ */
+export function diesWithUs(argv: string[], pathVar: string): string[] {
+  return onPath('setpriv', pathVar) ? ['setpriv', '--pdeathsig', 'KILL', '--', ...argv] : argv
 }
 
 const LOGICAL = (name: string) => `take a logical one: make data_dump ARGS="--name ${name}"`
