@@ -10,7 +10,8 @@ import * as assert from 'uvu/assert'
 import { pgQuery } from '../../lib/engines/postgres/db.ts'
 import type { PgLocalRuntime } from '../../lib/engines/postgres/local.ts'
 import { pgLoadPhysical } from '../../lib/engines/postgres/physical-load.ts'
-import type { PgPhysicalManifest } from '../../lib/engines/postgres/physical.ts'
+import { physicalArgv, physicalToolsDir, type PgPhysicalManifest } from '../../lib/engines/postgres/physical.ts'
+import { HOST, run } from '../../lib/run.ts'
 import { STORAGE_ARCHIVE } from '../../lib/snapshot/dump.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'
 import { snapshotPath } from '../../lib/snapshot/names.ts'
@@ -128,7 +129,11 @@ s('a flipped byte in a data file: refused before anything changes (no safety sna
   assert.is(safetyCount(st), safety)
   const v = await runScript(st, 'data-verify', ['--name', 'p1bad', '--deep'])
   assert.is(v.code, 1)
-  assert.match(v.stderr, /pg_verifybackup: .*checksum mismatch/)
+  assert.match(v.stderr, new RegExp(`physical/${relfile}: sha256 differs`))
+  // the check a load runs on its copy (pg_verifybackup with checksums) refuses it on its own too
+  const full = await run(HOST, physicalArgv.verify(physicalToolsDir(st.cfg), path.join(bad, 'physical')), { nothrow: true })
+  assert.is.not(full.code, 0)
+  assert.match(full.stderr, /checksum mismatch for file/)
 })
 
 s('a snapshot of another major version: refused (exit 2) before anything changes', async ({ st }) => {

@@ -76,8 +76,12 @@ export const physicalArgv = {
       '-c', 'fast', '--no-sync', `--label=${label}`],
   /** syncfs (GNU coreutils): every file of the filesystem holding `dir` on disk. */
   flush: (dir: string) => ['sync', '-f', dir],
-  /** Every file against backup_manifest, and the WAL from the backup's start to its end parsed. */
-  verify: (bin: string, dir: string) => [path.join(bin, 'pg_verifybackup'), '--quiet', dir],
+  /**
+   * Every file against backup_manifest (present, size, and its checksum unless `skipChecksums`: where
+   * the sha256 of every file is checked beside it), and the WAL from the backup's start to its end parsed.
+   */
+  verify: (bin: string, dir: string, opts: { skipChecksums?: boolean } = {}) =>
+    [path.join(bin, 'pg_verifybackup'), '--quiet', ...(opts.skipChecksums ? ['--skip-checksums'] : []), dir],
   version: (bin: string) => [path.join(bin, 'pg_basebackup'), '--version'],
   /** `cp -a`: the copy keeps modes and times; ownership is set after for the server's account. */
   copy: (from: string, to: string) => ['cp', '-a', '--', from, to],
