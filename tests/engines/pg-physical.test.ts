@@ -149,6 +149,17 @@ s('a snapshot of another major version: refused (exit 2) before anything changes
   assert.is(safetyCount(st), safety)
 })
 
+s('a database created after the dump: refused by name before anything changes (the safety snapshot would not keep it)', async ({ st }) => {
+  await st.pg((c) => c.query('CREATE DATABASE newer'), null)
+  const [pid, safety] = [serverPid(st), safetyCount(st)]
+  const r = await runScript(st, 'data-load', ['--name', 'p1'])
+  assert.is(r.code, 2, r.stderr)
+  assert.match(r.stderr, /loading physical snapshot "p1" would remove a database it does not hold: newer/)
+  assert.is(serverPid(st), pid)
+  assert.is(safetyCount(st), safety)
+  await st.pg((c) => c.query('DROP DATABASE newer'), null)
+})
+
 s('a failure after the swap (the server cannot start on the copy): the old data directory is put back and started', async ({ st }) => {
   await changeAfterDump(st)
   const before = await counts(st)

@@ -11,7 +11,7 @@ import { namedAsFolder, readManifest } from '../../snapshot/manifest.ts'
 import { defaultName, requireSnapshot, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
 import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
-import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, pgVersion, qi, withPg } from './db.ts'
+import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
 import { dockerEngineAnswers } from '../../runtime/docker.ts'
@@ -107,13 +107,13 @@ export class PostgresEngine implements Engine {
   async planRecovery(): Promise<Recovery> {
     throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
   }
-  /** Another engine's snapshot refused; a physical one checked whole (sha256, pg_verifybackup) and against this server's major version. */
+  /** Another engine's snapshot refused; a physical one checked whole (sha256, pg_verifybackup) and against this cluster (major version, databases). */
   async checkSnapshot(name: string | undefined, verb: string) {
     const dir = requireSnapshot(this.cfg, name, verb)
     const m = readManifest(dir)
     checkPgEngine(m)
     if (!isPgPhysical(m)) return checkSnapshotInput(this.cfg, name, verb)
-    checkPhysicalTarget(namedAsFolder(m, name!), this.runtime, await withPg(this.runtime.admin, pgVersion, { database: null }))
+    await checkPhysicalTarget(namedAsFolder(m, name!), this.runtime)
     const problems = await checkPhysicalSnapshot(this.cfg, dir, m)
     if (problems.length) {
       throw failure(`snapshot "${name}" is damaged: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,

@@ -33,13 +33,24 @@ export interface PgPhysicalLoadOptions {
 
 const DAMAGED_HINT = 'nothing was changed; load another snapshot (make data_list) or take a new one'
 
-/** Refuses (exit 2) what this server cannot start on: another runtime, another major version. */
-export function checkPhysicalTarget(m: PgPhysicalManifest, rt: Runtime, serverVersion: string): void {
+/**
+ * Refuses (exit 2) what this server cannot take: another runtime, another major version, or a
+ * cluster holding databases the snapshot lacks (the safety snapshot keeps the application database only).
+ */
+export async function checkPhysicalTarget(m: PgPhysicalManifest, rt: Runtime, opts: { dropDatabases?: boolean } = {}): Promise<void> {
   const blocker = physicalBlocker(rt, m.name)
   if (blocker) throw new UserError(`cannot load physical snapshot "${m.name}": ${blocker}`)
-  if (pgMajor(serverVersion) !== pgMajor(m.engine.version)) {
-    throw new UserError(`physical snapshot "${m.name}" is a copy of PostgreSQL ${m.engine.version}; this server is PostgreSQL ${serverVersion}, and a data directory starts only on the same major version`,
+  const { version, databases } = await withPg(rt.admin, async (c) => ({ version: await pgVersion(c), databases: await clusterDatabases(c) }), { database: null })
+  if (pgMajor(version) !== pgMajor(m.engine.version)) {
+    throw new UserError(`physical snapshot "${m.name}" is a copy of PostgreSQL ${m.engine.version}; this server is PostgreSQL ${version}, and a data directory starts only on the same major version`,
       { hint: `on a PostgreSQL ${pgMajor(m.engine.version)} server, load it and take a logical one: make data_dump ARGS="--name ${m.name}-logical"` })
+  }
+  // datakeep's own marker is no user data: the load replaces it with the rest
+  const gone = databases.filter((d) => d !== MARKER_DB && !m.physical.databases.includes(d))
+  if (gone.length && !opts.dropDatabases) {
+    throw new UserError(`loading physical snapshot "${m.name}" would remove ${gone.length > 1 ? 'databases' : 'a database'} it does not hold: ${gone.join(', ')}`, {
+      hint: `a physical snapshot puts back the whole cluster; dump ${gone.length > 1 ? 'them' : 'it'} first (POSTGRES_DB=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,
+    })
   }
 }
 
@@ -98,14 +109,7 @@ async function flushToDisk(p: string): Promise<void> {
 export async function pgLoadPhysical(cfg: Config, rt: Runtime, dir: string, m: PgPhysicalManifest, opts: PgPhysicalLoadOptions = {}): Promise<LoadResult> {
   const t0 = Date.now()
   if (!(rt instanceof PgLocalRuntime)) throw new UserError(`cannot load physical snapshot "${m.name}": ${physicalBlocker(rt, m.name) ?? 'not the local runtime'}`)
-  checkPhysicalTarget(m, rt, await withPg(rt.admin, pgVersion, { database: null }))
-  // the safety snapshot before a load keeps the application database only: never lose another one silently
-  const gone = (await withPg(rt.admin, clusterDatabases, { database: null })).filter((d) => d !== MARKER_DB && !m.physical.databases.includes(d))
-  if (gone.length && !opts.dropDatabases) {
-    throw new UserError(`loading physical snapshot "${m.name}" would remove ${gone.length > 1 ? 'databases' : 'a database'} it does not hold: ${gone.join(', ')}`, {
-      hint: `a physical snapshot puts back the whole cluster; dump ${gone.length > 1 ? 'them' : 'it'} first (POSTGRES_DB=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,
-    })
-  }
+  await checkPhysicalTarget(m, rt, opts)
   const threads = Math.max(2, cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()))
   return withLock(cfg, commandSummary(), async () => {
     await cleanPgDebris(cfg, rt)
