@@ -76,6 +76,9 @@ s('the dump: a pg_basebackup copy checked with pg_verifybackup, a physical manif
   assert.is(fs.statSync(path.join(dir, 'physical/PG_VERSION')).mode & 0o777, 0o600)
   const v = await runScript(st, 'data-verify', ['--name', 'p1', '--deep'])
   assert.is(v.code, 0, v.stderr)
+  const l = await runScript(st, 'data-list')
+  assert.is(l.code, 0, l.stderr)
+  assert.match(l.stdout, /\bp1\b.*\b2\s+5002\s+\d+\.\d+\s+physical \(server\)/)
 })
 
 s('load: what changed after the dump is back as dumped, the other database too, the files with it; the server runs on the copy', async ({ st }) => {
