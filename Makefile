@@ -62,6 +62,18 @@ migrate_status: node_modules/.package-lock.json ## Applied and pending migration
 schema_docs: node_modules/.package-lock.json ## Document the schema: docs/schema/index.html with an ER diagram, schema.json/.md/.mmd/.svg (ARGS="--out DIR --tables a,b --columns ...")
 	$(RUN) schema-docs $(ARGS)
 
+.PHONY: schema_lint
+schema_lint: node_modules/.package-lock.json ## Schema anomalies (no primary key, unindexed foreign key, nullable unique, implied relation, type mismatch); exit 1 on an error rule (ARGS="--errors a,b --ignore rule:table --json")
+	$(RUN) schema-lint $(ARGS)
+
+.PHONY: schema_diff
+schema_diff: node_modules/.package-lock.json ## What changed in the schema against docs/schema/schema.json or a snapshot; exit 1 on any difference (ARGS="--against <file|snapshot> --json")
+	$(RUN) schema-diff $(ARGS)
+
+.PHONY: schema_migration
+schema_migration: node_modules/.package-lock.json ## The schema as one migration that rebuilds it: data/knex-migrations/<time>_schema.js|.cjs, or a baseline for make migrate (ARGS="--format knex|sql --module esm|cjs --tables a,b --out DIR")
+	$(RUN) schema-migration $(ARGS)
+
 .PHONY: fixtures_dump
 fixtures_dump: node_modules/.package-lock.json ## Write data/fixtures/<table>.json for every table (ARGS="--tables a,b")
 	$(RUN) fixtures-dump $(ARGS)
@@ -111,7 +123,7 @@ data_verify: node_modules/.package-lock.json ## Check a snapshot's files (ARGS="
 	$(RUN) data-verify $(ARGS)
 
 .PHONY: data_prune
-data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N (ARGS="--keep N --yes")
+data_prune: node_modules/.package-lock.json ## Delete the oldest snapshots beyond N and the archived binary logs no kept one needs (ARGS="--keep N --yes")
 	$(RUN) data-prune $(ARGS)
 
 .PHONY: undo
@@ -131,11 +143,11 @@ postdeploy: node_modules/.package-lock.json ## Compare row counts with the lates
 	$(RUN) postdeploy $(ARGS)
 
 .PHONY: bench_incremental
-bench_incremental: node_modules/.package-lock.json ## A snapshot after 1% of one table changed (shared tables vs full vs mydumper) and a recovery to a time (ARGS="--rows 3000000")
-	$(TSX) bench/incremental.ts $(ARGS)
+bench_incremental: node_modules/.package-lock.json ## make bench's incremental series alone: a snapshot after 1% of one table changed (shared tables vs full vs mydumper) and a recovery to a time (ARGS="--rows 3000000")
+	$(TSX) bench/incremental-cli.ts $(ARGS)
 
 .PHONY: bench
-bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp (10-13 min on 2 cores; ARGS="--sizes 100000 --runs 1")
+bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp, then the incremental series (13-16 min on 2 cores; ARGS="--sizes 100000 --runs 1 --no-incremental")
 	$(TSX) bench/run.ts $(ARGS)
 
 .PHONY: bench_postgres

@@ -1,4 +1,5 @@
 // docs/performance.md, rewritten by every full benchmark run from its results.
+import { incrementalMarkdown } from './incremental-report.ts'
 import { markdownTable, mediansRows, MEDIANS_HEADERS, physicalNotes, ratioRows, RATIO_HEADERS, sizeLabel, targetRows, TARGET_HEADERS, type BenchResult } from './report.ts'
 
 /** Which tools ran fewer times than the others, and where (a slow reference runs once at big sizes). */
@@ -51,6 +52,7 @@ ${markdownTable(RATIO_HEADERS, ratioRows(result, all))}
 
 ${markdownTable(TARGET_HEADERS, targetRows(result))}
 
+${incrementalMarkdown(result.incremental)}
 ${failed.length ? `## Failures and missing tools\n\nA restore whose row counts or CHECKSUM TABLE differ from the source is a failure, however fast.\n\n${failed.join('\n')}\n\n` : ''}## What was measured
 
 - Data: ${sizes.join('; ')}. Ten tables (bench/schema.ts): integers, decimals, dates and
@@ -157,11 +159,15 @@ put it at 1.6x to 5x the copy. The file hashes and the counts are what a load ve
 make bench                                    # the default sizes and runs, rewrites this page
 node --import tsx bench/run.ts --sizes 100000,1000000 --runs 3
 node --import tsx bench/run.ts --sizes 100000 --runs 1 --tools datakeep,mydumper --no-sakila --no-docs
+node --import tsx bench/run.ts --no-incremental               # the race alone
+make bench_incremental ARGS="--rows 3000000"                  # the incremental series alone (stdout only)
 \`\`\`
 
 It starts its own private MariaDB in a temporary folder (never the machine's server), installs
 \`mydumper\`, \`mariadb-backup\` and \`time\` with apt-get when run as root and they are missing
 (otherwise those tools are reported as missing), and writes \`bench/results/<date>.json\`,
-\`docs/performance.svg\` and this page. \`--no-docs\` leaves the page and the plot alone.
+\`docs/performance.svg\` and this page. \`--no-docs\` leaves the page and the plot alone. The incremental
+series runs after the race, at the largest size (\`--incremental-rows N\` for another), on a second
+private server with binary logging on.
 `
 }

@@ -1,6 +1,7 @@
 // What a benchmark run found, as data (the results JSON) and as text: medians per tool and size,
 // datakeep's ratios against the targets of the issue, and docs/performance.md.
 import { table } from '../lib/log.ts'
+import type { IncrementalResult } from './incremental.ts'
 import type { Measure } from './tools.ts'
 
 export interface ToolResult {
@@ -37,6 +38,8 @@ export interface BenchResult {
   sizes: SizeResult[]
   /** Shared datasets (sakila), measured the same way. */
   datasets?: SizeResult[]
+  /** The incremental series (bench/incremental.ts); absent with --no-incremental and in runs before it existed. */
+  incremental?: IncrementalResult
 }
 
 /** The targets of the issue, as ratios of datakeep's median to the other tool's. */

@@ -1,6 +1,7 @@
 // make bench: races datakeep's dump and load against mariadb-dump, mydumper/myloader, mariadb-backup
 // and a raw copy of the data directory, on the shared sakila dataset and generated data of several sizes;
-// every restore verified. usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-docs]
+// every restore verified; then the incremental series (bench/incremental.ts) at the largest size.
+// usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-incremental] [--incremental-rows N] [--no-docs]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,12 +13,14 @@ import { HOST, run } from '../lib/run.ts'
 import { loadSakila } from '../tests/support/sakila.ts'
 import { makeStack, REPO } from '../tests/support/stack.ts'
 import { renderMarkdown } from './docs.ts'
+import { runIncremental } from './incremental.ts'
+import { incrementalText } from './incremental-report.ts'
 import { checksumTables, DEFAULT_SEED, generateDatabase, type TableCheck } from './generate.ts'
 import { renderSvg } from './plot.ts'
 import { textReport, type BenchResult, type Machine, type SizeResult, type ToolResult } from './report.ts'
 import { optionsFile, TOOLS, type BenchEnv, type Measure, type Tool } from './tools.ts'
 
-const USAGE = 'tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools datakeep,mydumper] [--seed s] [--no-sakila] [--no-docs]'
+const USAGE = 'tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools datakeep,mydumper] [--seed s] [--no-sakila] [--no-incremental] [--incremental-rows N] [--no-docs]'
 const DEFAULT_SIZES = [100_000, 1_000_000, 3_000_000]
 const SOURCE = 'bench'
 const RESTORE = 'bench_restore'
@@ -203,9 +206,12 @@ function parseSizes(text: string | undefined): number[] {
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     sizes: { type: 'string' }, runs: { type: 'string' }, tools: { type: 'string' }, seed: { type: 'string' }, 'no-docs': { type: 'boolean' },
-    'no-sakila': { type: 'boolean' },
+    'no-sakila': { type: 'boolean' }, 'no-incremental': { type: 'boolean' }, 'incremental-rows': { type: 'string' },
   }, USAGE)
   const sizes = parseSizes(values.sizes)
+  if (values['no-incremental'] && values['incremental-rows'] !== undefined) throw new UserError('--incremental-rows goes without --no-incremental', { hint: `usage: ${USAGE}` })
+  // the series runs at the largest size unless told otherwise
+  const incrementalRows = values['no-incremental'] ? null : values['incremental-rows'] === undefined ? sizes[sizes.length - 1] : parseSizes(values['incremental-rows'])[0]
   const runs = Number(values.runs ?? 3)
   if (!Number.isInteger(runs) || runs < 1) throw new UserError(`--runs ${values.runs}: a whole number, 1 or more`, { hint: `usage: ${USAGE}` })
   const wanted = values.tools?.split(',').map((s) => s.trim())
@@ -216,33 +222,41 @@ main(async () => {
   const loadAtStart = os.loadavg()[1]
   await installMissing()
   // no binary log: the other tools' restores would write one (datakeep's loads do not), which is no race
-  const stack = await makeStack({ env: { BINARY_LOG: 'false' } })
-  const off = onInterrupt(() => stack.destroy())
-  try {
-    const work = path.join(stack.dir, 'bench-work')
-    fs.mkdirSync(work, { recursive: true })
-    const cnf = path.join(work, 'client.cnf')
-    fs.writeFileSync(cnf, optionsFile(stack), { mode: 0o600 })
-    const env: BenchEnv = { stack, source: SOURCE, restore: RESTORE, work, cnf }
-    const datasets = values['no-sakila'] ? [] : [await benchSakila(env, runs, tools)]
-    const out: SizeResult[] = []
-    for (const rows of sizes) out.push(await benchSize(env, rows, runs, tools, seed))
-    const date = new Date().toISOString().slice(0, 10)
-    const result: BenchResult = { date, seed, runs, command: `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: await machine(env, loadAtStart), totalMs: performance.now() - t0, sizes: out, ...(datasets.length ? { datasets } : {}) }
-    // a trial (--no-docs) leaves the day's results alone
-    const resultsFile = values['no-docs'] ? path.join(os.tmpdir(), `datakeep-bench-${date}.json`) : `bench/results/${date}.json`
-    writeAtomic(path.resolve(REPO, resultsFile), JSON.stringify(result, null, 2) + '\n')
-    if (!values['no-docs']) {
-      writeAtomic(path.join(REPO, 'docs/performance.svg'), renderSvg(result))
-      writeAtomic(path.join(REPO, 'docs/performance.md'), renderMarkdown(result, resultsFile))
+  let race: { sizes: SizeResult[]; datasets: SizeResult[]; machine: Machine }
+  {
+    // no binary log: the other tools' restores would write one (datakeep's loads do not), which is no race
+    const stack = await makeStack({ env: { BINARY_LOG: 'false' } })
+    const off = onInterrupt(() => stack.destroy())
+    try {
+      const work = path.join(stack.dir, 'bench-work')
+      fs.mkdirSync(work, { recursive: true })
+      const cnf = path.join(work, 'client.cnf')
+      fs.writeFileSync(cnf, optionsFile(stack), { mode: 0o600 })
+      const env: BenchEnv = { stack, source: SOURCE, restore: RESTORE, work, cnf }
+      const datasets = values['no-sakila'] ? [] : [await benchSakila(env, runs, tools)]
+      const out: SizeResult[] = []
+      for (const rows of sizes) out.push(await benchSize(env, rows, runs, tools, seed))
+      race = { sizes: out, datasets, machine: await machine(env, loadAtStart) }
+    } finally {
+      await stack.destroy()
+      off()
     }
-    printResult(textReport(result))
-    step(`wrote ${resultsFile}${values['no-docs'] ? '' : ', docs/performance.md and docs/performance.svg'} in ${((performance.now() - t0) / 60000).toFixed(1)} min`)
-  } finally {
-    await stack.destroy()
-    off()
   }
+  // its own server (binary logging on), once the race's is gone
+  const incremental = incrementalRows === null ? undefined : await runIncremental({ rows: incrementalRows, seed })
+  const date = new Date().toISOString().slice(0, 10)
+  const result: BenchResult = { date, seed, runs, command: `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { ...race.machine, loadAverage: { ...race.machine.loadAverage, end: os.loadavg()[1] } }, totalMs: performance.now() - t0, sizes: race.sizes,
+    ...(race.datasets.length ? { datasets: race.datasets } : {}), ...(incremental ? { incremental } : {}) }
+  // a trial (--no-docs) leaves the day's results alone
+  const resultsFile = values['no-docs'] ? path.join(os.tmpdir(), `datakeep-bench-${date}.json`) : `bench/results/${date}.json`
+  writeAtomic(path.resolve(REPO, resultsFile), JSON.stringify(result, null, 2) + '\n')
+  if (!values['no-docs']) {
+    writeAtomic(path.join(REPO, 'docs/performance.svg'), renderSvg(result))
+    writeAtomic(path.join(REPO, 'docs/performance.md'), renderMarkdown(result, resultsFile))
+  }
+  printResult(textReport(result) + (incremental ? `\n\n${incrementalText(incremental)}` : ''))
+  step(`wrote ${resultsFile}${values['no-docs'] ? '' : ', docs/performance.md and docs/performance.svg'} in ${((performance.now() - t0) / 60000).toFixed(1)} min`)
 })
 
 /** Writes to a temporary name and renames: a crash never leaves half a file. */

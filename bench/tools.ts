@@ -47,7 +47,7 @@ export interface Tool {
   onceFrom?: number
 }
 
-const hasCommand = (cmd: string) => (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, cmd)))
+export const hasCommand = (cmd: string) => (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, cmd)))
 
 /** Runs argv under GNU time (when present): wall time, peak RSS and CPU time. */
 export async function timed(argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdoutFile?: string } = {}): Promise<Measure> {

@@ -83,6 +83,11 @@ export const SCHEMA = {
   ELASTICSEARCH_IMAGE: { section: 'Docker runtime', default: 'docker.elastic.co/elasticsearch/elasticsearch:8.15.3', kind: str, description: 'the search server image' },
   ELASTICSEARCH_PORT: { section: 'Docker runtime', default: '9200', kind: { type: 'port' }, description: 'the port search is published on, bound to 127.0.0.1' },
 
+  SCHEMA_LINT_ERRORS: { section: 'Schema checks', default: 'no-primary-key,unindexed-foreign-key', kind: str,
+    description: 'make schema_lint: the rules that fail it (exit 1), comma-separated, or all or none; the others only warn (rules: no-primary-key, unindexed-foreign-key, nullable-unique, implied-relation, type-mismatch)' },
+  SCHEMA_LINT_IGNORE: { section: 'Schema checks', default: '', kind: str,
+    description: 'make schema_lint: findings not reported, comma-separated: rule, rule:table or rule:table.column (* for any rule)' },
+
   DUMP_THREADS: { section: 'Behaviour', default: '0', kind: { type: 'int', min: 0, max: 64 }, description: 'parallel readers and loaders for snapshots (0: one loader per core; two readers per core where the server writes the files; at most 4)' },
   SUDO_UID: { section: 'Behaviour', default: '', kind: str, description: 'set by sudo: files datakeep writes are given to this user (else to the owner of the project folder)' },
   SUDO_GID: { section: 'Behaviour', default: '', kind: str, description: "set by sudo: that user's group" },

@@ -1,4 +1,4 @@
-// data_list: the snapshots, newest first (name, created, size, bytes added, tables, rows, server, kind).
+// data_list: the snapshots, newest first (name, created, size, bytes added, tables, rows, server, kind; chains drawn).
 // usage: make data_list [ARGS="--json"]
 // needs: nothing running.
 import { parseFlags } from '../lib/args.ts'
@@ -7,6 +7,7 @@ import { main } from '../lib/errors.ts'
 import { formatBytes, info, result, table, warn } from '../lib/log.ts'
 import { listSnapshots } from '../lib/snapshot/catalog.ts'
 import { backupRoot } from '../lib/snapshot/names.ts'
+import { drawChains } from '../lib/snapshot/physical-chain.ts'
 import { looseSnapshots } from '../lib/snapshot/private.ts'
 
 const KIND = { logical: 'logical', tablespace: 'physical (tables)', physical: 'physical (server)' }
@@ -30,6 +31,8 @@ main(async () => {
   const safety = list.filter((s) => s.safety)
   const parts = [own.length ? table(headers, rows(own)) : 'no snapshots yet']
   if (safety.length) parts.push('', 'safety snapshots (taken before destructive operations; make undo restores the newest):', table(headers, rows(safety)))
+  const chains = drawChains(own)
+  if (chains.length) parts.push('', 'chains (whole-server; loading a snapshot needs every one above it):', ...chains)
   if (damaged.length) parts.push('', ...damaged)
   result(parts.join('\n'))
 })

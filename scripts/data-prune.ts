@@ -1,22 +1,29 @@
-// data_prune: delete the oldest snapshots beyond --keep N (never _init or the tool's own).
+// data_prune: delete the oldest snapshots beyond --keep N (never _init or the tool's own, never the base
+// of a kept chain), and the archived binary logs no kept snapshot's recovery needs.
 // usage: make data_prune ARGS="--keep N [--yes]"   (without --yes it only prints the plan)
 // needs: nothing running.
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
-import { done, info } from '../lib/log.ts'
+import { done, formatBytes, info } from '../lib/log.ts'
+import { removeArchivedLog } from '../lib/pitr/prune.ts'
 import { prunePlan, removeSnapshot } from '../lib/snapshot/catalog.ts'
 
 const USAGE = 'make data_prune ARGS="--keep <N> [--yes]"'
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { keep: { type: 'string' }, yes: { type: 'boolean' } }, USAGE)
   if (values.keep === undefined || !/^\d+$/.test(values.keep)) throw new UserError('--keep needs a whole number', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
-  const plan = prunePlan(cfg, Number(values.keep))
-  if (plan.length === 0) { done(`nothing to prune: at most ${values.keep} snapshots besides the reserved ones`); return }
-  for (const s of plan) info(`${values.yes ? 'deleting' : 'would delete'} ${s.name} (${s.created ?? 'damaged'})`)
+  const { snapshots, binlogs } = prunePlan(cfg, Number(values.keep))
+  if (snapshots.length === 0 && binlogs.length === 0) { done(`nothing to prune: at most ${values.keep} snapshots besides the reserved ones, and every archived binary log is needed`); return }
+  const verb = values.yes ? 'deleting' : 'would delete'
+  for (const s of snapshots) info(`${verb} ${s.name} (${s.created ?? 'damaged'})`)
+  const logBytes = binlogs.reduce((a, l) => a + l.bytes, 0)
+  for (const l of binlogs) info(`${verb} binary log ${l.name} (${formatBytes(l.bytes)}; no kept snapshot's recovery reads it)`)
   if (!values.yes) { info(`to delete them: make data_prune ARGS="--keep ${values.keep} --yes"`); return }
-  for (const s of plan) removeSnapshot(cfg, s.name)
-  done(`deleted ${plan.length} snapshot${plan.length === 1 ? '' : 's'}`)
+  for (const s of snapshots) removeSnapshot(cfg, s.name)
+  for (const l of binlogs) removeArchivedLog(cfg, l)
+  done(`deleted ${plural(snapshots.length, 'snapshot')} and ${plural(binlogs.length, 'archived binary log')} (${formatBytes(logBytes)})`)
 })

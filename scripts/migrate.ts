@@ -17,6 +17,7 @@ main(async () => {
   const r = await withLock(cfg, commandSummary(), () => engine.lifecycle().migrate())
   for (const m of r.missing) warn(`migration ${m} is applied but its file is missing from ${cfg.MIGRATIONS_DIR}`)
   if (r.delegated) { done(`MIGRATE_COMMAND finished in ${formatSeconds(Date.now() - t0)}`); return }
+  if (r.applied.length === 0 && (r.adopted ?? []).length) { result(r.adopted!.join('\n')); done(`recorded ${r.adopted!.length} baseline as applied to ${rt.admin.database}`); return }
   if (r.applied.length === 0) { done(`database ${rt.admin.database} is up to date: no pending migration`); return }
   result(r.applied.join('\n'))
   done(`applied ${r.applied.length} migration${r.applied.length === 1 ? '' : 's'} to ${rt.admin.database} in ${formatSeconds(Date.now() - t0)}`)

@@ -82,10 +82,10 @@ command that never prunes a safety snapshot, no shell escapes from a file (\`tes
 reused-pid and other-host cases (\`tests/safety/lock.test.ts\`); every guard decision
 (\`tests/safety/guard.test.ts\`).
 
+PostgreSQL cases (operation "... (PostgreSQL)", \`tests/engines/pg-*faults*.test.ts\`) run against a private
+cluster and are judged by every table's rows and hash (the engine's table states) before and after.
+
 Known limits:
-- a load restores the uploaded files just before it swaps the tables, so a kill -9 (or a server
-  crash) between the two leaves the snapshot's files beside the old database; the safety snapshot
-  taken before the load holds both;
 - while the swap's \`RENAME TABLE\` waits for an application's open transaction (at most 30 s, then
   the swap is undone), the live database is already without its triggers and views: stop the
   application (or its long transactions) before a load.

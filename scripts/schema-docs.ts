@@ -3,11 +3,9 @@
 // needs: the server running (make up).
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
-import { withDb } from '../lib/db.ts'
-import { UserError, main } from '../lib/errors.ts'
+import { main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
-import { readSchema } from '../lib/schema-docs/catalog-mariadb.ts'
+import { readLiveSchema } from '../lib/schema-docs/read.ts'
 import { selectColumns, selectTables, splitList } from '../lib/schema-docs/select.ts'
 import { schemaDocFiles, writeDocFiles } from '../lib/schema-docs/write.ts'
 
@@ -17,12 +15,8 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { out: { type: 'string' }, tables: { type: 'string' }, columns: { type: 'string' } }, USAGE)
   const attrs = selectColumns(splitList(values.columns), USAGE)
   const cfg = loadConfig()
-  // the PostgreSQL catalog reader (lib/schema-docs/catalog-postgres.ts) is not written yet: refuse before connecting
-  if (cfg.DB_ENGINE !== 'mariadb') throw new UserError(`schema_docs reads MariaDB/MySQL catalogs only so far; DB_ENGINE is ${cfg.DB_ENGINE} and nothing was written`, { hint: 'run it against a MariaDB database: DB_ENGINE=mariadb make schema_docs' })
-  const rt = await selectRuntime(cfg)
-  const database = rt.admin.database
-  const schema = selectTables(await withDb(rt.admin, (db) => readSchema(db, database)), splitList(values.tables), USAGE)
+  const schema = selectTables(await readLiveSchema(cfg, 'schema_docs'), splitList(values.tables), USAGE)
   const files = writeDocFiles(values.out ?? 'docs/schema', await schemaDocFiles(schema, attrs))
   result(files.join('\n'))
-  done(`documented ${schema.tables.length} tables and ${schema.views.length} views of ${database} in ${values.out ?? 'docs/schema'}`)
+  done(`documented ${schema.tables.length} tables and ${schema.views.length} views of ${schema.database} in ${values.out ?? 'docs/schema'}`)
 })

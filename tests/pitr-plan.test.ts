@@ -1,14 +1,21 @@
 // Point-in-time recovery as data: the replay's argv, --until parsing, which transactions a target
 // takes, and the statements refused because --rewrite-db cannot redirect them.
+import fs from 'node:fs'
+import path from 'node:path'
 import { test } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import type { Chain } from '../lib/pitr/chain.ts'
 import { nextFileName } from '../lib/pitr/chain.ts'
 import type { BinlogEvent } from '../lib/pitr/events.ts'
 import { BinlogParser } from '../lib/pitr/events.ts'
+import type { ArchivedLog } from '../lib/pitr/archive.ts'
+import { parseBinlogInfo } from '../lib/pitr/position.ts'
+import { firstLogTime } from '../lib/pitr/prune.ts'
 import { parseUntil, planReplay, replayArgv } from '../lib/pitr/recover.ts'
 import type { Manifest } from '../lib/snapshot/manifest.ts'
-import { binlogExpiryArg, localPaths, serverArgv } from '../lib/runtime/local.ts'
+import { composeEnv } from '../lib/runtime/docker.ts'
+import { binlogExpiryArg, localPaths, SERVER_CNF, serverArgv } from '../lib/runtime/local.ts'
+import { REPO } from './support/stack.ts'
 import { loadConfig } from '../lib/config.ts'
 import type { UserError } from '../lib/errors.ts'
 
@@ -92,6 +99,33 @@ test('both runtimes keep the binary logs BINLOG_EXPIRE_DAYS days', () => {
   assert.is(binlogExpiryArg(0), '--expire-logs-days=0')
   const off = loadConfig({ env: { BINARY_LOG: 'false' }, projectDir: '/p' })
   assert.ok(serverArgv('/usr/sbin/mariadbd', localPaths(off), 3999, null, off.BINLOG_EXPIRE_DAYS, off.BINARY_LOG).includes('--skip-log-bin'))
+  // docker: the compose service's command reads the key composeEnv passes; the config file both runtimes use turns logging on
+  assert.is(composeEnv(cfg).BINLOG_EXPIRE_DAYS, '3')
+  assert.match(fs.readFileSync(path.join(REPO, 'docker-compose.yml'), 'utf8'), 'command: ["--expire-logs-days=${BINLOG_EXPIRE_DAYS:-14}"]')
+  const cnf = fs.readFileSync(SERVER_CNF, 'utf8')
+  for (const line of ['log-bin = binlog', 'binlog-format = ROW', 'server-id = 1', 'loose-binlog-annotate-row-events = ON']) assert.match(cnf, new RegExp(`^${line}$`, 'm'))
+})
+
+test("mariadb-backup's xtrabackup_binlog_info: file, position and GTID; nothing when binary logging was off", () => {
+  assert.equal(parseBinlogInfo('binlog.000003\t1349\t0-1-118\n'), { file: 'binlog.000003', position: 1349, gtid: '0-1-118' })
+  assert.equal(parseBinlogInfo('binlog.000003\t1349\n'), { file: 'binlog.000003', position: 1349, gtid: '' })
+  assert.is(parseBinlogInfo(''), null)
+})
+
+test('data_prune: where a kept snapshot starts in the archive, across two volumes with the same file names', () => {
+  const log = (file: string, created: number, startGtid: string): ArchivedLog => ({ name: `${file}-${created}`, file, created, bytes: 5000, sha256: 'x', startGtid })
+  const logs = [log('binlog.000001', 100, ''), log('binlog.000002', 200, '0-1-10'), log('binlog.000001', 1000, ''), log('binlog.000002', 1100, '0-1-5')]
+  const at = (unix: number) => new Date(unix * 1000).toISOString()
+  const snap = (binlog: Manifest['binlog'], created: number) => ({ name: 's', created: at(created), ...(binlog ? { binlog } : {}) }) as unknown as Manifest
+  // the second volume's binlog.000002: the first one's starts past the snapshot's GTID
+  assert.is(firstLogTime(snap({ file: 'binlog.000002', position: 300, gtid: '0-1-7' }, 1150), logs), 1100)
+  // a GTID both could hold: the older counts (more is kept)
+  assert.is(firstLogTime(snap({ file: 'binlog.000002', position: 300, gtid: '0-1-12' }, 1150), logs), 200)
+  // a file made after the snapshot (beyond ten minutes of clock difference) cannot hold its position: none can, so its own time counts
+  assert.is(firstLogTime(snap({ file: 'binlog.000002', position: 300, gtid: '0-1-7' }, 400), logs), 400 - 600)
+  // its file not archived: logs from ten minutes before it are kept
+  assert.is(firstLogTime(snap({ file: 'binlog.000009', position: 4, gtid: '0-1-99' }, 5000), logs), 4400)
+  assert.is(firstLogTime(snap(undefined, 5000), logs), null)
 })
 
 test.run()

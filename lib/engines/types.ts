@@ -10,6 +10,7 @@ import type { DestructiveOp } from '../safety/guard.ts'
 import type { Manifest } from '../snapshot/manifest.ts'
 import type { StackStatus } from '../stack.ts'
 import type { Marker } from '../initialize/marker.ts'
+import type { Schema } from '../schema-docs/model.ts'
 import type { MigrateResult, MigrationState } from '../migrate/runner.ts'
 import type { EngineName } from './name.ts'
 
@@ -43,7 +44,7 @@ export interface DumpRequest {
   /** The whole server's files (MariaDB: mariadb-backup; PostgreSQL: pg_basebackup). */
   wholeServer?: boolean
   threads?: number
-  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts). */
+  /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts; PostgreSQL: postgres/share.ts). */
   full?: boolean
   /** A whole-server snapshot of only what changed since a base (MariaDB: mariadb-backup --incremental). */
   chain?: { type: 'incremental' | 'differential'; base?: string }
@@ -157,4 +158,6 @@ export interface Engine {
   importSql(file: string): Promise<{ tables: number; ms: number }>
   /** Leftovers of interrupted runs (side databases, partial folders): removed, and named. */
   cleanDebris(): Promise<string[]>
+  /** The application database's schema as the engine-neutral model of lib/schema-docs/model.ts (schema_docs, lint, diff). */
+  schemaModel(): Promise<Schema>
 }

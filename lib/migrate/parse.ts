@@ -20,7 +20,7 @@ export interface Section {
 export interface ParsedMigration { up: Section; down: Section | null }
 
 const MARKER = /^--\s*migrate:(\w+)(.*)$/
-const ROUTINE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:AGGREGATE\s+)?(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b/i
+export const ROUTINE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:AGGREGATE\s+)?(?:PROCEDURE|FUNCTION|TRIGGER|EVENT)\b/i
 
 /** Parses a whole file; `base` (its file name) goes into every error. */
 export function parseMigration(text: string, base: string): ParsedMigration {

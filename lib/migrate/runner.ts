@@ -11,6 +11,7 @@ import { runHook } from '../hooks.ts'
 import { step } from '../log.ts'
 import type { Runtime } from '../runtime/index.ts'
 import { compareVersions, listMigrations, migrationsDir, type MigrationFile } from './files.ts'
+import { baselinePresent, baselineTables } from './baseline.ts'
 import { commitsImplicitly, parseMigration, type Section } from './parse.ts'
 import { ensureTable, fillInUnverified, forgetApplied, readApplied, recordApplied, withMigrationLock, type AppliedRow } from './table.ts'
 
@@ -30,6 +31,8 @@ export interface MigrateResult {
   missing: string[]
   /** True when MIGRATE_COMMAND ran instead of the built-in runner. */
   delegated: boolean
+  /** Baselines recorded as applied without running: the database already had their tables (baseline.ts). */
+  adopted?: string[]
 }
 
 const recordedBase = (r: { version: string; name: string | null }) => (r.name ? `${r.version}_${r.name}.sql` : r.version)
@@ -102,12 +105,20 @@ export async function migrate(cfg: Config, rt: Runtime): Promise<MigrateResult> 
     if (plan.length || unverified.length) await ensureTable(db, database)
     for (const f of unverified) await fillInUnverified(db, database, f)
     const applied: string[] = []
+    const adopted: string[] = []
     for (const { f, up } of plan) {
+      const baseline = baselineTables(f.text)
+      if (baseline && await baselinePresent(db, database, baseline)) {
+        step(`recording ${f.base} as applied: database ${database} already has its ${baseline.length} tables`)
+        await recordApplied(db, database, f)
+        adopted.push(f.base)
+        continue
+      }
       step(`migrating ${f.base}`)
       await runSection(db, f, 'up', up, () => recordApplied(db, database, f))
       applied.push(f.base)
     }
-    return { applied, missing: state.missing, delegated: false }
+    return { applied, missing: state.missing, delegated: false, adopted }
   })
 }
 

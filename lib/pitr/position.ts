@@ -27,3 +27,14 @@ export function gtidMap(list: string): Map<number, { server: number; seq: bigint
   }
   return m
 }
+
+/**
+ * mariadb-backup's xtrabackup_binlog_info: "<file>\t<position>[\t<gtid list>]", the binary log position
+ * of the copy's consistent point (its BLOCK_COMMIT stage); null when the file is empty or absent
+ * (binary logging off).
+ */
+export function parseBinlogInfo(text: string): BinlogPosition | null {
+  const [file, position, gtid] = text.trim().split(/\s+/)
+  if (!file || !/^\d+$/.test(position ?? '')) return null
+  return { file, position: Number(position), gtid: gtid ?? '' }
+}

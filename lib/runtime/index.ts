@@ -13,7 +13,7 @@ export type { Runtime } from './types.ts'
 /** The MariaDB runtimes. Commands ported to the engine seam get theirs from selectEngine (lib/engines/). */
 export async function selectRuntime(cfg: Config): Promise<Runtime> {
   if (engineName(cfg) === 'postgres') {
-    throw new UserError('this command does not run on PostgreSQL yet (DB_ENGINE=postgres): up, down, status, check, data_dump, data_load, data_verify, the volume targets, initialize, seed_data, migrate, migrate_status, undo, predeploy and postdeploy do', {
+    throw new UserError('this command does not run on PostgreSQL yet (DB_ENGINE=postgres): up, down, status, check, data_dump, data_load, data_verify, the volume targets, initialize, seed_data, migrate, migrate_status, undo, predeploy, postdeploy and schema_docs do', {
       hint: 'run it with DB_ENGINE=mariadb, or use one of those',
     })
   }

@@ -1,38 +1,50 @@
-// index.html: one self-contained page (inline CSS and SVG, no script, no network) that works
-// from file://. Every table with rows, size, engine, comment, columns, keys, relations both ways.
-import { columnCell, type ColumnAttr } from './markdown.ts'
+// index.html: one self-contained page (inline CSS and SVG, no script, no network) that works from
+// file://: an overview of every table (rows, size, engine, comment), the whole-database ER diagram,
+// each table's section (html-table.ts), then views, routines, triggers, events, sequences.
+import type { ColumnAttr } from './markdown.ts'
 import { referencedBy, type Schema } from './model.ts'
+import { impliedRelations } from './relations.ts'
+import { h, humanBytes, svgBody } from './html-util.ts'
+import { objectSections } from './html-objects.ts'
+import { tableSection } from './html-table.ts'
 
-const h = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-const link = (t: string) => `<a href="#table-${h(t)}">${h(t)}</a>`
+export interface Diagrams {
+  /** the whole database */
+  all: string
+  /** per table, its neighbourhood */
+  neighbourhood: Map<string, string>
+}
 
-export function schemaHtml(s: Schema, attrs: readonly ColumnAttr[], svg: string): string {
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fff}
+header{background:#24344d;color:#fff;padding:1em 2em}header h1{margin:0;font-size:1.5em}header p{margin:.3em 0 0;color:#cfd8e6}
+main{padding:0 2em 2em}nav.toc{margin:1em 0}nav.toc a{margin-right:.6em}
+table.cols,table.overview{border-collapse:collapse;margin:.5em 0}table.cols td,table.cols th,table.overview td,table.overview th{border:1px solid #ccd;padding:2px 8px;text-align:left;vertical-align:top}
+th{background:#eef2f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+section{margin:1.5em 0;padding-top:.5em;border-top:1px solid #e4e8ee}section h3{margin:.2em 0}p.meta{color:#555;margin:.2em 0}
+h4{margin:.8em 0 .2em}ul{margin:.2em 0}pre{background:#f6f7f9;padding:.5em;white-space:pre-wrap;font-size:12px}
+.diagram{overflow:auto;border:1px solid #dde;background:#fbfcfe;padding:4px}.diagram svg{max-width:100%;height:auto;display:block}
+details.neighbourhood .diagram{max-width:60em}.legend{color:#555;font-size:12px}:target{background:#fff8d6}
+`
+
+export function schemaHtml(s: Schema, attrs: readonly ColumnAttr[], diagrams: Diagrams): string {
   const refBy = referencedBy(s)
-  const o: string[] = [`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Schema of ${h(s.database)}</title>`,
-    '<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table.cols{border-collapse:collapse}table.cols td,table.cols th{border:1px solid #ccc;padding:2px 6px;text-align:left}',
-    'section{margin-bottom:2em}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}.diagram{overflow:auto;border:1px solid #ddd}</style></head><body>',
-    `<h1>Schema of <code>${h(s.database)}</code> (${h(s.engine)})</h1>`,
-    `<nav><p>Tables: ${s.tables.map((t) => link(t.name)).join(', ')}</p>${s.views.length ? `<p>Views: ${s.views.map((v) => `<a href="#view-${h(v.name)}">${h(v.name)}</a>`).join(', ')}</p>` : ''}</nav>`,
-    '<h2 id="diagram">ER diagram</h2>', `<div class="diagram">${svg.replace(/^[\s\S]*?(<svg)/, '$1')}</div>`, '<h2>Tables</h2>']
-  for (const t of s.tables) {
-    o.push(`<section id="table-${h(t.name)}"><h3>${h(t.name)}</h3><p>${t.rows} rows (estimate), ${t.bytes} bytes, engine ${h(t.engine || '-')}${t.comment ? `. ${h(t.comment)}` : ''}</p>`)
-    o.push(`<table class="cols"><tr>${attrs.map((a) => `<th>${a}</th>`).join('')}</tr>`)
-    for (const c of t.columns) o.push(`<tr>${attrs.map((a) => `<td>${h(columnCell(c, a))}</td>`).join('')}</tr>`)
-    o.push('</table>', `<p>Primary key: ${t.primaryKey.length ? h(t.primaryKey.join(', ')) : '<strong>none</strong>'}</p>`)
-    if (t.indexes.length) o.push(`<p>Indexes:</p><ul>${t.indexes.map((i) => `<li>${h(i.name)}${i.unique ? ' (unique)' : ''} ${h(i.kind)}: ${h(i.columns.join(', '))}</li>`).join('')}</ul>`)
-    if (t.foreignKeys.length) o.push(`<p>References:</p><ul>${t.foreignKeys.map((f) => `<li>${h(f.name)}: (${h(f.columns.join(', '))}) → ${link(f.refTable)} (${h(f.refColumns.join(', '))}) ON DELETE ${h(f.onDelete)} ON UPDATE ${h(f.onUpdate)}</li>`).join('')}</ul>`)
-    const rb = refBy.get(t.name) ?? []
-    if (rb.length) o.push(`<p>Referenced by:</p><ul>${rb.map((r) => `<li>${link(r.table)} (${h(r.fk.columns.join(', '))}) via ${h(r.fk.name)}</li>`).join('')}</ul>`)
-    if (t.checks.length) o.push(`<p>Checks:</p><ul>${t.checks.map((c) => `<li>${h(c.name)}: <code>${h(c.clause)}</code></li>`).join('')}</ul>`)
-    if (t.triggers.length) o.push(`<p>Triggers: ${h(t.triggers.join(', '))}</p>`)
-    if (t.partitioning) o.push(`<p>Partitioning: ${h(t.partitioning)}</p>`)
-    o.push('</section>')
-  }
-  if (s.views.length) o.push('<h2>Views</h2>', ...s.views.map((v) => `<section id="view-${h(v.name)}"><h3>${h(v.name)}</h3><p>Reads: ${v.reads.map((r) => s.tables.some((t) => t.name === r) ? link(r) : `<a href="#view-${h(r)}">${h(r)}</a>`).join(', ') || '-'}</p><pre>${h(v.definition)}</pre></section>`))
-  if (s.routines.length) o.push('<h2>Routines</h2>', ...s.routines.map((r) => `<section id="routine-${h(r.name)}"><h3>${h(r.name)} (${h(r.type)})</h3><pre>${h(r.definition)}</pre></section>`))
-  if (s.triggers.length) o.push('<h2>Triggers</h2><ul>', ...s.triggers.map((t) => `<li id="trigger-${h(t.name)}">${h(t.name)}: ${h(t.timing)} ${h(t.event)} ON ${link(t.table)}</li>`), '</ul>')
-  if (s.events.length) o.push('<h2>Events</h2><ul>', ...s.events.map((e) => `<li>${h(e.name)}: ${h(e.schedule)} (${h(e.status)})</li>`), '</ul>')
-  if (s.sequences.length) o.push('<h2>Sequences</h2><ul>', ...s.sequences.map((q) => `<li>${h(q)}</li>`), '</ul>')
-  o.push('</body></html>')
+  const implied = impliedRelations(s)
+  const fks = s.tables.reduce((n, t) => n + t.foreignKeys.length, 0)
+  const sections = [['diagram', 'ER diagram'], ['tables', 'Tables'], ...(s.views.length ? [['views', 'Views']] : []),
+    ...(s.routines.length ? [['routines', 'Routines']] : []), ...(s.triggers.length ? [['triggers', 'Triggers']] : []),
+    ...(s.events.length ? [['events', 'Events']] : []), ...(s.sequences.length ? [['sequences', 'Sequences']] : [])]
+  const o: string[] = [`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">`,
+    `<title>Schema of ${h(s.database)}</title><style>${CSS}</style></head><body>`,
+    `<header><h1>Schema of <code>${h(s.database)}</code></h1><p>${h(s.engine)} &middot; ${s.tables.length} tables, ${fks} foreign keys, ${implied.length} implied relations, ${s.views.length} views, ${s.routines.length} routines, ${s.triggers.length} triggers, ${s.events.length} events, ${s.sequences.length} sequences</p></header><main>`,
+    `<nav class="toc">${sections.map(([id, title]) => `<a href="#${id}">${title}</a>`).join('')}</nav>`,
+    '<h2 id="diagram">ER diagram</h2>',
+    `<p class="legend">One box per table (click it for its section), one solid edge per foreign key from the referencing table to the referenced one, with its cardinality (referencing:referenced, <code>n:1</code>, <code>n:0..1</code> when the columns may be NULL, <code>1:1</code> when they are unique) and crow's-foot ends; dashed orange edges are <em>implied</em> relations: a <code>*_id</code> column with no foreign key.</p>`,
+    `<div class="diagram" id="diagram-all">${svgBody(diagrams.all)}</div>`,
+    '<h2 id="tables">Tables</h2><table class="overview"><thead><tr><th>table</th><th>rows (estimate)</th><th>size</th><th>engine</th><th>comment</th></tr></thead><tbody>',
+    ...s.tables.map((t) => `<tr><td><a href="#table-${h(t.name)}">${h(t.name)}</a></td><td class="num">${t.rows}</td><td class="num">${humanBytes(t.bytes)}</td><td>${h(t.engine || '-')}</td><td>${h(t.comment)}</td></tr>`),
+    '</tbody></table>',
+    '<h2 id="tables-each">Each table</h2>']
+  for (const t of s.tables) o.push(tableSection(s, t, { attrs, refBy, implied, neighbourhood: diagrams.neighbourhood }))
+  o.push(...objectSections(s), '</main></body></html>')
   return o.join('\n') + '\n'
 }

@@ -48,7 +48,7 @@ export function schemaMarkdown(s: Schema, attrs: readonly ColumnAttr[] = COLUMN_
   }
   if (s.views.length) {
     out.push('## Views', '')
-    for (const v of s.views) out.push(`### ${v.name}`, '', `Reads: ${v.reads.join(', ') || '-'}`, '', '```sql', v.definition, '```', '')
+    for (const v of s.views) out.push(`### ${v.name}${v.materialized ? ' (materialized)' : ''}`, '', `Reads: ${v.reads.join(', ') || '-'}`, '', '```sql', v.definition, '```', '')
   }
   for (const [title, list] of [['Routines', s.routines.map((r) => `${r.name} (${r.type})`)], ['Triggers', s.triggers.map((t) => `${t.name}: ${t.timing} ${t.event} ON ${t.table}`)],
     ['Events', s.events.map((e) => `${e.name}: ${e.schedule} (${e.status})`)], ['Sequences', s.sequences]] as const) {

@@ -1,5 +1,6 @@
 // schema.mmd: a Mermaid erDiagram of the tables, their columns and foreign keys.
 import type { Schema } from './model.ts'
+import { fkCardinality } from './relations.ts'
 
 // Mermaid's erDiagram accepts word characters only in names and types
 const word = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_')
@@ -15,8 +16,7 @@ export function schemaMermaid(s: Schema): string {
     out.push('  }')
   }
   for (const t of s.tables) for (const f of t.foreignKeys) {
-    const optional = f.columns.some((n) => t.columns.find((c) => c.name === n)?.nullable)
-    const unique = t.indexes.some((i) => i.unique && i.columns.join() === f.columns.join()) || t.primaryKey.join() === f.columns.join()
+    const { optional, unique } = fkCardinality(t, f)
     // parent side: exactly one (or zero-or-one when the child's columns may be NULL); child side: many, or one when unique
     out.push(`  ${word(f.refTable)} ${optional ? '|o' : '||'}--${unique ? 'o|' : 'o{'} ${word(t.name)} : "${f.name}"`)
   }

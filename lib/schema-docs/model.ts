@@ -1,5 +1,5 @@
 // The engine-neutral schema model (schema.json): what every generator (markdown, mermaid, html,
-// lint, diff, migrations) reads. An engine fills it from its catalog (catalog-mariadb.ts today).
+// lint, diff, migrations) reads. An engine fills it from its catalog (catalog-mariadb.ts, lib/engines/postgres/catalog.ts).
 export interface Column {
   name: string; type: string; nullable: boolean; default: string | null
   key: string; extra: string; comment: string; generated: string | null
@@ -14,7 +14,8 @@ export interface Table {
   columns: Column[]; primaryKey: string[]; indexes: Index[]; foreignKeys: ForeignKey[]
   checks: { name: string; clause: string }[]; triggers: string[]; partitioning: string | null
 }
-export interface View { name: string; definition: string; reads: string[] }
+/** `materialized`: the engine stores the view's rows (PostgreSQL's MATERIALIZED VIEW); absent otherwise. */
+export interface View { name: string; definition: string; reads: string[]; materialized?: boolean }
 export interface Routine { name: string; type: string; definition: string }
 export interface Trigger { name: string; table: string; timing: string; event: string; statement: string }
 export interface Event { name: string; schedule: string; status: string; definition: string }

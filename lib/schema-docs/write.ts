@@ -2,7 +2,7 @@
 // run never leaves a half-written page.
 import fs from 'node:fs'
 import path from 'node:path'
-import { renderSvg, schemaDot } from './diagram.ts'
+import { neighbourhoodDot, renderer, schemaDot } from './diagram.ts'
 import { schemaHtml } from './html.ts'
 import { schemaMarkdown, type ColumnAttr } from './markdown.ts'
 import { schemaMermaid } from './mermaid.ts'
@@ -10,8 +10,11 @@ import { schemaJson, type Schema } from './model.ts'
 
 export async function schemaDocFiles(s: Schema, attrs: readonly ColumnAttr[]): Promise<Record<string, string>> {
   // the diagram shows the schema only; the page adds row counts and sizes, so it changes with the data
-  const svg = await renderSvg(schemaDot(s))
-  return { 'schema.json': schemaJson(s), 'schema.md': schemaMarkdown(s, attrs), 'schema.mmd': schemaMermaid(s), 'schema.svg': svg, 'index.html': schemaHtml(s, attrs, svg) }
+  const viz = await renderer()
+  const svg = viz.svg(schemaDot(s))
+  const neighbourhood = new Map(s.tables.map((t) => [t.name, viz.svg(neighbourhoodDot(s, t.name))]))
+  return { 'schema.json': schemaJson(s), 'schema.md': schemaMarkdown(s, attrs), 'schema.mmd': schemaMermaid(s), 'schema.svg': svg,
+    'index.html': schemaHtml(s, attrs, { all: svg, neighbourhood }) }
 }
 
 export function writeDocFiles(dir: string, files: Record<string, string>): string[] {

@@ -7,7 +7,9 @@ import { ident, serverVersion, withDb } from '../db.ts'
 import { onInterrupt } from '../errors.ts'
 import { removeDir } from '../fs-util.ts'
 import type { Runtime } from '../runtime/index.ts'
-import { checkFiles, namedAsFolder, readManifest } from './manifest.ts'
+import type { ArchivedLog } from '../pitr/archive.ts'
+import { binlogPrunePlan } from '../pitr/prune.ts'
+import { checkFiles, namedAsFolder, readManifest, type Manifest } from './manifest.ts'
 import { isPhysical } from './physical.ts'
 import { basesOf, chainOf } from './physical-chain.ts'
 import { checkEngine, loadTables, openSnapshot, tempDbName } from './load.ts'
@@ -92,15 +94,22 @@ export async function verifySnapshot(cfg: Config, rt: Runtime | null, name: stri
 }
 
 /**
- * The snapshots `data_prune --keep N` removes: the oldest beyond N, never the tool's own, and never
- * a snapshot that a kept incremental or differential one builds on.
+ * What `data_prune --keep N` removes: the oldest snapshots beyond N, never the tool's own, and never
+ * a snapshot that a kept incremental or differential one builds on; and the archived binary logs
+ * that no kept snapshot's recovery needs (lib/pitr/prune.ts).
  */
-export function prunePlan(cfg: Config, keep: number): SnapshotEntry[] {
+export function prunePlan(cfg: Config, keep: number): { snapshots: SnapshotEntry[]; binlogs: ArchivedLog[] } {
   const all = listSnapshots(cfg)
   const own = all.filter((s) => !s.reserved)
   const kept = [...all.filter((s) => s.reserved), ...own.slice(0, keep)].map((s) => s.name)
   const needed = basesOf(cfg, kept)
-  return own.slice(keep).filter((s) => !needed.has(s.name))
+  const snapshots = own.slice(keep).filter((s) => !needed.has(s.name))
+  const gone = new Set(snapshots.map((s) => s.name))
+  const keptManifests: Manifest[] = []
+  for (const s of all.filter((x) => !gone.has(x.name))) {
+    try { keptManifests.push(readManifest(snapshotPath(cfg, s.name))) } catch { /* damaged: it records no position to keep logs for */ }
+  }
+  return { snapshots, binlogs: binlogPrunePlan(cfg, keptManifests) }
 }
 
 export function removeSnapshot(cfg: Config, name: string): void {

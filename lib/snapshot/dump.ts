@@ -186,8 +186,8 @@ async function writeSnapshot(cfg: Config, rt: Runtime, opts: DumpOptions,
   }
 }
 
-/** A full disk says where and what to do, not only what zstd or node said. */
-function diskFull(e: unknown, dir: string, name: string): Error | null {
+/** A full disk says where and what to do, not only what zstd or node said (every engine's dump). */
+export function diskFull(e: unknown, dir: string, name: string): Error | null {
   const err = e as { message?: string; code?: string }
   if (err?.code !== 'ENOSPC' && !/No space left on device|ENOSPC/.test(String(err?.message))) return null
   return failure(`no space left on ${dir} while writing snapshot "${name}"; the partial snapshot was removed, the others are untouched`,

@@ -146,13 +146,15 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
     let interrupted = false
     let swapping: Promise<void> | null = null
     let staged: StagedStorage | null = null
+    let staging: Promise<StagedStorage> | null = null
     const off = onInterrupt(async () => {
       interrupted = true
       const swapped = swapping ? await swapping.then(() => true, () => false) : false
       // the interrupted statement may hold the connection: drop from a fresh one
       await withDb(rt.admin, (d) => d.query(`DROP DATABASE IF EXISTS ${ident(stage)}`), { database: null })
-      // once the swap began its journal owns the staged files: the next run places or removes them
-      if (!swapping) discardStorage(staged)
+      // once the swap began its journal owns the staged files: the next run places or removes them;
+      // files being staged when the signal came are waited for, then removed
+      if (!swapping) discardStorage(staging ? await staging.catch(() => null) : staged)
       // the last line says which state the database and its files are in (always the same one)
       return swapped ? `after the swap: snapshot ${m.name} is loaded` : 'before the swap: nothing changed'
     })
@@ -167,7 +169,8 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
       await opts.beforeSwap?.(stage)
       stopIfInterrupted()
       // the files are made ready beside their folder; they switch in the same step as the tables
-      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      staging = stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      staged = await staging
       stopIfInterrupted()
       swapping = swapIn(db, { live, stage, oldDb: tempDbName('old'), post: schema, charset: m.database.charset, collation: m.database.collation,
         storage: { staging: staged.staging, real: staged.real } })

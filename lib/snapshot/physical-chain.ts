@@ -127,3 +127,29 @@ export function basesOf(cfg: Config, names: string[]): Set<string> {
   }
   return need
 }
+
+/**
+ * data_list's drawing of the chains, from snapshots listed newest first: each full snapshot that
+ * others build on, its incrementals and differentials below it as a tree (oldest first); a member
+ * whose base is gone starts its own line, marked. Empty when there is no chain.
+ */
+export function drawChains(list: { name: string; chain: { type: string; base: string | null } | null }[]): string[] {
+  const members = [...list].reverse().filter((s) => s.chain)
+  const names = new Set(members.map((s) => s.name))
+  const children = (name: string) => members.filter((s) => s.chain!.base === name)
+  const out: string[] = []
+  const walk = (name: string, prefix: string) => {
+    const kids = children(name)
+    kids.forEach((k, i) => {
+      const last = i === kids.length - 1
+      out.push(`${prefix}${last ? '└─ ' : '├─ '}${k.name} (${k.chain!.type})`)
+      walk(k.name, prefix + (last ? '   ' : '│  '))
+    })
+  }
+  for (const root of members.filter((s) => s.chain!.type === 'full' || !names.has(s.chain!.base ?? ''))) {
+    if (root.chain!.type === 'full' && children(root.name).length === 0) continue // a full snapshot alone is no chain
+    out.push(root.chain!.type === 'full' ? root.name : `${root.name} (${root.chain!.type} on ${root.chain!.base}, which is missing)`)
+    walk(root.name, '')
+  }
+  return out
+}

@@ -23,6 +23,7 @@ import { cleanDebris } from './debris.ts'
 import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from './dump.ts'
 import { FORMAT, FORMAT_VERSION, sha256File, writeManifest, type Manifest, type ManifestTable } from './manifest.ts'
 import { checkName, partialPath, snapshotPath } from './names.ts'
+import { parseBinlogInfo } from '../pitr/position.ts'
 import { BACKUP_TOOL, backupArgv, hostToolVersion, listFiles, PHYSICAL_DIR, PHYSICAL_NOTE, physicalSupported,
   userDatabases, writeOptionsFile, type PhysicalManifest } from './physical.ts'
 import { chooseBase, readCheckpoints, type ChainInfo } from './physical-chain.ts'
@@ -145,6 +146,8 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
     // a full copy is prepared now (loadable as it is); an incremental one stays deltas, prepared onto its chain at load
     if (!base) await run(HOST, backupArgv.prepare(target))
     const lsn = readCheckpoints(target)
+    // where the copy stands in the binary log: data_timeline reads from there, data_prune keeps its logs
+    const binlog = fs.existsSync(path.join(target, 'xtrabackup_binlog_info')) ? parseBinlogInfo(fs.readFileSync(path.join(target, 'xtrabackup_binlog_info'), 'utf8')) : null
     const chain: ChainInfo = { type: opts.chain?.type ?? 'full', base: base?.name ?? null, ...lsn }
     fs.mkdirSync(path.join(partial, 'schema'))
     fs.writeFileSync(path.join(partial, 'schema/schema.json'), JSON.stringify(before.schema, null, 2) + '\n')
@@ -179,6 +182,7 @@ async function writePhysical(cfg: Config, rt: Runtime, opts: PhysicalDumpOptions
       files,
       // the moment the copy holds, for a later "nothing changed since" (safety checks)
       ...(quiet && before.quiet ? { quiet: before.quiet } : {}),
+      ...(binlog ? { binlog } : {}),
       physical: {
         tool: 'mariadb-backup', toolVersion: (await hostToolVersion(cfg)) ?? 'unknown',
         bytes: rels.reduce((a, r) => a + hashed[r].bytes, 0), files: rels.length, tablesExact: exactBy !== null, exactBy, databases: before.databases,

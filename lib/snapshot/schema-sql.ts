@@ -9,20 +9,20 @@ import { clientSafe, executeImmediateHex, lexingOf, pickDelimiter, rewriteDataba
 import { ident } from '../db.ts'
 
 /** A name (charset, collation) written bare, after checking it is one. */
-function bare(v: string): string {
+export function bare(v: string): string {
   if (!/^\w+$/.test(v)) throw failure(`the snapshot holds an unexpected character set or collation: ${JSON.stringify(v)}`)
   return v
 }
 
 /** A setting's value as a literal; names of modes, charsets and zones never need escaping. */
-function lit(v: string): string {
+export function lit(v: string): string {
   if (!/^[\w,+:\-/. ]*$/.test(v)) throw failure(`the snapshot holds an unexpected session setting: ${JSON.stringify(v)}`)
   return `'${v}'`
 }
 
-const SAVE = 'SET @dk_mode = @@SESSION.sql_mode, @dk_csc = @@SESSION.character_set_client, @dk_cc = @@SESSION.collation_connection, @dk_tz = @@SESSION.time_zone, @dk_fk = @@SESSION.foreign_key_checks;'
-const RESTORE = 'SET SESSION sql_mode = @dk_mode, character_set_client = @dk_csc, collation_connection = @dk_cc, time_zone = @dk_tz, foreign_key_checks = @dk_fk;'
-const DDL_SESSION = `SET SESSION sql_mode = ${lit(DDL_SQL_MODE)}, character_set_client = 'utf8mb4', collation_connection = 'utf8mb4_general_ci';`
+export const SAVE = 'SET @dk_mode = @@SESSION.sql_mode, @dk_csc = @@SESSION.character_set_client, @dk_cc = @@SESSION.collation_connection, @dk_tz = @@SESSION.time_zone, @dk_fk = @@SESSION.foreign_key_checks;'
+export const RESTORE = 'SET SESSION sql_mode = @dk_mode, character_set_client = @dk_csc, collation_connection = @dk_cc, time_zone = @dk_tz, foreign_key_checks = @dk_fk;'
+export const DDL_SESSION = `SET SESSION sql_mode = ${lit(DDL_SQL_MODE)}, character_set_client = 'utf8mb4', collation_connection = 'utf8mb4_general_ci';`
 
 /**
  * One object's statements. The stock client drops comments and acts on backslashes, so a text

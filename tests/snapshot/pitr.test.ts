@@ -5,7 +5,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
-import { archivedLogs, binlogArchive } from '../../lib/pitr/archive.ts'
+import { archiveBinlogs, archivedLogs, binlogArchive } from '../../lib/pitr/archive.ts'
+import { chainSince } from '../../lib/pitr/chain.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'
 import { fingerprint, sql, type Fingerprint } from '../support/fingerprint.ts'
 import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
@@ -77,7 +78,13 @@ t('--until T: the rows written before T are back, orders among them; nothing aft
   const r = await runScript(ctx.stack, 'data-load', ['--name', 's1', '--until', ctx.until])
   assert.is(r.code, 0, r.stderr)
   assert.match(lastLine(r.stderr), /recovered shop to \S+: snapshot s1 \(2 tables, 5 rows\) \+ 4 events replayed/)
+  assert.match(r.stderr, /safety snapshot _safety\/data_load-\S+ taken/) // the state before it, kept as before any destructive operation
   assert.equal(await live(ctx.stack), ctx.atT)
+  // the replay ran with binary logging off: no row change reached the log for a staging database
+  await archiveBinlogs(ctx.stack.cfg, ctx.stack.rt)
+  const logged = (await chainSince(ctx.stack.cfg, readManifest(path.join(ctx.stack.dir, 'data/backups/s1')))).events
+  assert.ok(logged.some((e) => e.databases.some((d) => d.startsWith('_dk_'))), 'the load itself is in the log (its staging database)')
+  assert.equal(logged.filter((e) => !e.ddl && e.databases.some((d) => d.startsWith('_dk_stage_'))).map((e) => e.statements), [])
 })
 
 t('--until-gtid and --before-gtid reach the same moment', async (ctx) => {
@@ -127,6 +134,61 @@ t('the external runtime copies the logs over the client protocol (mariadb-binlog
   assert.not.match(r.stderr, /archive only/, r.stderr)
   assert.ok((JSON.parse(r.stdout).events as TimelineEvent[]).some((e) => e.statements.some((x) => x.includes("'remote'"))))
   assert.not.match(JSON.stringify(r), /ops-secret-pw/) // the password travels in the environment only
+})
+
+t('the external runtime without REPLICATION SLAVE: a recovery says why it cannot read the logs, before anything changes', async (ctx) => {
+  await sql(ctx.stack, "CREATE USER 'weak'@'127.0.0.1' IDENTIFIED BY 'weak-secret-pw'; GRANT ALL ON shop.* TO 'weak'@'127.0.0.1'; GRANT SELECT, RELOAD, BINLOG MONITOR ON *.* TO 'weak'@'127.0.0.1'")
+  const before = await live(ctx.stack)
+  const env = { DATAKEEP_RUNTIME: 'external', DATABASE_URL: `mysql://weak:weak-secret-pw@127.0.0.1:${ctx.stack.cfg.MYSQL_PORT}/shop` }
+  const r = await runScript(ctx.stack, 'data-load', ['--name', 's1', '--until', ctx.until, '--no-safety'], env)
+  assert.is(r.code, 2, r.stderr)
+  assert.match(lastLine(r.stderr), /point-in-time recovery needs the server's binary logs, which could not be read \(.*REPLICATION SLAVE.*\); nothing was changed; on an external server they are read over the client protocol \(mariadb-binlog --read-from-remote-server\): the account of DATABASE_URL needs RELOAD, BINLOG MONITOR and REPLICATION SLAVE/)
+  assert.equal(await live(ctx.stack), before)
+  assert.not.match(JSON.stringify(r), /weak-secret-pw/)
+})
+
+t('data_prune removes the archived logs only the pruned snapshots needed, never one a kept snapshot reads', async (ctx) => {
+  await sql(ctx.stack, "INSERT INTO customers VALUES (12, 'after s2')", 'shop')
+  const s2 = await runScript(ctx.stack, 'data-dump', ['--name', 's2'])
+  assert.is(s2.code, 0, s2.stderr)
+  const backups = path.join(ctx.stack.dir, 'data/backups')
+  const m1 = readManifest(path.join(backups, 's1'))
+  const before = archivedLogs(ctx.stack.cfg)
+  const s1Log = before.find((l) => l.file === m1.binlog!.file)! // one volume so far: one file of that name
+  assert.ok(s1Log)
+  // the plan alone changes nothing
+  const plan = await runScript(ctx.stack, 'data-prune', ['--keep', '1'])
+  assert.is(plan.code, 0, plan.stderr)
+  assert.match(plan.stderr, /would delete s1 /)
+  assert.match(plan.stderr, new RegExp(`would delete binary log ${s1Log.name.replace('.', '\\.')} \\(`))
+  assert.equal(archivedLogs(ctx.stack.cfg), before)
+  // kept afterwards, whatever they are (s2, the safety snapshots the loads above took)
+  const aside = path.join(ctx.stack.dir, 'prune-aside')
+  fs.cpSync(backups, aside, { recursive: true, preserveTimestamps: true })
+  const r = await runScript(ctx.stack, 'data-prune', ['--keep', '1', '--yes'])
+  assert.is(r.code, 0, r.stderr)
+  assert.match(lastLine(r.stderr), /deleted 1 snapshot and \d+ archived binary logs? \(/)
+  const after = archivedLogs(ctx.stack.cfg)
+  const removed = before.filter((l) => !after.some((a) => a.name === l.name))
+  assert.ok(removed.some((l) => l.name === s1Log.name), 'the log s1 started in is gone')
+  assert.not.ok(fs.existsSync(path.join(backups, 's1')))
+  for (const l of removed) assert.not.ok(fs.existsSync(path.join(binlogArchive(ctx.stack.cfg), `${l.name}.sha256`)), l.name)
+  // every snapshot that stays still has its whole chain: its timeline reads
+  const kept = [...fs.readdirSync(backups).filter((n) => !n.startsWith('_')), ...fs.readdirSync(path.join(backups, '_safety')).map((n) => `_safety/${n}`)]
+  assert.ok(kept.length >= 2, kept.join(' '))
+  for (const name of kept) {
+    const m = readManifest(path.join(backups, name))
+    if (!m.binlog) continue
+    const chain = await chainSince(ctx.stack.cfg, m)
+    assert.ok(chain.logs.every((l) => after.some((a) => a.name === l.name)), name)
+    for (const l of removed) assert.ok(l.created <= chain.logs[0].created, `${l.name} is older than ${name}'s first log`)
+  }
+  // a second run has nothing left that no kept snapshot needs
+  const again = await runScript(ctx.stack, 'data-prune', ['--keep', '1'])
+  assert.match(lastLine(again.stderr), /nothing to prune/)
+  // s1 and its logs back, for the next test
+  fs.rmSync(backups, { recursive: true })
+  fs.renameSync(aside, backups)
 })
 
 t('down and volume removal copy the logs first: the timeline outlives the volume', async (ctx) => {

@@ -1,14 +1,17 @@
 // Unchanged tables shared between snapshots (lib/snapshot/share.ts), through the real scripts on
 // sakila: a second dump after one table changed writes only that table; the others are the same
-// inodes as the first snapshot's; the first snapshot deleted, the second still verifies and loads.
+// inodes as the first snapshot's; the first snapshot deleted, the second still verifies, restores with
+// the stock tools and loads.
 import fs from 'node:fs'
 import path from 'node:path'
 import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
+import { HOST, run } from '../../lib/run.ts'
 import { readManifest } from '../../lib/snapshot/manifest.ts'
+import { STOCK_RESTORE } from '../../lib/snapshot/restore-sql.ts'
 import { fingerprint, sql } from '../support/fingerprint.ts'
 import { sakilaStack } from '../support/sakila.ts'
-import { runScript, type TestStack } from '../support/stack.ts'
+import { runScript, tempDir, type TestStack } from '../support/stack.ts'
 
 const t = suite('sharing unchanged tables', { stack: null as unknown as TestStack })
 t.before(async (ctx) => { ctx.stack = await sakilaStack() })
@@ -59,6 +62,14 @@ t('one table changed: only it is written, the others are hard links to s1, and s
   fs.rmSync(snap(stack, 's1'), { recursive: true })
   const verify = await runScript(stack, 'data-verify', ['--name', 's2', '--deep'])
   assert.is(verify.code, 0, verify.stderr)
+  // and restores with the stock tools alone (restore.sql), as any snapshot
+  await sql(stack, 'CREATE DATABASE stock_s2')
+  const line = STOCK_RESTORE.replace('mariadb ', `mariadb ${stack.rt.clientArgs().join(' ')} `).replace('<database>', 'stock_s2')
+  const copy = path.join(tempDir(), 's2') // the line unpacks beside the files: a copy, as the stock-tools test does
+  fs.cpSync(snap(stack, 's2'), copy, { recursive: true })
+  await run(HOST, ['bash', '-c', line], { cwd: copy, env: stack.rt.clientEnv() })
+  assert.equal((await stack.db((db) => fingerprint(db, 'stock_s2'))).tables, expected.tables)
+  await sql(stack, 'DROP DATABASE stock_s2')
   await sql(stack, 'DELETE FROM payment; UPDATE film SET title = LOWER(title)', 'sakila')
   const load = await runScript(stack, 'data-load', ['--name', 's2'])
   assert.is(load.code, 0, load.stderr)

@@ -34,12 +34,26 @@ export function resultsPath(): string {
 }
 
 export function recordCase(rec: CaseRecord, file = resultsPath()): void {
-  let cases: CaseRecord[] = []
-  try { cases = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: CaseRecord[] }).cases ?? [] } catch { /* first case */ }
-  cases = cases.filter((c) => c.name !== rec.name).concat(rec)
-  const tmp = `${file}.tmp-${process.pid}`
-  fs.writeFileSync(tmp, JSON.stringify({ cases }, null, 2) + '\n')
-  fs.renameSync(tmp, file)
+  // test files run two at a time (tests/run.ts): the read-modify-write holds a lock folder
+  const lock = `${file}.lock`
+  for (let i = 0; ; i++) {
+    try { fs.mkdirSync(lock); break } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      // a holder that died long ago (kill -9 of a test process) does not block the suite
+      if (i > 500 && Date.now() - fs.statSync(lock).mtimeMs > 10_000) { fs.rmSync(lock, { recursive: true, force: true }); continue }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
+    }
+  }
+  try {
+    let cases: CaseRecord[] = []
+    try { cases = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: CaseRecord[] }).cases ?? [] } catch { /* first case */ }
+    cases = cases.filter((c) => c.name !== rec.name).concat(rec)
+    const tmp = `${file}.tmp-${process.pid}`
+    fs.writeFileSync(tmp, JSON.stringify({ cases }, null, 2) + '\n')
+    fs.renameSync(tmp, file)
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true })
+  }
 }
 
 export interface CaseLog {

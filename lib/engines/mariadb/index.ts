@@ -1,7 +1,8 @@
 // The MariaDB/MySQL engine: an adapter over the modules that implement it today (lib/runtime/,
 // lib/snapshot/, lib/safety/, lib/initialize/), so the lifecycle code reaches them through the seam.
 import type { Config } from '../../config.ts'
-import { UserError } from '../../errors.ts'
+import { UserError, failure } from '../../errors.ts'
+import { readSchema as readCatalog } from '../../schema-docs/catalog-mariadb.ts'
 import { databaseExists, ident, query, serverVersion, tableCounts, withDb } from '../../db.ts'
 import { checkStack } from '../../deploy.ts'
 import { afterLoad } from '../../initialize/after-load.ts'
@@ -22,6 +23,7 @@ import { cleanDebris } from '../../snapshot/debris.ts'
 import { dumpSnapshot } from '../../snapshot/dump.ts'
 import { loadSnapshot, openSnapshot } from '../../snapshot/load.ts'
 import { dumpPhysical } from '../../snapshot/physical-dump.ts'
+import { isPhysical } from '../../snapshot/physical.ts'
 import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
@@ -85,8 +87,23 @@ export class MariadbEngine implements Engine {
 
   async planRecovery(name: string, target: RecoveryTarget): Promise<Recovery> {
     const live = this.runtime.admin.database
-    await archiveBinlogs(this.cfg, this.runtime)
+    // the newest logs first: without them a recovery to a time would stop short of it, unnoticed
+    await archiveBinlogs(this.cfg, this.runtime).catch((e: Error) => {
+      const why = e.message.split('\n').find((l) => l.trim()) ?? ''
+      throw new UserError(`point-in-time recovery needs the server's binary logs, which could not be read (${why}); nothing was changed`, {
+        hint: this.runtime.name === 'external'
+          ? 'on an external server they are read over the client protocol (mariadb-binlog --read-from-remote-server): the account of DATABASE_URL needs RELOAD, BINLOG MONITOR and REPLICATION SLAVE'
+            + ` (GRANT RELOAD, BINLOG MONITOR, REPLICATION SLAVE ON *.* TO <account>); or load the snapshot alone: make data_load ARGS="--name ${name}"`
+          : `start the server (make up), or load the snapshot alone: make data_load ARGS="--name ${name}"`,
+      })
+    })
     const { manifest } = await openSnapshot(this.cfg, name, 'data_load')
+    // a whole-server load swaps data directories: there is no staging database to replay into
+    if (isPhysical(manifest)) {
+      throw new UserError(`snapshot "${name}" is a whole-server (physical) snapshot: point-in-time recovery starts from a snapshot of the database; nothing was changed`, {
+        hint: `load it alone (make data_load ARGS="--name ${name}"), or recover from a logical snapshot: make data_list shows them; make data_timeline ARGS="--since ${name}" lists what happened since it`,
+      })
+    }
     const plan = await prepareRecovery(this.cfg, manifest, target, live)
     return {
       plan, events: plan.events.length, reached: () => plan.reached,
@@ -121,4 +138,11 @@ export class MariadbEngine implements Engine {
     return r
   }
   cleanDebris() { return cleanDebris(this.cfg, this.runtime) }
+  schemaModel() {
+    const conn = this.runtime.admin
+    return withDb(conn, async (db) => {
+      if (!(await databaseExists(db, conn.database))) throw failure(`database ${conn.database} does not exist on the server`, 'to create it: make initialize')
+      return readCatalog(db, conn.database)
+    }, { database: null })
+  }
 }

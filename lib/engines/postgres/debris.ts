@@ -10,6 +10,7 @@ import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
 import { settleDataDir } from '../../snapshot/physical-swap.ts'
 import { dropTempDatabase, pgQuery, qi, withPg } from './db.ts'
 import { PgLocalRuntime } from './local.ts'
+import { recoverPgSwap } from './swap.ts'
 
 /** `_dk_<kind>_<pid>_<time>` names whose process is gone. */
 export function deadTempDatabases(names: string[], alive = isProcessAlive): string[] {
@@ -20,10 +21,15 @@ export function deadTempDatabases(names: string[], alive = isProcessAlive): stri
 }
 
 export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]> {
-  const files = await cleanDebris(cfg, null) // the engine-neutral part: folders and storage staging
+  let files: string[] = []
   const dbs = await withPg(rt.admin, async (c) => {
-    // a swap killed between refusing connections and the rename leaves the live database closed
     const live = rt.admin.database
+    // a swap killed between the databases and the files is finished first: it places a staged folder
+    // that the engine-neutral part (folders and storage staging) would otherwise remove
+    const finished = await recoverPgSwap(c, live)
+    if (finished) warn(finished)
+    files = await cleanDebris(cfg, null)
+    // a swap killed between refusing connections and the rename leaves the live database closed
     const closed = await pgQuery(c, 'SELECT 1 FROM pg_database WHERE datname = $1 AND NOT datallowconn', [live])
     if (closed.length && !(await swapRunning(c))) {
       await c.query(`ALTER DATABASE ${qi(live)} WITH ALLOW_CONNECTIONS true`)

@@ -13,7 +13,7 @@ import { giveTo, invokingOwner } from '../../owner.ts'
 import { startProgress } from '../../progress.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
-import { datakeepVersion, gitState, replaceDir, STORAGE_ARCHIVE } from '../../snapshot/dump.ts'
+import { datakeepVersion, diskFull, gitState, replaceDir, STORAGE_ARCHIVE } from '../../snapshot/dump.ts'
 import { FORMAT, FORMAT_VERSION, writeManifest, type Manifest, type ManifestTable } from '../../snapshot/manifest.ts'
 import { checkName, partialPath, snapshotPath } from '../../snapshot/names.ts'
 import { withBackupUmask } from '../../snapshot/private.ts'
@@ -23,6 +23,7 @@ import { copyOutToFile, type CopySpec } from './copy.ts'
 import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, pgVersion, qname, withPg, type PgClient } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { displayName, SYSTEM_SCHEMAS } from './inspect.ts'
+import { pgShareUnchanged } from './share.ts'
 import { runClient, schemaDumpArgv, toolsDir } from './tools.ts'
 
 /** What a PostgreSQL snapshot records beside the manifest (schema/postgres.json). */
@@ -69,6 +70,14 @@ export async function readPgSchema(c: PgClient): Promise<PgSchemaInfo> {
 /** A data file's name: its place in the list (unique) and a readable form of the table's name. */
 function dataFile(i: number, name: string): string {
   return `data/${String(i).padStart(4, '0')}-${name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}.copy.zst`
+}
+
+/** dataFile's name, or one with a suffix where a shared table's file (named in an earlier snapshot) has it. */
+function freeName(taken: Set<string>, i: number, name: string): string {
+  let file = dataFile(i, name)
+  for (let n = 2; taken.has(file); n++) file = dataFile(i, name).replace(/\.copy\.zst$/, `-${n}.copy.zst`)
+  taken.add(file)
+  return file
 }
 
 export async function pgDumpSnapshot(cfg: Config, rt: Runtime, req: DumpRequest): Promise<DumpResult> {
@@ -122,9 +131,13 @@ async function writeSnapshot(cfg: Config, rt: Runtime, req: DumpRequest, name: s
     storagePromise.catch(() => undefined)
     const estimate = (await pgQuery<{ n: string }>(coord, `SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ${SYSTEM_SCHEMAS}`))[0].n
     const progress = startProgress(`dump ${name}`, Number(estimate))
-    const queue = info.tables.map((t, i) => ({ t, file: dataFile(i, t.name) }))
     const results: ManifestTable[] = []
     try {
+      // tables unchanged since an earlier snapshot: its files, hard-linked (share.ts); --full: none
+      const shared = req.full ? [] : await pgShareUnchanged(cfg, readers, { tables: info.tables, snapshotDir: partial, progress })
+      results.push(...shared)
+      const taken = new Set(shared.flatMap((t) => t.files.map((f) => f.file)))
+      const queue = info.tables.filter((t) => !shared.some((x) => x.name === t.name)).map((t) => ({ t, file: freeName(taken, info.tables.indexOf(t), t.name) }))
       await Promise.all(readers.map(async (c) => {
         for (let job = queue.shift(); job; job = queue.shift()) {
           const bar = progress.item(job.t.name, 0)
@@ -164,7 +177,7 @@ async function writeSnapshot(cfg: Config, rt: Runtime, req: DumpRequest, name: s
   } catch (e) {
     for (const c of conns) await c.end().catch(() => undefined)
     removeDir(partial)
-    throw e
+    throw diskFull(e, path.dirname(final), name) ?? e
   } finally {
     offInterrupt()
   }

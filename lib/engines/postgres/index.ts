@@ -29,6 +29,7 @@ import { initialize } from '../../initialize/index.ts'
 import { pgLifecycle } from './lifecycle.ts'
 import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
+import { readSchema as readCatalog } from './catalog.ts'
 
 export async function postgresRuntime(cfg: Config): Promise<Runtime> {
   let name = cfg.DATAKEEP_RUNTIME
@@ -125,4 +126,5 @@ export class PostgresEngine implements Engine {
   dumpSql(req: SqlDumpRequest) { return pgDumpSqlFile(this.cfg, this.runtime, req) }
   importSql(file: string) { return pgImportSqlFile(this.cfg, this.runtime, file) }
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
+  schemaModel() { return withPg(this.runtime.admin, (c) => readCatalog(c, this.runtime.admin.database)) }
 }

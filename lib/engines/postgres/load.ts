@@ -16,7 +16,7 @@ import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
 import { checkFiles, namedAsFolder, readManifest, type Manifest } from '../../snapshot/manifest.ts'
 import { requireSnapshot } from '../../snapshot/names.ts'
-import { discardStorage, placeStorage, restoreStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
+import { discardStorage, restoreStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
 import type { LoadResult } from '../types.ts'
 import { copyDigest, copyInFromFile } from './copy.ts'
 import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, withPg, type PgClient } from './db.ts'
@@ -125,11 +125,14 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
     let swapping: Promise<void> | null = null
     let interrupted = false
     let staged: StagedStorage | null = null
+    let staging: Promise<StagedStorage> | null = null
     const off = onInterrupt(async () => {
       interrupted = true
       const swapped = swapping ? await swapping.then(() => true, () => false) : false
       await dropDatabase(rt, side).catch(() => undefined)
-      if (!swapped) discardStorage(staged)
+      // once the swap began its journal owns the staged files (recoverPgSwap); files being staged when
+      // the signal came are waited for, then removed
+      if (!swapping) discardStorage(staging ? await staging.catch(() => null) : staged)
       return swapped ? `after the swap: snapshot ${m.name} is loaded` : 'before the swap: nothing changed'
     })
     try {
@@ -139,17 +142,17 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
       if (opts.refuseNewer) await refuseNewerPgSchema(cfg, rt, side)
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       // the files are made ready beside their folder and switch right after the databases do
-      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      staging = stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      staged = await staging
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       const ts = Date.now()
       const files = staged
-      swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old') }), { database: null })
-        .then(() => placeStorage(files).finish())
+      swapping = withPg(rt.admin, (c) => swapDatabases(c, { live, side, old: tempDbName('old'), storage: files }), { database: null })
       await swapping
       debug(`load: swapped in ${Date.now() - ts} ms`)
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } catch (e) {
-      if (!interrupted) discardStorage(staged) // never placed: the folder is as it was
+      if (!interrupted && !swapping) discardStorage(staged) // never placed: the folder is as it was
       throw e
     } finally {
       await dropDatabase(rt, side).catch(() => undefined)
