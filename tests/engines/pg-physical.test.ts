@@ -16,6 +16,7 @@ import { STORAGE_ARCHIVE } from '../../lib/snapshot/dump.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'
 import { snapshotPath } from '../../lib/snapshot/names.ts'
 import { looseSnapshots } from '../../lib/snapshot/private.ts'
+import { faultCase } from '../support/faults.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
 import { lastLine, runScript, spawnScript } from '../support/stack.ts'
 
@@ -198,40 +199,49 @@ s('kill -9 of data_load at each point: after the next run the cluster holds the 
     ['swapping', (n) => n.startsWith('postgres.old-')],
   ]
   for (const [point, seen] of points) {
-    await changeAfterDump(st)
-    const old = await counts(st)
-    const child = spawnScript(st, 'data-load', ['--name', 'p1', '--no-safety'])
-    let stderr = ''
-    child.stderr!.on('data', (d) => { stderr += d })
-    const exited = new Promise<number>((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 128))))
-    let hit = false
-    for (let i = 0; i < 3000 && !hit; i++) {
-      hit = fs.readdirSync(path.dirname(dataDir)).some(seen)
-      if (!hit) await new Promise((r) => setTimeout(r, 5))
-    }
-    assert.ok(hit, `never saw the ${point} point: ${stderr}`)
-    child.kill('SIGKILL')
-    assert.is(await exited, 137, stderr)
-    // the copy and its check die with the load: nothing keeps writing beside the data directory
-    for (let i = 0; i < 10 && copiers(dataDir).length; i++) await new Promise((r) => setTimeout(r, 20))
-    assert.equal(copiers(dataDir), [], 'a process the killed load started is still at work')
-    const up = await runScript(st, 'up')
-    assert.is(up.code, 0, up.stderr)
-    const now = await counts(st)
-    const state = JSON.stringify(now) === JSON.stringify(old) && await later(st) ? 'old'
-      : JSON.stringify(now) === JSON.stringify(dumped) && !await later(st) ? 'new' : 'mixed'
-    assert.ok(state !== 'mixed', `${point}: ${JSON.stringify(now)}`)
-    if (point === 'copying') assert.is(state, 'old', 'killed while copying: nothing was changed')
-    const unsettled = dataDirDebris(st).filter((n) => n.startsWith('postgres.old-'))
-    // the old folder is kept only beside the loaded copy (the user chooses), never beside the old data
-    assert.is(unsettled.length, state === 'new' ? 1 : 0, `${point}, ${state}: ${dataDirDebris(st)}`)
-    // what is left is settled by the next load: a whole one goes through
-    const r = await runScript(st, 'data-load', ['--name', 'p1', '--no-safety'])
-    assert.is(r.code, 0, r.stderr)
-    if (state === 'new') assert.match(r.stderr, /a physical load was interrupted after its swap: .* to keep the loaded data: rm -rf/)
-    assert.equal(await counts(st), dumped)
-    for (const n of unsettled) fs.rmSync(path.join(path.dirname(dataDir), n), { recursive: true, force: true })
-    assert.equal(dataDirDebris(st), [])
+    await faultCase({ name: `postgres data_load --physical kill -9 ${point}`, operation: 'data_load of a whole-server snapshot (PostgreSQL)', fault: 'kill -9', point,
+      expected: 'after the next run, database and files are the state before the load or the snapshot\'s, never a mix' }, async (log) => {
+      await changeAfterDump(st)
+      const old = await counts(st)
+      const child = spawnScript(st, 'data-load', ['--name', 'p1', '--no-safety'])
+      let stderr = ''
+      child.stderr!.on('data', (d) => { stderr += d })
+      const exited = new Promise<number>((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig === 'SIGKILL' ? 137 : 128))))
+      let hit = false
+      for (let i = 0; i < 3000 && !hit; i++) {
+        hit = fs.readdirSync(path.dirname(dataDir)).some(seen)
+        if (!hit) await new Promise((r) => setTimeout(r, 5))
+      }
+      assert.ok(hit, `never saw the ${point} point: ${stderr}`)
+      child.kill('SIGKILL')
+      assert.is(await exited, 137, stderr)
+      // the copy and its check die with the load: nothing keeps writing beside the data directory
+      for (let i = 0; i < 10 && copiers(dataDir).length; i++) await new Promise((r) => setTimeout(r, 20))
+      assert.equal(copiers(dataDir), [], 'a process the killed load started is still at work')
+      const up = await runScript(st, 'up')
+      assert.is(up.code, 0, up.stderr)
+      const now = await counts(st)
+      const files = ['kept.txt', 'new.txt'].filter((f) => fs.existsSync(path.join(st.dir, 'data/storage', f))).join(',')
+      // database and files are one state: the snapshot's (kept.txt) or the one before the load (new.txt)
+      const state = JSON.stringify(now) === JSON.stringify(old) && await later(st) && files === 'new.txt' ? 'old'
+        : JSON.stringify(now) === JSON.stringify(dumped) && !await later(st) && files === 'kept.txt' ? 'new' : 'mixed'
+      log.lost(state === 'mixed')
+      assert.ok(state !== 'mixed', `${point}: ${JSON.stringify(now)}, files ${files}: ${up.stderr}`)
+      if (state === 'new') assert.not.ok(fs.existsSync(path.join(dataDir, 'datakeep-swap.json')), 'the journal is gone once its files are placed')
+      if (point === 'copying') assert.is(state, 'old', 'killed while copying: nothing was changed')
+      const unsettled = dataDirDebris(st).filter((n) => n.startsWith('postgres.old-'))
+      // the old folder is kept only beside the loaded copy (the user chooses), never beside the old data
+      assert.is(unsettled.length, state === 'new' ? 1 : 0, `${point}, ${state}: ${dataDirDebris(st)}`)
+      // what is left is settled by the next load: a whole one goes through
+      const r = await runScript(st, 'data-load', ['--name', 'p1', '--no-safety'])
+      assert.is(r.code, 0, r.stderr)
+      if (state === 'new') assert.match(r.stderr, /a physical load was interrupted after its swap: .* to keep the loaded data: rm -rf/)
+      assert.equal(await counts(st), dumped)
+      for (const n of unsettled) fs.rmSync(path.join(path.dirname(dataDir), n), { recursive: true, force: true })
+      assert.equal(dataDirDebris(st), [])
+      return `${state} state after the next run${state === 'new' ? ' (the old data directory kept beside it, with the commands to choose)' : ''}`
+        + (up.stderr.includes('finished an interrupted physical load') ? '; make up placed its files from the journal' : '')
+    })
   }
 })
 

@@ -10,6 +10,7 @@ import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
 import { settleDataDir } from '../../snapshot/physical-swap.ts'
 import { dropTempDatabase, pgQuery, qi, withPg } from './db.ts'
 import { PgLocalRuntime } from './local.ts'
+import { recoverPhysicalSwap } from './physical.ts'
 import { recoverPgSwap } from './swap.ts'
 
 /** `_dk_<kind>_<pid>_<time>` names whose process is gone. */
@@ -21,6 +22,9 @@ export function deadTempDatabases(names: string[], alive = isProcessAlive): stri
 }
 
 export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]> {
+  // a physical load killed after its data directory swapped in: its staged files placed before they count as debris
+  const physical = rt instanceof PgLocalRuntime ? recoverPhysicalSwap(rt.paths.dataDir) : null
+  if (physical) warn(physical)
   let files: string[] = []
   const dbs = await withPg(rt.admin, async (c) => {
     const live = rt.admin.database

@@ -17,6 +17,7 @@ import type { DataLocation, Runtime, ServerState } from '../../runtime/types.ts'
 import { settleDataDir, unsettledAdvice } from '../../snapshot/physical-swap.ts'
 import { findPgBinDir, pgBinDirs, pgInstallPlan } from './bin.ts'
 import { pgQuery, qi, ql, withPg } from './db.ts'
+import { recoverPhysicalSwap } from './physical.ts'
 
 /** The cluster's superuser; the application works as POSTGRES_USER, datakeep as this one. */
 export const PG_SUPERUSER = 'postgres'
@@ -164,6 +165,9 @@ export class PgLocalRuntime implements Runtime {
 
   async start(): Promise<void> {
     const { dataDir, socketDir, logFile } = this.paths
+    // a physical load killed after its swap (the server may be running on the copy): its files placed
+    const finished = recoverPhysicalSwap(dataDir)
+    if (finished) warn(finished)
     if ((await this.state()).running) { await this.waitUntilReady(null); await this.ensureDatabase(); return }
     // a physical load killed between its two renames must not look like an empty volume (physical-load.ts)
     const settled = settleDataDir(dataDir)

@@ -21,7 +21,7 @@ import { pgQuery, pgVersion, qname, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { readPgSchema } from './dump.ts'
 import { PgLocalRuntime } from './local.ts'
-import { clusterDatabases, diesWithUs, MARKER_DB, physicalArgv, physicalBlocker, physicalToolsDir, pgMajor, PHYSICAL_DIR,
+import { clusterDatabases, diesWithUs, MARKER_DB, SWAP_JOURNAL, writeSwapJournal, physicalArgv, physicalBlocker, physicalToolsDir, pgMajor, PHYSICAL_DIR,
   type PgPhysicalManifest } from './physical.ts'
 
 export interface PgPhysicalLoadOptions {
@@ -138,14 +138,16 @@ export async function pgLoadPhysical(cfg: Config, rt: Runtime, dir: string, m: P
       // what starts is exactly what was checked: the copy itself against backup_manifest and its WAL
       const copyProblems = await verifyBackup(cfg, partial)
       if (copyProblems.length) throw failure(`the copy of snapshot "${m.name}" in ${partial} is damaged: ${copyProblems.join('; ')}`, DAMAGED_HINT)
+      if (interrupted) throw failure('interrupted before the swap; nothing was changed')
+      // the files are made ready beside their folder before the swap and switch right after it
+      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
+      // the journal travels inside the copy: once it is the data directory, the next run places these files
+      writeSwapJournal(partial, { pid: process.pid, storage: { staging: staged.staging, real: staged.real } })
       // the server's account owns its data directory (as root: the postgres account, lib/engines/postgres/local.ts)
       const account = rt.account()
       if (account) giveTo(account, partial)
       fs.chmodSync(partial, 0o700)
       const flushed = flushToDisk(partial) // meanwhile the server restarts: only deleting the old folder waits for it
-      if (interrupted) throw failure('interrupted before the swap; nothing was changed')
-      // the files are made ready beside their folder before the swap and switch right after it
-      staged = await stageStorage(path.join(dir, m.storage.archive), projectPath(cfg, cfg.STORAGE_DIR), m.storage.treeHash, { owner: invokingOwner(cfg) })
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
       const sessions = await withPg(rt.admin, async (c) => Number((await pgQuery<{ n: string }>(c,
         "SELECT count(*)::text AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"))[0].n), { database: null })
@@ -155,13 +157,19 @@ export async function pgLoadPhysical(cfg: Config, rt: Runtime, dir: string, m: P
       // the old folder is renamed once the swap is verified and the copy on disk: a kill during
       // its delete leaves debris (.removing-), never an unsettled swap
       const swap = swapDataDir(rt, m, partial, threads, opts)
-        .then(async (old) => { placeStorage(files).finish(); await flushed; fs.renameSync(old, removing) })
+        .then(async (old) => {
+          placeStorage(files).finish()
+          fs.rmSync(path.join(dataDir, SWAP_JOURNAL), { force: true }) // the unit is whole: nothing left to finish
+          await flushed
+          fs.renameSync(old, removing)
+        })
       swapping = swap
       await swap
       await fs.promises.rm(removing, { recursive: true, force: true })
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } catch (e) {
-      if (!swapping) discardStorage(staged) // the swap never began: the folder is as it was
+      // the swap never began, or was put back (the copy and its journal gone with it): the folder is as it was
+      if (!swapping || !fs.existsSync(path.join(dataDir, SWAP_JOURNAL))) discardStorage(staged)
       throw e
     } finally {
       fs.rmSync(partial, { recursive: true, force: true })

@@ -2,12 +2,15 @@
 // pg_basebackup copy of the private cluster with its WAL, checked with pg_verifybackup, loaded by
 // swapping the data directory (docs/snapshot-format.md, "Physical snapshots"). What dump and load
 // share: the manifest's shape, argv builders, whether a runtime can, the cluster's databases.
+import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
+import { isProcessAlive } from '../../fs-util.ts'
 import { onPath } from '../../host-tools.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import type { Manifest } from '../../snapshot/manifest.ts'
 import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
+import { completeStoragePlacement } from '../../snapshot/storage.ts'
 import { pgBinDirs, requirePgTools } from './bin.ts'
 import { pgQuery, type PgClient } from './db.ts'
 
@@ -130,4 +133,30 @@ export async function clusterDatabases(c: PgClient): Promise<string[]> {
   const rows = await pgQuery<{ name: string }>(c,
     'SELECT datname AS name FROM pg_database WHERE NOT datistemplate AND NOT starts_with(datname, $1) ORDER BY 1', [TEMP_DB_PREFIX])
   return rows.map((r) => r.name)
+}
+
+/** A physical load's journal, written into the copy before the renames (it becomes the data directory's). */
+export const SWAP_JOURNAL = 'datakeep-swap.json'
+export interface SwapJournal { pid: number; storage: { staging: string; real: string } }
+
+export function writeSwapJournal(dir: string, j: SwapJournal): void {
+  const file = path.join(dir, SWAP_JOURNAL)
+  const fd = fs.openSync(file, 'w', 0o600)
+  try { fs.writeSync(fd, JSON.stringify(j) + '\n'); fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
+}
+
+/**
+ * Finishes a physical load killed after its data directory was swapped in and before its files were
+ * placed (the live data directory still holds the journal): the staged folder is put in place. File
+ * operations only (the local runtime runs it before it starts the server, the debris cleanup before it
+ * removes staged folders). Returns what it did, or null.
+ */
+export function recoverPhysicalSwap(dataDir: string): string | null {
+  const file = path.join(dataDir, SWAP_JOURNAL)
+  let j: SwapJournal
+  try { j = JSON.parse(fs.readFileSync(file, 'utf8')) as SwapJournal } catch { return null }
+  if (isProcessAlive(j.pid)) return null // its own run (this one, starting the server on the copy) places them
+  const files = completeStoragePlacement(j.storage)
+  fs.rmSync(file, { force: true })
+  return `finished an interrupted physical load: its data directory was in place${files ? `; ${files}` : ' with its files'}`
 }
