@@ -95,7 +95,7 @@ volume_create: docker_mysqld_volume_create ## Alias of docker_mysqld_volume_crea
 volume_remove: docker_mysqld_volume_remove ## Alias of docker_mysqld_volume_remove
 
 .PHONY: data_dump
-data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP_DIRNAME/<name> (ARGS="--name x --force"; --full; --format sql)
+data_dump: node_modules/.package-lock.json ## Snapshot DB + files to DATA_BACKUP_DIRNAME/<name> (ARGS="--name x --force"; --full; --format sql; --physical [--whole-server] [--incremental|--differential])
 	$(RUN) data-dump $(ARGS)
 
 .PHONY: data_load

@@ -42,6 +42,8 @@ export const SCHEMA = {
   POSTGRES_DATA_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'data/postgres', kind: str, description: "local runtime: the private cluster's data directory (the local runtime's volume)" },
   POSTGRES_INITDB_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'docker/postgres/initdb.d', kind: str, description: 'run once on the first start of an empty cluster, as the official image runs it: *.sql, *.sql.gz, *.sh' },
   POSTGRES_BIN_DIR: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: '', kind: str, description: 'local runtime: the folder of initdb, postgres, pg_dump, psql (empty: the newest /usr/lib/postgresql/<version>/bin, else PATH)' },
+  POSTGRES_WAL_LEVEL: { section: 'PostgreSQL (DB_ENGINE=postgres)', default: 'minimal', kind: { type: 'enum', values: ['minimal', 'replica'] },
+    description: 'local runtime: minimal (no WAL for tables a load creates: fastest data_load) or replica (WAL for every write; needed by data_dump --physical --whole-server, pg_basebackup); applies at the next make up' },
 
   DATA_BACKUP_DIRNAME: { section: 'Data on disk', default: 'data/backups', kind: str, description: 'folder of snapshots, one folder per snapshot name' },
   BACKUP_GROUP_READ: { section: 'Data on disk', default: 'false', kind: bool, description: "snapshots readable by the owner's group too (folders 0750, files 0640); otherwise owner-only (0700/0600)" },

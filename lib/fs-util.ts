@@ -136,3 +136,14 @@ export function dataLocation(dir: string): { where: string; exists: boolean; byt
   const exists = fs.existsSync(dir)
   return { where: dir, exists, bytes: exists ? dirSize(dir) : undefined }
 }
+
+/** Every file under `root`, relative paths with "/", sorted. */
+export function listFiles(root: string, rel = ''): string[] {
+  const out: string[] = []
+  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name
+    if (e.isDirectory()) out.push(...listFiles(root, r))
+    else out.push(r)
+  }
+  return out.sort()
+}

@@ -1,6 +1,6 @@
 // data_dump: snapshot the database + uploaded files as one named, verified unit.
 // usage: make data_dump [ARGS="--name x --force"]  (--full: every table written, none shared with an
-//   earlier snapshot; --physical: InnoDB tables as their files; --physical --whole-server: mariadb-backup of the server; --format sql [--gzip]: one plain SQL file)
+//   earlier snapshot; --physical: InnoDB tables as their files; --physical --whole-server: mariadb-backup or pg_basebackup of the server; --format sql [--gzip]: one plain SQL file)
 // needs: the server running (make up).
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
@@ -40,7 +40,7 @@ main(async () => {
     result(file)
     return
   }
-  // --physical: the database's InnoDB tables as their files; --whole-server: mariadb-backup of every database
+  // --physical: the database's InnoDB tables as their files; --whole-server: every database (mariadb-backup, pg_basebackup)
   const { dir, manifest: m } = await engine.dump({ name, force: !!values.force, physical: !!values.physical, wholeServer: !!values['whole-server'], full: !!values.full, chain })
   if (values.physical && m.kind === 'logical') warn('no table here can be copied as its files (InnoDB, no FULLTEXT index, not partitioned): the snapshot is a logical one')
   await engine.copyLogs()

@@ -16,7 +16,6 @@ import { latestSnapshot } from '../lib/snapshot/latest.ts'
 import { checkSnapshotTables, loadSnapshotTables, parseTableList } from '../lib/snapshot/load-partial.ts'
 import { requireSnapshot } from '../lib/snapshot/names.ts'
 import { afterDestructive } from '../lib/safety/destructive.ts'
-import { checkSnapshotInput } from '../lib/safety/preflight.ts'
 import { checkSqlFile } from '../lib/snapshot/sql-import.ts'
 
 const USAGE = 'make data_load ARGS="--name <name> [--until \'YYYY-MM-DD HH:MM:SS\' | --until-gtid <gtid> | --before-gtid <gtid>] [--no-owner]" or ARGS="--latest" (the newest snapshot, not _init nor safety ones) or ARGS="--file dump.sql[.gz|.zst]"; '
@@ -52,7 +51,7 @@ main(async () => {
   await withLock(cfg, commandSummary(), async () => {
     // all input checked whole before the safety snapshot: a bad file or snapshot takes none
     if (values.file !== undefined) await checkSqlFile(cfg, values.file)
-    else await checkSnapshotInput(cfg, name, 'data_load')
+    else await engine.checkSnapshot(name, 'data_load')
     // recovery: the snapshot whole and every binary log to the target present, before anything changes
     let recovery: Recovery | null = null
     if (target) {

@@ -43,7 +43,7 @@ export interface DumpRequest {
   reservedOk?: boolean
   /** Tables as their server files where the engine can (MariaDB: InnoDB tablespaces). */
   physical?: boolean
-  /** The whole server's files (MariaDB: mariadb-backup). */
+  /** The whole server's files (MariaDB: mariadb-backup; PostgreSQL: pg_basebackup). */
   wholeServer?: boolean
   threads?: number
   /** Every table written anew, none shared with an earlier snapshot (MariaDB: lib/snapshot/share.ts; PostgreSQL: postgres/share.ts). */
@@ -147,6 +147,12 @@ export interface Engine {
    * present; what will be replayed (MariaDB: binary logs, lib/pitr/).
    */
   planRecovery(name: string, target: RecoveryTarget): Promise<Recovery>
+  /**
+   * A snapshot about to be loaded, checked whole before anything is written (the safety snapshot
+   * included): its name, manifest and every file, and that this server can take it. Throws the line
+   * the load would. `verb` names the command in messages (data_load, undo).
+   */
+  checkSnapshot(name: string | undefined, verb: string): Promise<void>
   /**
    * Loads a snapshot into a side database, verifies every table against the manifest, swaps it in with
    * the files. `noOwner`: everything is loaded as the application role, the snapshot's owners and grants

@@ -6,7 +6,6 @@ import { UserError, failure } from '../errors.ts'
 import { fixturesPresent } from '../fixtures/index.ts'
 import { done, info, step } from '../log.ts'
 import { afterDestructive } from '../safety/destructive.ts'
-import { checkSnapshotInput } from '../safety/preflight.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
 import type { Marker } from './marker.ts'
 import { describePlan, planInitialize, type InitFlags, type InitState, type Step } from './plan.ts'
@@ -59,7 +58,7 @@ export async function initialize(cfg: Config, engine: Engine, opts: InitOptions 
   // every snapshot the plan loads is checked whole before any safety snapshot or change
   for (const s of steps) {
     const name = s.action === 'load' ? s.snapshot! : s.action === 'load-init' && !will('build-init') ? INIT : null
-    if (name) await checkSnapshotInput(cfg, name, s.action === 'load' ? 'initialize INIT_LOAD=<name>' : 'initialize')
+    if (name) await engine.checkSnapshot(name, s.action === 'load' ? 'initialize INIT_LOAD=<name>' : 'initialize')
   }
   let marker: Omit<Marker, 'database' | 'at' | 'tables'> | null = null
   for (const s of steps) {

@@ -8,7 +8,6 @@ import { info } from '../log.ts'
 import type { Engine, LoadResult } from '../engines/types.ts'
 import { snapshotPath } from '../snapshot/names.ts'
 import { lastOperation, recordOperation, type JournalEntry } from './journal.ts'
-import { checkSnapshotInput } from './preflight.ts'
 
 export interface UndoResult { restored: string; undone: JournalEntry; kept: string | null; load: LoadResult }
 
@@ -31,7 +30,7 @@ export async function undo(cfg: Config, engine: Engine, opts: { noSafety?: boole
   }
   info(`undo: restoring ${last.before}, the state before ${what}`)
   // checked whole before the snapshot of the current state: a damaged one costs nothing
-  await checkSnapshotInput(cfg, last.before, 'undo')
+  await engine.checkSnapshot(last.before, 'undo')
   // always a new one (never a reused match), so the next undo comes back here
   const kept = await engine.safetySnapshot('undo', { skip: opts.noSafety, reuse: false })
   const at = new Date().toISOString()

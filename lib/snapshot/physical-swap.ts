@@ -44,7 +44,8 @@ export function settleDataDir(dataDir: string): DataDirDebris {
   const removed: string[] = []
   for (const d of found) {
     if (d.kind === 'old') continue
-    fs.rmSync(d.path, { recursive: true, force: true })
+    // retried: a copy its killed process started may still be writing into it for a moment
+    fs.rmSync(d.path, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 })
     removed.push(d.path)
   }
   return { restored, removed, unsettled: olds.map((d) => d.path).filter((p) => p !== restored) }

@@ -13,6 +13,8 @@ import type { Manifest } from './manifest.ts'
 import type { ChainInfo } from './physical-chain.ts'
 import { TEMP_DB_PREFIX } from './names.ts'
 
+export { listFiles } from '../fs-util.ts'
+
 /** The folder of a physical snapshot that holds the prepared backup. */
 export const PHYSICAL_DIR = 'physical'
 export const BACKUP_TOOL = { cmd: 'mariadb-backup', pkg: 'mariadb-backup' }
@@ -172,13 +174,3 @@ export async function userDatabases(db: Db): Promise<string[]> {
   return rows.map((r) => r.name)
 }
 
-/** Every file under `root`, relative paths with "/", sorted. */
-export function listFiles(root: string, rel = ''): string[] {
-  const out: string[] = []
-  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-    const r = rel ? `${rel}/${e.name}` : e.name
-    if (e.isDirectory()) out.push(...listFiles(root, r))
-    else out.push(r)
-  }
-  return out.sort()
-}

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import { loadConfig } from '../../lib/config.ts'
 import { engineName, selectEngine } from '../../lib/engines/index.ts'
 import { asAccount, initdbArgv, postgresArgv, serverAccount } from '../../lib/engines/postgres/local.ts'
+import { physicalArgv, physicalBlocker, pgMajor } from '../../lib/engines/postgres/physical.ts'
 import { UserError } from '../../lib/errors.ts'
 import { selectRuntime } from '../../lib/runtime/index.ts'
 import { tempDir } from '../support/stack.ts'
@@ -51,6 +52,23 @@ test('the private cluster: argv as data; as root the server runs as the postgres
   assert.equal(initdbArgv('/b', '/d', null), ['/b/initdb', '-D', '/d', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256'])
   const argv = postgresArgv('/b', { dataDir: '/d', socketDir: '/s', logFile: '/l' }, 5999)
   assert.ok(argv.includes('listen_addresses=127.0.0.1') && argv.includes('port=5999') && argv.includes('unix_socket_directories=/s'))
+  assert.ok(argv.includes('wal_level=minimal') && argv.includes('max_wal_senders=0'), 'minimal by default: loads write no WAL for their new tables')
+  const replica = postgresArgv('/b', { dataDir: '/d', socketDir: '/s', logFile: '/l' }, 5999, 'replica')
+  assert.ok(replica.includes('wal_level=replica') && replica.includes('max_wal_senders=4'), 'replica: pg_basebackup copies and streams the WAL')
+})
+
+test('PostgreSQL physical snapshots as data: the pg_basebackup argv, the major a copy must share, the runtimes refused', () => {
+  const argv = physicalArgv.backup('/b', ['-h', '/s', '-p', '5999', '-U', 'postgres'], '/snap/physical', 'datakeep p1')
+  assert.equal(argv, ['/b/pg_basebackup', '-h', '/s', '-p', '5999', '-U', 'postgres', '--no-password', '-D', '/snap/physical',
+    '-F', 'plain', '-X', 'stream', '-c', 'fast', '--no-sync', '--label=datakeep p1'])
+  assert.equal(physicalArgv.verify('/b', '/snap/physical'), ['/b/pg_verifybackup', '--quiet', '/snap/physical'])
+  assert.is(pgMajor('15.10 (Debian 15.10-0+deb12u1)'), '15')
+  assert.is(pgMajor('16.4'), '16')
+  assert.is(pgMajor('9.6.24'), '9.6')
+  const rt = (name: string) => ({ name }) as unknown as Parameters<typeof physicalBlocker>[0]
+  assert.is(physicalBlocker(rt('local'), 'p1'), null)
+  assert.match(physicalBlocker(rt('docker'), 'p1')!, /not supported on the docker runtime yet .*make data_dump ARGS="--name p1"/)
+  assert.match(physicalBlocker(rt('external'), 'p1')!, /cannot reach .*REPLICATION.*replication.*wal_level=replica and max_wal_senders >= 2/)
 })
 
 test.run()

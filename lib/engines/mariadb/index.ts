@@ -17,6 +17,7 @@ import { describeTarget, prepareRecovery, replayInto, type RecoveryTarget, type 
 import { selectRuntime } from '../../runtime/index.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { beforeDestructive } from '../../safety/destructive.ts'
+import { checkSnapshotInput } from '../../safety/preflight.ts'
 import { ensureSafetySnapshot } from '../../safety/snapshot.ts'
 import { openReaders } from '../../snapshot/consistent.ts'
 import { verifySnapshot } from '../../snapshot/catalog.ts'
@@ -113,6 +114,7 @@ export class MariadbEngine implements Engine {
       summary: `recovery ${describeTarget(target)}: snapshot ${manifest.name}, then ${plan.events.length} transaction${plan.events.length === 1 ? '' : 's'} of ${live} from ${plan.chain.files.length} binary log${plan.chain.files.length === 1 ? '' : 's'}`,
     } as Recovery & { plan: ReplayPlan }
   }
+  checkSnapshot(name: string | undefined, verb: string) { return checkSnapshotInput(this.cfg, name, verb) }
   async load(name: string | undefined, opts: { noOwner?: boolean; recovery?: Recovery | null } = {}) {
     if (opts.noOwner) {
       throw new UserError('--no-owner is for PostgreSQL snapshots: a MariaDB snapshot names no owners to leave out', { hint: `make data_load ARGS="--name ${name}"` })

@@ -1,12 +1,16 @@
 // What an interrupted PostgreSQL run leaves: side and old databases with the tool's prefix (their
-// process gone), a live database left refusing connections by a swap cut short, partial folders.
+// process gone), a live database left refusing connections by a swap cut short, partial folders
+// (snapshots, and a physical load's copy beside the local data directory).
 import type { Config } from '../../config.ts'
 import { isProcessAlive } from '../../fs-util.ts'
 import { warn } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { cleanDebris } from '../../snapshot/debris.ts'
 import { TEMP_DB_PREFIX } from '../../snapshot/names.ts'
+import { settleDataDir } from '../../snapshot/physical-swap.ts'
 import { dropTempDatabase, pgQuery, qi, withPg } from './db.ts'
+import { PgLocalRuntime } from './local.ts'
+import { recoverPhysicalSwap } from './physical.ts'
 import { recoverPgSwap } from './swap.ts'
 
 /** `_dk_<kind>_<pid>_<time>` names whose process is gone. */
@@ -18,6 +22,9 @@ export function deadTempDatabases(names: string[], alive = isProcessAlive): stri
 }
 
 export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]> {
+  // a physical load killed after its data directory swapped in: its staged files placed before they count as debris
+  const physical = rt instanceof PgLocalRuntime ? recoverPhysicalSwap(rt.paths.dataDir) : null
+  if (physical) warn(physical)
   let files: string[] = []
   const dbs = await withPg(rt.admin, async (c) => {
     const live = rt.admin.database
@@ -43,8 +50,10 @@ export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]>
     for (const r of roles) await c.query(`DROP ROLE IF EXISTS ${qi(r)}`)
     return [...dead.map((n) => `database ${n}`), ...roles.map((r) => `role ${r}`)]
   }, { database: null })
-  for (const d of dbs) warn(`removed debris of an interrupted run: ${d}`)
-  return [...files, ...dbs]
+  // a physical load's copy beside the data directory (or a failed or half-deleted folder): the live one is in place
+  const dirs = rt instanceof PgLocalRuntime ? settleDataDir(rt.paths.dataDir).removed : []
+  for (const d of [...dbs, ...dirs]) warn(`removed debris of an interrupted run: ${d}`)
+  return [...files, ...dbs, ...dirs]
 }
 
 /** Another living datakeep process holds a side database: its swap may be under way. */

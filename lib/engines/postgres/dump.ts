@@ -83,7 +83,10 @@ function freeName(taken: Set<string>, i: number, name: string): string {
 export async function pgDumpSnapshot(cfg: Config, rt: Runtime, req: DumpRequest): Promise<DumpResult> {
   const t0 = Date.now()
   const name = checkName(req.name, { reservedOk: req.reservedOk })
-  if (req.physical) throw new UserError('--physical is not available on PostgreSQL yet: take a logical snapshot', { hint: `make data_dump ARGS="--name ${name}"` })
+  if (req.physical) {
+    throw new UserError('--physical alone (tables as their files) is for MariaDB; on PostgreSQL a physical snapshot is of the whole cluster',
+      { hint: `make data_dump ARGS="--name ${name} --physical --whole-server", or a logical one: make data_dump ARGS="--name ${name}"` })
+  }
   const final = snapshotPath(cfg, name)
   if (fs.existsSync(final) && !req.force) {
     throw new UserError(`snapshot "${name}" already exists`, { hint: `to replace it: make data_dump ARGS="--name ${name} --force"` })

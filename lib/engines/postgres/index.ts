@@ -1,12 +1,14 @@
 // The PostgreSQL engine: a private cluster (local) or a server at DATABASE_URL (external);
 // snapshots through one exported snapshot and COPY, loads through a side database and a rename.
 import type { Config } from '../../config.ts'
-import { UserError } from '../../errors.ts'
+import { UserError, failure } from '../../errors.ts'
 import { info, step } from '../../log.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { guardDestructive } from '../../safety/guard.ts'
 import { recordOperation } from '../../safety/journal.ts'
-import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
+import { checkSnapshotInput } from '../../safety/preflight.ts'
+import { namedAsFolder, readManifest } from '../../snapshot/manifest.ts'
+import { defaultName, requireSnapshot, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
 import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
 import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
@@ -16,7 +18,10 @@ import { dockerEngineAnswers } from '../../runtime/docker.ts'
 import { PgDockerRuntime } from './docker.ts'
 import { PgExternalRuntime } from './external.ts'
 import { pgCheck, pgInspect, pgStatus, relations } from './inspect.ts'
-import { pgLoadSnapshot, pgVerifyDeep } from './load.ts'
+import { checkPgEngine, pgLoadSnapshot, pgVerifyDeep } from './load.ts'
+import { isPgPhysical } from './physical.ts'
+import { pgDumpPhysical } from './physical-dump.ts'
+import { checkPhysicalSnapshot, checkPhysicalTarget } from './physical-load.ts'
 import { PgLocalRuntime } from './local.ts'
 import { pgDumpSqlFile, pgImportSqlFile } from './sql-file.ts'
 import { copyDigest } from './copy.ts'
@@ -106,13 +111,25 @@ export class PostgresEngine implements Engine {
   }
 
   dump(req: DumpRequest) {
-    if (req.wholeServer) throw new UserError('--whole-server is not available on PostgreSQL yet', { hint: `take a logical snapshot: make data_dump ARGS="--name ${req.name}"` })
-    return pgDumpSnapshot(this.cfg, this.runtime, req)
+    return req.wholeServer ? pgDumpPhysical(this.cfg, this.runtime, req) : pgDumpSnapshot(this.cfg, this.runtime, req)
   }
   async copyLogs() { /* WAL archiving for point-in-time recovery on PostgreSQL: not yet */ }
   async keepLogs() { /* no WAL archive to keep yet */ }
   async planRecovery(): Promise<Recovery> {
     throw new UserError('point-in-time recovery is not available on PostgreSQL yet', { hint: 'load the snapshot itself: make data_load ARGS="--name <name>"' })
+  }
+  /** Another engine's snapshot refused; a physical one checked whole (sha256, pg_verifybackup) and against this cluster (major version, databases). */
+  async checkSnapshot(name: string | undefined, verb: string) {
+    const dir = requireSnapshot(this.cfg, name, verb)
+    const m = readManifest(dir)
+    checkPgEngine(m)
+    if (!isPgPhysical(m)) return checkSnapshotInput(this.cfg, name, verb)
+    await checkPhysicalTarget(namedAsFolder(m, name!), this.runtime)
+    const problems = await checkPhysicalSnapshot(this.cfg, dir, m)
+    if (problems.length) {
+      throw failure(`snapshot "${name}" is damaged: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+        'nothing was changed; load another snapshot (make data_list) or take a new one')
+    }
   }
   async load(name: string | undefined, opts: { noOwner?: boolean } = {}) {
     const r = await pgLoadSnapshot(this.cfg, this.runtime, name, { ...opts, refuseNewer: true })

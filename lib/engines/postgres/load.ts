@@ -14,7 +14,7 @@ import { startProgress } from '../../progress.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
 import { tempDbName } from '../../snapshot/load.ts'
-import { checkFiles, readManifest, type Manifest } from '../../snapshot/manifest.ts'
+import { checkFiles, namedAsFolder, readManifest, type Manifest } from '../../snapshot/manifest.ts'
 import { requireSnapshot } from '../../snapshot/names.ts'
 import { discardStorage, restoreStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
 import type { LoadResult } from '../types.ts'
@@ -23,6 +23,8 @@ import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, w
 import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
+import { isPgPhysical } from './physical.ts'
+import { checkPhysicalSnapshot, pgLoadPhysical } from './physical-load.ts'
 import { checkPrerequisites } from './preflight.ts'
 import { assertNoPgTempMentions } from './invariant.ts'
 import { refuseNewerPgSchema } from './migrate.ts'
@@ -107,6 +109,13 @@ const dropDatabase = (rt: Runtime, name: string) => withPg(rt.admin, async (c) =
 
 export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | undefined, opts: { noOwner?: boolean; refuseNewer?: boolean } = {}): Promise<LoadResult> {
   const t0 = Date.now()
+  const head = readManifest(requireSnapshot(cfg, name, 'data_load'))
+  checkPgEngine(head)
+  if (isPgPhysical(head)) {
+    // the whole cluster: its roles, owners and grants come with it
+    if (opts.noOwner) throw new UserError(`--no-owner is for logical snapshots: physical snapshot "${name}" puts back the whole cluster, roles included`, { hint: `make data_load ARGS="--name ${name}"` })
+    return pgLoadPhysical(cfg, rt, requireSnapshot(cfg, name, 'data_load'), namedAsFolder(head, name!))
+  }
   const snap = await openPgSnapshot(cfg, rt, name, 'data_load', opts)
   const { dir, m } = snap
   return withLock(cfg, commandSummary(), async () => {
@@ -155,7 +164,10 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
 /** data_verify --deep: every file, then a load into a scratch database compared with the manifest, and the files unpacked aside. */
 export async function pgVerifyDeep(cfg: Config, rt: Runtime, name: string | undefined): Promise<string[]> {
   const dir = requireSnapshot(cfg, name, 'data_verify')
-  const problems = await checkFiles(dir, readManifest(dir))
+  const head = readManifest(dir)
+  // a physical snapshot is the cluster's own files: its deep check is every file's sha256 and pg_verifybackup
+  if (isPgPhysical(head)) return checkPhysicalSnapshot(cfg, dir, head)
+  const problems = await checkFiles(dir, head)
   if (problems.length) return problems
   const snap = await openPgSnapshot(cfg, rt, name, 'data_verify')
   const scratch = tempDbName('scratch')

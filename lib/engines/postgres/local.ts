@@ -11,12 +11,14 @@ import { projectPath, type Config } from '../../config.ts'
 import type { Connection } from '../../db.ts'
 import { UserError, failure } from '../../errors.ts'
 import { isDirEmpty, isProcessAlive, pidState, readPidFile, dataLocation, removeDir, stopAndWait, tailFile } from '../../fs-util.ts'
-import { step } from '../../log.ts'
+import { step, warn } from '../../log.ts'
 import { HOST, run, spawnDetached } from '../../run.ts'
 import type { DataLocation, Runtime, ServerState } from '../../runtime/types.ts'
+import { settleDataDir, unsettledAdvice } from '../../snapshot/physical-swap.ts'
 import { findPgBinDir, pgBinDirs, pgInstallPlan } from './bin.ts'
 import { runPgInitFolder } from './initdb.ts'
 import { pgQuery, qi, ql, withPg } from './db.ts'
+import { recoverPhysicalSwap } from './physical.ts'
 
 /** The cluster's superuser; the application works as POSTGRES_USER, datakeep as this one. */
 export const PG_SUPERUSER = 'postgres'
@@ -71,11 +73,12 @@ export function initdbArgv(bin: string, dataDir: string, pwFile: string | null):
     '--auth-local=trust', '--auth-host=scram-sha-256', ...(pwFile ? [`--pwfile=${pwFile}`] : [])]
 }
 
-export function postgresArgv(bin: string, p: PgLocalPaths, port: number): string[] {
+export function postgresArgv(bin: string, p: PgLocalPaths, port: number, walLevel: 'minimal' | 'replica' = 'minimal'): string[] {
   return [path.join(bin, 'postgres'), '-D', p.dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', `port=${port}`,
     '-c', `unix_socket_directories=${p.socketDir}`, '-c', 'unix_socket_permissions=0700',
-    // a private development server: loads write no WAL for tables created in their own transaction
-    '-c', 'wal_level=minimal', '-c', 'max_wal_senders=0', '-c', 'logging_collector=off']
+    // minimal: a private development server's loads write no WAL for tables created in their own
+    // transaction; replica: pg_basebackup can copy it (two WAL senders: the files and the WAL stream)
+    '-c', `wal_level=${walLevel}`, '-c', `max_wal_senders=${walLevel === 'minimal' ? 0 : 4}`, '-c', 'logging_collector=off']
 }
 
 /** Folders on the way to `dir` that `account` cannot pass (no x bit for it). */
@@ -163,7 +166,14 @@ export class PgLocalRuntime implements Runtime {
 
   async start(): Promise<void> {
     const { dataDir, socketDir, logFile } = this.paths
+    // a physical load killed after its swap (the server may be running on the copy): its files placed
+    const finished = recoverPhysicalSwap(dataDir)
+    if (finished) warn(finished)
     if ((await this.state()).running) { await this.waitUntilReady(null); await this.ensureDatabase(); return }
+    // a physical load killed between its two renames must not look like an empty volume (physical-load.ts)
+    const settled = settleDataDir(dataDir)
+    if (settled.restored) warn(`put back ${dataDir} from ${settled.restored} (an interrupted physical load)`)
+    for (const old of settled.unsettled) warn(unsettledAdvice(dataDir, old))
     const bin = await this.serverBinDir()
     const account = this.account()
     if (account) {
@@ -188,7 +198,7 @@ export class PgLocalRuntime implements Runtime {
       throw new UserError(`port ${this.cfg.POSTGRES_PORT} on 127.0.0.1 is already in use by another program`, { hint: 'to fix: set POSTGRES_PORT in .env to a free port' })
     }
     const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0
-    const child = spawnDetached([...asAccount(account), ...postgresArgv(bin, this.paths, this.cfg.POSTGRES_PORT)], logFile)
+    const child = spawnDetached([...asAccount(account), ...postgresArgv(bin, this.paths, this.cfg.POSTGRES_PORT, this.cfg.POSTGRES_WAL_LEVEL as 'minimal' | 'replica')], logFile)
     await this.waitUntilReady({ exited: child.exited, logStart })
     await this.ensureDatabase()
     if (created) {
