@@ -4,7 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { done, formatBytes, formatSeconds } from '../lib/log.ts'
+import { count, done, formatBytes, formatSeconds } from '../lib/log.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { copySnapshot } from '../lib/snapshot/copy.ts'
 
@@ -14,7 +14,7 @@ main(async () => {
   const cfg = loadConfig()
   await withLock(cfg, commandSummary(), async () => {
     const r = await copySnapshot(cfg, values.name, values.to, { force: values.force })
-    done(`copied snapshot ${r.from} to ${r.to}${r.replaced ? ' (replacing the old one)' : ''}: ${r.files} files, ${formatBytes(r.bytes)}`
+    done(`copied snapshot ${r.from} to ${r.to}${r.replaced ? ' (replacing the old one)' : ''}: ${count(r.files, 'file')}, ${formatBytes(r.bytes)}`
       + `${r.linked ? ` (${r.linked === r.files ? 'all' : r.linked} hard-linked)` : ''}, verified, in ${formatSeconds(r.ms)}`)
   })
 })

@@ -8,7 +8,7 @@ import { loadConfig } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 import type { Recovery } from '../lib/engines/types.ts'
-import { done, formatSeconds, info, warn } from '../lib/log.ts'
+import { count, done, formatSeconds, info, warn } from '../lib/log.ts'
 import { refuseNewerSchema } from '../lib/migrate/index.ts'
 import { parseUntil, type RecoveryTarget } from '../lib/pitr/recover.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
@@ -75,16 +75,16 @@ main(async () => {
       await engine.afterLoad()
       afterDestructive(cfg)
       done(`restored ${r.tables} table${r.tables === 1 ? '' : 's'} of snapshot ${r.name} into ${rt.admin.database}: ${tables.join(', ')}, ${r.rows} rows, verified; `
-        + `${r.storage ? `storage folder restored (${r.files} files)` : 'other tables and the storage folder untouched'}, in ${formatSeconds(r.ms)}`)
+        + `${r.storage ? `storage folder restored (${count(r.files, 'file')})` : 'other tables and the storage folder untouched'}, in ${formatSeconds(r.ms)}`)
       return
     }
     const r = await engine.load(name, { noOwner: values['no-owner'], recovery })
     await engine.afterLoad()
     afterDestructive(cfg)
     if (recovery) {
-      done(`recovered ${rt.admin.database} to ${recovery.reached()}: snapshot ${r.name} (${r.tables} tables, ${r.rows} rows) + ${recovery.events} events replayed, ${r.files} files, in ${formatSeconds(r.ms)}`)
+      done(`recovered ${rt.admin.database} to ${recovery.reached()}: snapshot ${r.name} (${count(r.tables, 'table')}, ${count(r.rows, 'row')}) + ${count(recovery.events, 'event')} replayed, ${count(r.files, 'file')}, in ${formatSeconds(r.ms)}`)
       return
     }
-    done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${r.tables} tables, ${r.rows} rows, ${r.files} files, verified, in ${formatSeconds(r.ms)}`)
+    done(`loaded snapshot ${r.name} into ${rt.admin.database}: ${count(r.tables, 'table')}, ${count(r.rows, 'row')}, ${count(r.files, 'file')}, verified, in ${formatSeconds(r.ms)}`)
   })
 })

@@ -4,7 +4,7 @@
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { done, formatSeconds } from '../lib/log.ts'
+import { count, done, formatSeconds } from '../lib/log.ts'
 import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { renameSnapshot } from '../lib/snapshot/copy.ts'
 
@@ -14,6 +14,6 @@ main(async () => {
   const cfg = loadConfig()
   await withLock(cfg, commandSummary(), async () => {
     const r = await renameSnapshot(cfg, values.name, values.to, { force: values.force })
-    done(`renamed snapshot ${r.from} to ${r.to}${r.replaced ? ' (replacing the old one)' : ''}: ${r.files} files, verified, in ${formatSeconds(r.ms)}`)
+    done(`renamed snapshot ${r.from} to ${r.to}${r.replaced ? ' (replacing the old one)' : ''}: ${count(r.files, 'file')}, verified, in ${formatSeconds(r.ms)}`)
   })
 })

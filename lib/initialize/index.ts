@@ -4,7 +4,7 @@ import type { Config } from '../config.ts'
 import type { Engine } from '../engines/types.ts'
 import { UserError, failure } from '../errors.ts'
 import { fixturesPresent } from '../fixtures/index.ts'
-import { done, info, step } from '../log.ts'
+import { count, done, info, step } from '../log.ts'
 import { afterDestructive } from '../safety/destructive.ts'
 import { requireSnapshot } from '../snapshot/names.ts'
 import type { Marker } from './marker.ts'
@@ -95,7 +95,7 @@ export async function initialize(cfg: Config, engine: Engine, opts: InitOptions 
       }
       case 'fixtures': {
         const r = await lc.loadFixtures()
-        info(`loaded ${r.rows} fixture rows from ${r.files} files`)
+        info(`loaded ${count(r.rows, 'fixture row')} from ${count(r.files, 'file')}`)
         break
       }
       case 'reindex':

@@ -162,7 +162,7 @@ for (const [name, c] of Object.entries(CASES)) {
     folder(st, 'data/fixtures', { 'authors.json': [{ id: 3, name: 'from up' }] })
     const r = await runScript(st, 'up', [], { LOAD_FIXTURES: '1' })
     assert.is(r.code, 0, r.stderr)
-    assert.match(r.stderr, 'loaded 1 fixture rows from 1 files')
+    assert.match(r.stderr, 'loaded 1 fixture row from 1 file')
     assert.equal((await rows(st, 'SELECT name FROM authors WHERE id = 3'))[0].name, 'from up')
   })
 

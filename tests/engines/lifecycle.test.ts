@@ -52,7 +52,7 @@ for (const [name, make] of Object.entries(STACKS)) {
     fs.rmSync(path.join(storage, 'photo.jpg'))
     const load = await runScript(st, 'data-load', ['--name', 's1'])
     assert.is(load.code, 0, load.stderr)
-    assert.match(lastLine(load.stderr), /loaded snapshot s1 into app: \d+ tables, 3 rows, 1 files, verified/)
+    assert.match(lastLine(load.stderr), /loaded snapshot s1 into app: \d+ tables?, 3 rows, 1 file, verified/)
     assert.equal(await ids(st), [1, 2, 3])
     assert.is(fs.readFileSync(path.join(storage, 'photo.jpg'), 'utf8'), 'jpeg bytes')
   })

@@ -71,7 +71,7 @@ s('data_dump, delete rows and files, data_load brings back exactly what was dump
   fs.rmSync(path.join(storage, 'a.txt'))
   const l = await runScript(stack, 'data-load', ['--name', 's1'])
   assert.is(l.code, 0, l.stderr)
-  assert.match(l.stderr, /loaded snapshot s1 into app: 1 tables, 3 rows, 1 files, verified/)
+  assert.match(l.stderr, /loaded snapshot s1 into app: 1 table, 3 rows, 1 file, verified/)
   assert.match(l.stderr, /safety snapshot _safety\/data_load-\d+ taken/)
   assert.equal(await rows(stack), [1, 2, 3])
   assert.is(fs.readFileSync(path.join(storage, 'a.txt'), 'utf8'), 'upload')

@@ -60,7 +60,7 @@ t('the same recovery, uninterrupted, replays every transaction up to the GTID', 
   const { gtid, count } = await lastGtid(stack)
   const r = await runScript(stack, 'data-load', ['--name', 'a', '--before-gtid', gtid])
   assert.is(r.code, 0, r.stderr)
-  assert.match(r.stderr, new RegExp(`\\+ ${count} events replayed`))
+  assert.match(r.stderr, new RegExp(`\\+ ${count} events? replayed`))
   const after = await stack.db((db) => fingerprint(db, 'app'), null)
   // b's rows, without c's; b's view (created after a) is not recovered: views come from the snapshot
   assert.equal(after.tables, w.known.b.tables)

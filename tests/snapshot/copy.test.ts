@@ -33,7 +33,7 @@ const rows = (stack: TestStack) => stack.db((db) => query<{ id: number; v: strin
 t('data_copy makes a verified copy named in its manifest, files hard-linked; the source is untouched', async ({ stack }) => {
   const r = await runScript(stack, 'data-copy', ['--name', 's1', '--to', 'c1'])
   assert.is(r.code, 0, r.stderr)
-  assert.match(lastLine(r.stderr), /^done: copied snapshot s1 to c1: \d+ files, .+ \(all hard-linked\), verified, in \d+\.\d s$/)
+  assert.match(lastLine(r.stderr), /^done: copied snapshot s1 to c1: \d+ files?, .+ \(all hard-linked\), verified, in \d+\.\d s$/)
   const m = readManifest(snap(stack, 'c1'))
   assert.is(m.name, 'c1')
   assert.equal(m.files, readManifest(snap(stack, 's1')).files)
@@ -100,7 +100,7 @@ const removeFolder = (p: string) => fs.rmSync(p, { recursive: true, force: true 
 t('data_rename: the new name holds a verified, loadable snapshot; the old name is gone', async ({ stack }) => {
   let r = await runScript(stack, 'data-rename', ['--name', 's1', '--to', 'r1'])
   assert.is(r.code, 0, r.stderr)
-  assert.match(lastLine(r.stderr), /^done: renamed snapshot s1 to r1: \d+ files, verified, in \d+\.\d s$/)
+  assert.match(lastLine(r.stderr), /^done: renamed snapshot s1 to r1: \d+ files?, verified, in \d+\.\d s$/)
   assert.equal(own(stack), ['c1', 'r1', 's2'])
   assert.is(readManifest(snap(stack, 'r1')).name, 'r1')
   r = await runScript(stack, 'data-load', ['--name', 'r1', '--no-safety'])
