@@ -49,7 +49,11 @@ export async function initialize(cfg: Config, engine: Engine, opts: InitOptions 
   if (flags.load) requireSnapshot(cfg, flags.load, 'initialize INIT_LOAD=<name>')
   // after a crash `make up` is what people run: it settles what the crashed operation left, before
   // inspecting (a swap cut short can leave the live database unreadable until then: PostgreSQL's refusing connections)
-  if (!opts.dryRun) await engine.cleanDebris()
+  if (!opts.dryRun) {
+    const server = await rt.state()
+    if (!server.running) throw failure(`the database server is not running (${server.detail})`, 'to fix: make up')
+    await engine.cleanDebris()
+  }
   const state = await inspect(cfg, engine)
   const steps = planInitialize(state, flags)
   const will = (a: Step['action']) => steps.some((s) => s.action === a)
