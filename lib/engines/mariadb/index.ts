@@ -28,7 +28,8 @@ import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
 import { stackStatus } from '../../stack.ts'
-import type { Engine, Recovery, SqlSession } from '../types.ts'
+import { writeMariadbSchemaMigration } from '../../schema-migration/index.ts'
+import type { Engine, Recovery, SchemaMigrationRequest, SqlSession } from '../types.ts'
 import { mariadbLifecycle } from './lifecycle.ts'
 
 export async function mariadbEngine(cfg: Config): Promise<Engine> {
@@ -145,4 +146,5 @@ export class MariadbEngine implements Engine {
     }, { database: null })
   }
   snapshotSchemaModel(name: string, verb: string) { return readMariadbSnapshotSchema(this.cfg, this.runtime.admin, name, verb) }
+  writeSchemaMigration(req: SchemaMigrationRequest) { return writeMariadbSchemaMigration(this.runtime.admin, req) }
 }

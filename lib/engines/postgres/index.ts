@@ -8,7 +8,7 @@ import { guardDestructive } from '../../safety/guard.ts'
 import { recordOperation } from '../../safety/journal.ts'
 import { defaultName, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
-import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
+import type { DumpRequest, Engine, ProtectRequest, Recovery, SchemaMigrationRequest, SqlDumpRequest, SqlSession } from '../types.ts'
 import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
@@ -26,6 +26,7 @@ import { pgMigrate } from './migrate.ts'
 import { readPgSchema } from './dump.ts'
 import { readSchema as readCatalog } from './catalog.ts'
 import { pgSnapshotSchema } from './snapshot-schema.ts'
+import { pgWriteSchemaMigration } from './schema-migration.ts'
 
 export async function postgresRuntime(cfg: Config): Promise<Runtime> {
   let name = cfg.DATAKEEP_RUNTIME
@@ -112,4 +113,5 @@ export class PostgresEngine implements Engine {
   cleanDebris() { return cleanPgDebris(this.cfg, this.runtime) }
   schemaModel() { return withPg(this.runtime.admin, (c) => readCatalog(c, this.runtime.admin.database)) }
   snapshotSchemaModel(name: string, verb: string) { return pgSnapshotSchema(this.cfg, this.runtime, name, verb) }
+  writeSchemaMigration(req: SchemaMigrationRequest) { return pgWriteSchemaMigration(this.cfg, this.runtime, req) }
 }
