@@ -62,6 +62,8 @@ export function planFromDump(database: string, source: string, pre: string, post
   const created = new Set([...splitPgStatements(pre), ...splitPgStatements(post)])
   // --clean writes the same header and objects with its drops before them: the drops are what is new
   const down = parse(clean).filter((s) => 'setting' in s || !created.has(s.sql))
+  // settings after the last drop (those pg_dump sets for the creates that follow them) change nothing
+  while (down.length && 'setting' in down[down.length - 1]) down.pop()
   const tables = [...pre.matchAll(/^-- Name: (.*); Type: TABLE; Schema: (.*?); Owner: /gm)].map((m) => `${m[2]}.${m[1]}`)
   const settings = [...new Set([...up, ...down].flatMap((s) => ('setting' in s ? [s.setting] : [])))]
   const sqls = up.flatMap((s) => ('sql' in s ? [s.sql] : []))
