@@ -1,17 +1,15 @@
 // schema_migration: the database's schema as one migration that rebuilds it exactly: for Knex (ESM or CommonJS) or as a datakeep baseline.
 // usage: make schema_migration ARGS="--format knex --module esm|cjs [--tables a,b] [--out DIR]" or ARGS="--format sql [--out DIR]"
-// needs: the server running (make up).
+// needs: the server running (make up). Each engine writes its own (Engine.writeSchemaMigration).
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig, projectPath } from '../lib/config.ts'
-import { withDb } from '../lib/db.ts'
+import { selectEngine } from '../lib/engines/index.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { done, result } from '../lib/log.ts'
 import { giveTo, invokingOwner } from '../lib/owner.ts'
-import { selectRuntime } from '../lib/runtime/index.ts'
 import { splitList } from '../lib/schema-docs/select.ts'
-import { generateMigration } from '../lib/schema-migration/index.ts'
 
 const USAGE = 'make schema_migration ARGS="--format knex|sql [--module esm|cjs] [--tables a,b] [--out DIR]"'
 
@@ -25,21 +23,12 @@ main(async () => {
   if (mod !== 'esm' && mod !== 'cjs') throw new UserError(`--module must be esm or cjs (got ${JSON.stringify(mod)})`, { hint: `usage: ${USAGE}` })
   if (format === 'sql' && values.module) throw new UserError('--module applies to --format knex only', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
-  // the PostgreSQL catalog reader is not written yet: refuse before connecting
-  if (cfg.DB_ENGINE !== 'mariadb') throw new UserError(`schema_migration reads MariaDB/MySQL schemas only so far; DB_ENGINE is ${cfg.DB_ENGINE} and nothing was written`, { hint: 'run it against a MariaDB database: DB_ENGINE=mariadb make schema_migration' })
-  const rt = await selectRuntime(cfg)
-  const database = rt.admin.database
+  const engine = await selectEngine(cfg)
   const dir = projectPath(cfg, values.out ?? (format === 'knex' ? 'data/knex-migrations' : cfg.MIGRATIONS_DIR))
   const existed = fs.existsSync(dir)
-  const { file, plan } = await withDb(rt.admin, (db) => generateMigration(db, database, {
-    format, module: mod, tables: splitList(values.tables), dir, usage: USAGE,
-  }), { database: null })
+  const { file, summary } = await engine.writeSchemaMigration({ format, module: mod, tables: splitList(values.tables), dir, usage: USAGE })
   // under sudo, the file (and a folder made for it) belong to the person who ran it
   giveTo(invokingOwner(cfg), existed ? file : dir)
-  const built = plan.tables.filter((t) => t.spec).length
   result(path.relative(cfg.projectDir, file) || file)
-  done(`wrote the schema of ${database} as a ${format === 'knex' ? `Knex (${mod})` : 'baseline'} migration: ${plan.tables.length} tables`
-    + (format === 'knex' ? ` (${built} through the schema builder, ${plan.tables.length - built} as SHOW CREATE text)` : '')
-    + `, ${plan.tables.reduce((n, t) => n + t.foreignKeys.length, 0)} foreign keys, ${plan.post.length} views, routines, triggers and events, ${plan.sequences.length} sequences`
-    + (plan.omittedForeignKeys.length ? `; left out ${plan.omittedForeignKeys.length} foreign keys to tables outside --tables` : ''))
+  done(summary)
 })

@@ -157,10 +157,6 @@ s('--tables narrows to those tables, their triggers and the keys between them; a
   const badModule = await runScript(stack, 'schema-migration', ['--format', 'sql', '--module', 'cjs'])
   assert.is(badModule.code, 2)
   assert.match(badModule.stderr, '--module applies to --format knex only')
-  const pg = await runScript(stack, 'schema-migration', ['--out', 'pg'], { DB_ENGINE: 'postgres' })
-  assert.is(pg.code, 2)
-  assert.match(pg.stderr, 'schema_migration reads MariaDB/MySQL schemas only so far; DB_ENGINE is postgres and nothing was written')
-  assert.not.ok(fs.existsSync(path.join(stack.dir, 'pg')))
 })
 
 s('--format sql: make migrate builds the same schema in an empty database, and records the baseline as applied on the source', async ({ stack }) => {

@@ -65,6 +65,10 @@ export interface Recovery {
   events: number
   reached(): string
 }
+/** make schema_migration: the application database's schema as one migration file in `dir` (docs/schema-migration.md). */
+export interface SchemaMigrationRequest { format: 'knex' | 'sql'; module: 'esm' | 'cjs'; tables: string[] | null; dir: string; usage: string }
+/** The file written and make schema_migration's one-line account of it. */
+export interface SchemaMigrationResult { file: string; summary: string }
 export interface ProtectRequest { op: DestructiveOp; confirm?: string; noSafety?: boolean }
 export interface ProtectResult { snapshot: string | null; reason: string }
 
@@ -184,4 +188,9 @@ export interface Engine {
    * transaction in foreign-key order, the tables' triggers held off unless `withTriggers`.
    */
   loadFixtures(opts?: FixtureLoadOptions): Promise<FixtureLoadResult>
+  /**
+   * make schema_migration: the application database's schema as one migration that rebuilds it, for
+   * Knex or as a datakeep baseline, written (temporary name, then rename) in `req.dir`.
+   */
+  writeSchemaMigration(req: SchemaMigrationRequest): Promise<SchemaMigrationResult>
 }

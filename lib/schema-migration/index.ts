@@ -1,7 +1,8 @@
 // make schema_migration: a database's schema as one migration that rebuilds it exactly, for Knex
 // (knex.ts) or as datakeep's own baseline (sql.ts), from the plan (plan.ts) over the DDL the
 // snapshot reader returns (docs/schema-migration.md).
-import type { Db } from '../db.ts'
+import { withDb, type Connection, type Db } from '../db.ts'
+import type { SchemaMigrationRequest, SchemaMigrationResult } from '../engines/types.ts'
 import { readSchema } from '../snapshot/schema-read.ts'
 import { knexMigration, type ModuleFormat } from './knex.ts'
 import { migrationPlan, type MigrationPlan } from './plan.ts'
@@ -28,4 +29,18 @@ export async function generateMigration(db: Db, database: string, o: GenerateOpt
     : baselineMigration(plan, `${file.split('/').pop()!.replace(/\.sql$/, '')}`, source)
   writeAtomically(file, text)
   return { file, plan }
+}
+
+/** Engine.writeSchemaMigration on MariaDB/MySQL: the file and its one-line account. */
+export async function writeMariadbSchemaMigration(admin: Connection, req: SchemaMigrationRequest): Promise<SchemaMigrationResult> {
+  const database = admin.database
+  const { file, plan } = await withDb(admin, (db) => generateMigration(db, database, req), { database: null })
+  const built = plan.tables.filter((t) => t.spec).length
+  return {
+    file,
+    summary: `wrote the schema of ${database} as a ${req.format === 'knex' ? `Knex (${req.module})` : 'baseline'} migration: ${plan.tables.length} tables`
+      + (req.format === 'knex' ? ` (${built} through the schema builder, ${plan.tables.length - built} as SHOW CREATE text)` : '')
+      + `, ${plan.tables.reduce((n, t) => n + t.foreignKeys.length, 0)} foreign keys, ${plan.post.length} views, routines, triggers and events, ${plan.sequences.length} sequences`
+      + (plan.omittedForeignKeys.length ? `; left out ${plan.omittedForeignKeys.length} foreign keys to tables outside --tables` : ''),
+  }
 }

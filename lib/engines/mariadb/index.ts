@@ -31,7 +31,8 @@ import { dumpSqlFile, importSqlFile } from '../../snapshot/sql-file.ts'
 import { checkSqlFile } from '../../snapshot/sql-import.ts'
 import { baseTables, readStates } from '../../snapshot/table-states.ts'
 import { stackStatus } from '../../stack.ts'
-import type { Engine, Recovery, SqlSession } from '../types.ts'
+import { writeMariadbSchemaMigration } from '../../schema-migration/index.ts'
+import type { Engine, Recovery, SchemaMigrationRequest, SqlSession } from '../types.ts'
 import { mariadbLifecycle } from './lifecycle.ts'
 
 export async function mariadbEngine(cfg: Config): Promise<Engine> {
@@ -152,4 +153,5 @@ export class MariadbEngine implements Engine {
   snapshotSchemaModel(name: string, verb: string) { return readMariadbSnapshotSchema(this.cfg, this.runtime.admin, name, verb) }
   dumpFixtures(opts: Parameters<Engine['dumpFixtures']>[0] = {}) { return dumpFixtures(this.cfg, this.runtime, opts) }
   loadFixtures(opts: Parameters<Engine['loadFixtures']>[0] = {}) { return loadFixtures(this.cfg, this.runtime, opts) }
+  writeSchemaMigration(req: SchemaMigrationRequest) { return writeMariadbSchemaMigration(this.runtime.admin, req) }
 }

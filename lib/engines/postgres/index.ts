@@ -10,7 +10,7 @@ import { checkSnapshotInput } from '../../safety/preflight.ts'
 import { namedAsFolder, readManifest } from '../../snapshot/manifest.ts'
 import { defaultName, requireSnapshot, SAFETY_DIR, snapshotPath } from '../../snapshot/names.ts'
 import fs from 'node:fs'
-import type { DumpRequest, Engine, ProtectRequest, Recovery, SqlDumpRequest, SqlSession } from '../types.ts'
+import type { DumpRequest, Engine, ProtectRequest, Recovery, SchemaMigrationRequest, SqlDumpRequest, SqlSession } from '../types.ts'
 import { PINNED_SETTINGS, pgConnect, pgDatabaseExists, pgQuery, qi, withPg } from './db.ts'
 import { cleanPgDebris } from './debris.ts'
 import { pgDumpSnapshot } from './dump.ts'
@@ -36,6 +36,7 @@ import { readSchema as readCatalog } from './catalog.ts'
 import { pgSnapshotSchema } from './snapshot-schema.ts'
 import { pgDumpFixtures } from './fixtures-dump.ts'
 import { pgLoadFixtures } from './fixtures-load.ts'
+import { pgWriteSchemaMigration } from './schema-migration.ts'
 
 export async function postgresRuntime(cfg: Config): Promise<Runtime> {
   let name = cfg.DATAKEEP_RUNTIME
@@ -149,4 +150,5 @@ export class PostgresEngine implements Engine {
   snapshotSchemaModel(name: string, verb: string) { return pgSnapshotSchema(this.cfg, this.runtime, name, verb) }
   dumpFixtures(opts: Parameters<Engine['dumpFixtures']>[0] = {}) { return pgDumpFixtures(this.cfg, this.runtime, opts) }
   loadFixtures(opts: Parameters<Engine['loadFixtures']>[0] = {}) { return pgLoadFixtures(this.cfg, this.runtime, opts) }
+  writeSchemaMigration(req: SchemaMigrationRequest) { return pgWriteSchemaMigration(this.cfg, this.runtime, req) }
 }

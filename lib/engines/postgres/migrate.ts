@@ -1,11 +1,13 @@
 // The built-in migrations on PostgreSQL: the same files, checks and schema_migrations table as on
 // MariaDB (lib/migrate/), but each section and its record run in ONE transaction that PostgreSQL
-// rolls back whole, DDL included: a failing migration (or rollback) leaves nothing of itself behind.
+// rolls back whole, DDL included: a failing migration (or rollback) leaves nothing of itself behind. A baseline
+// (make schema_migration ARGS="--format sql") on a database that has its tables is recorded, not run.
 import type { Config } from '../../config.ts'
 import { engineName } from '../name.ts'
 import { UserError, failure } from '../../errors.ts'
 import { step } from '../../log.ts'
 import { listMigrations, migrationsDir, type MigrationFile } from '../../migrate/files.ts'
+import { baselineTables } from '../../migrate/baseline.ts'
 import { parseMigration, type Section } from '../../migrate/parse.ts'
 import { changedError, compareState, planRollback, type MigrateResult, type MigrationState } from '../../migrate/runner.ts'
 import type { AppliedRow } from '../../migrate/table.ts'
@@ -78,13 +80,22 @@ export async function pgMigrate(cfg: Config, rt: Runtime): Promise<MigrateResult
       await c.query(`UPDATE ${qi(TABLE)} SET name = $1, checksum = $2 WHERE version = $3 AND checksum IS NULL`, [f.name, f.checksum, f.version])
     }
     const applied: string[] = []
+    const adopted: string[] = []
+    const record = (f: MigrationFile) => () => c.query(`INSERT INTO ${qi(TABLE)} (version, name, checksum, applied_at) VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')`,
+      [f.version, f.name, f.checksum]).then(() => undefined)
     for (const { f, up } of plan) {
+      const baseline = baselineTables(f.text)
+      if (baseline && await pgBaselinePresent(c, baseline)) {
+        step(`recording ${f.base} as applied: database ${rt.admin.database} already has its ${baseline.length} tables`)
+        await record(f)()
+        adopted.push(f.base)
+        continue
+      }
       step(`migrating ${f.base}`)
-      await runSection(c, f, 'up', up, () => c.query(`INSERT INTO ${qi(TABLE)} (version, name, checksum, applied_at) VALUES ($1, $2, $3, now() AT TIME ZONE 'UTC')`,
-        [f.version, f.name, f.checksum]).then(() => undefined))
+      await runSection(c, f, 'up', up, record(f))
       applied.push(f.base)
     }
-    return { applied, missing: state.missing, delegated: false }
+    return { applied, missing: state.missing, delegated: false, ...(adopted.length ? { adopted } : {}) }
   })
 }
 
@@ -110,6 +121,14 @@ export async function pgRollback(cfg: Config, rt: Runtime, steps: number, opts: 
     }
     return { rolledBack }
   })
+}
+
+/** True when the database has every table a baseline names (`schema.table`, as its header writes them). */
+async function pgBaselinePresent(c: PgClient, tables: string[]): Promise<boolean> {
+  const rows = await pgQuery<{ n: string }>(c, `SELECT n.nspname || '.' || c.relname AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p')`)
+  const have = new Set(rows.map((r) => r.n))
+  return tables.every((t) => have.has(t))
 }
 
 async function runSection(c: PgClient, f: MigrationFile, which: 'up' | 'down', section: Section, record: () => Promise<void>): Promise<void> {
