@@ -19,7 +19,7 @@ import { cleanDebris } from './debris.ts'
 import { checkFiles, type Manifest } from './manifest.ts'
 import { backupArgv, isPhysical, listFiles, majorMinor, PHYSICAL_DIR, userDatabases, type PhysicalManifest } from './physical.ts'
 import { chainMembers, chainOf, prepareChain } from './physical-chain.ts'
-import { settleDataDir, unsettledAdvice } from './physical-swap.ts'
+import { putBack, settleDataDir, unsettledAdvice } from './physical-swap.ts'
 import { discardStorage, placeStorage, stageStorage, type StagedStorage } from './storage.ts'
 
 export interface PhysicalLoadOptions {
@@ -190,21 +190,4 @@ async function swapDataDir(rt: Runtime, m: PhysicalManifest, dataDir: string, pa
         : 'nothing was changed; check the snapshot with make data_verify, or load another one')
   }
   return { downtimeMs: Date.now() - down, old }
-}
-
-/** The rollback: stop whatever runs on the new folder, move it aside, the old one back, start. */
-async function putBack(rt: Runtime, dataDir: string, old: string, cause: unknown): Promise<void> {
-  const failed = `${dataDir}.failed-${process.pid}-${Date.now()}`
-  try {
-    await rt.stop()
-    if (fs.existsSync(old)) { // else the first rename failed: the live folder never moved
-      if (fs.existsSync(dataDir)) fs.renameSync(dataDir, failed)
-      fs.renameSync(old, dataDir)
-    }
-    await rt.start()
-  } catch (e) {
-    throw failure(`loading failed (${(cause as Error).message}) and so did putting the old data back (${(e as Error).message})`,
-      fs.existsSync(old) ? `the data from before the load is in ${old}: make down, then mv '${old}' '${dataDir}' and make up` : 'read the server log, then make up')
-  }
-  fs.rmSync(failed, { recursive: true, force: true })
 }

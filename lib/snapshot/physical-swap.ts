@@ -4,6 +4,7 @@
 // this before it starts the server without importing the snapshot code.
 import fs from 'node:fs'
 import path from 'node:path'
+import { failure } from '../errors.ts'
 import { isProcessAlive } from '../fs-util.ts'
 
 export interface DataDirDebris {
@@ -55,4 +56,21 @@ export function settleDataDir(dataDir: string): DataDirDebris {
 export function unsettledAdvice(dataDir: string, old: string): string {
   return `a physical load was interrupted after its swap: ${dataDir} holds the snapshot it loaded, ${old} the data from before; `
     + `to keep the loaded data: rm -rf '${old}'; to go back: make down && mv '${dataDir}' '${dataDir}.discard' && mv '${old}' '${dataDir}' && make up`
+}
+
+/** The rollback: stop whatever runs on the new folder, move it aside, the old one back, start. */
+export async function putBack(rt: { stop(): Promise<unknown>; start(): Promise<unknown> }, dataDir: string, old: string, cause: unknown): Promise<void> {
+  const failed = `${dataDir}.failed-${process.pid}-${Date.now()}`
+  try {
+    await rt.stop()
+    if (fs.existsSync(old)) { // else the first rename failed: the live folder never moved
+      if (fs.existsSync(dataDir)) fs.renameSync(dataDir, failed)
+      fs.renameSync(old, dataDir)
+    }
+    await rt.start()
+  } catch (e) {
+    throw failure(`loading failed (${(cause as Error).message}) and so did putting the old data back (${(e as Error).message})`,
+      fs.existsSync(old) ? `the data from before the load is in ${old}: make down, then mv '${old}' '${dataDir}' and make up` : 'read the server log, then make up')
+  }
+  fs.rmSync(failed, { recursive: true, force: true })
 }

@@ -14,7 +14,7 @@ import { HOST, run } from '../../run.ts'
 import type { Runtime } from '../../runtime/types.ts'
 import { commandSummary, withLock } from '../../safety/lock.ts'
 import { checkFiles, type Manifest } from '../../snapshot/manifest.ts'
-import { settleDataDir, unsettledAdvice } from '../../snapshot/physical-swap.ts'
+import { putBack, settleDataDir, unsettledAdvice } from '../../snapshot/physical-swap.ts'
 import { discardStorage, placeStorage, stageStorage, type StagedStorage } from '../../snapshot/storage.ts'
 import type { LoadResult } from '../types.ts'
 import { pgQuery, pgVersion, qname, withPg } from './db.ts'
@@ -196,21 +196,4 @@ async function swapDataDir(rt: PgLocalRuntime, m: PgPhysicalManifest, partial: s
       'nothing was changed; check the snapshot with make data_verify, or load another one')
   }
   return old
-}
-
-/** The rollback: stop whatever runs on the new folder, move it aside, the old one back, start. */
-async function putBack(rt: PgLocalRuntime, dataDir: string, old: string, cause: unknown): Promise<void> {
-  const failed = `${dataDir}.failed-${process.pid}-${Date.now()}`
-  try {
-    await rt.stop()
-    if (fs.existsSync(old)) { // else the first rename failed: the live folder never moved
-      if (fs.existsSync(dataDir)) fs.renameSync(dataDir, failed)
-      fs.renameSync(old, dataDir)
-    }
-    await rt.start()
-  } catch (e) {
-    throw failure(`loading failed (${(cause as Error).message}) and so did putting the old data back (${(e as Error).message})`,
-      fs.existsSync(old) ? `the data from before the load is in ${old}: make down, then mv '${old}' '${dataDir}' and make up` : 'read the server log, then make up')
-  }
-  fs.rmSync(failed, { recursive: true, force: true })
 }
