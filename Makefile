@@ -147,7 +147,7 @@ bench_incremental: node_modules/.package-lock.json ## make bench's incremental s
 	$(TSX) bench/incremental-cli.ts $(ARGS)
 
 .PHONY: bench
-bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp, then the incremental series (13-16 min on 2 cores; ARGS="--sizes 100000 --runs 1 --no-incremental")
+bench: node_modules/.package-lock.json ## Race data_dump/data_load against mariadb-dump, mydumper, mariadb-backup, cp, then the incremental series, then the PostgreSQL series (15-18 min on 2 cores; ARGS="--sizes 100000 --runs 1 --no-incremental --no-postgres")
 	$(TSX) bench/run.ts $(ARGS)
 
 .PHONY: bench_postgres

@@ -159,8 +159,9 @@ put it at 1.6x to 5x the copy. The file hashes and the counts are what a load ve
 make bench                                    # the default sizes and runs, rewrites this page
 node --import tsx bench/run.ts --sizes 100000,1000000 --runs 3
 node --import tsx bench/run.ts --sizes 100000 --runs 1 --tools datakeep,mydumper --no-sakila --no-docs
-node --import tsx bench/run.ts --no-incremental               # the race alone
+node --import tsx bench/run.ts --no-incremental --no-postgres # the race alone
 make bench_incremental ARGS="--rows 3000000"                  # the incremental series alone (stdout only)
+make bench_postgres ARGS="--sizes 1000000 --runs 2"           # the PostgreSQL series alone (stdout only)
 \`\`\`
 
 It starts its own private MariaDB in a temporary folder (never the machine's server), installs
@@ -168,6 +169,9 @@ It starts its own private MariaDB in a temporary folder (never the machine's ser
 (otherwise those tools are reported as missing), and writes \`bench/results/<date>.json\`,
 \`docs/performance.svg\` and this page. \`--no-docs\` leaves the page and the plot alone. The incremental
 series runs after the race, at the largest size (\`--incremental-rows N\` for another), on a second
-private server with binary logging on.
+private server with binary logging on. The PostgreSQL series runs last, in a private cluster of its own
+(\`--postgres-sizes\`, default 300,000 and 1,000,000 rows; \`--no-postgres\` to leave it out): it is
+printed, written to \`bench/results/postgres-<date>.txt\`, and read in
+[performance-postgres.md](performance-postgres.md).
 `
 }

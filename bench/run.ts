@@ -1,7 +1,8 @@
 // make bench: races datakeep's dump and load against mariadb-dump, mydumper/myloader, mariadb-backup
 // and a raw copy of the data directory, on the shared sakila dataset and generated data of several sizes;
-// every restore verified; then the incremental series (bench/incremental.ts) at the largest size.
-// usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-incremental] [--incremental-rows N] [--no-docs]
+// every restore verified; then the incremental series (bench/incremental.ts) at the largest size, then
+// the PostgreSQL series (bench/postgres-series.ts) in a cluster of its own.
+// usage: tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools a,b] [--seed s] [--no-sakila] [--no-incremental] [--incremental-rows N] [--no-postgres] [--postgres-sizes 300000,1000000] [--no-docs]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,12 +16,13 @@ import { makeStack, REPO } from '../tests/support/stack.ts'
 import { renderMarkdown } from './docs.ts'
 import { runIncremental } from './incremental.ts'
 import { incrementalText } from './incremental-report.ts'
+import { PG_DEFAULT_SIZES, runPostgresSeries } from './postgres-series.ts'
 import { checksumTables, DEFAULT_SEED, generateDatabase, type TableCheck } from './generate.ts'
 import { renderSvg } from './plot.ts'
 import { textReport, type BenchResult, type Machine, type SizeResult, type ToolResult } from './report.ts'
 import { optionsFile, TOOLS, type BenchEnv, type Measure, type Tool } from './tools.ts'
 
-const USAGE = 'tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools datakeep,mydumper] [--seed s] [--no-sakila] [--no-incremental] [--incremental-rows N] [--no-docs]'
+const USAGE = 'tsx bench/run.ts [--sizes 100000,1000000,3000000] [--runs 3] [--tools datakeep,mydumper] [--seed s] [--no-sakila] [--no-incremental] [--incremental-rows N] [--no-postgres] [--postgres-sizes 300000,1000000] [--no-docs]'
 const DEFAULT_SIZES = [100_000, 1_000_000, 3_000_000]
 const SOURCE = 'bench'
 const RESTORE = 'bench_restore'
@@ -207,7 +209,10 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), {
     sizes: { type: 'string' }, runs: { type: 'string' }, tools: { type: 'string' }, seed: { type: 'string' }, 'no-docs': { type: 'boolean' },
     'no-sakila': { type: 'boolean' }, 'no-incremental': { type: 'boolean' }, 'incremental-rows': { type: 'string' },
+    'no-postgres': { type: 'boolean' }, 'postgres-sizes': { type: 'string' },
   }, USAGE)
+  if (values['no-postgres'] && values['postgres-sizes'] !== undefined) throw new UserError('--postgres-sizes goes without --no-postgres', { hint: `usage: ${USAGE}` })
+  const pgSizes = values['no-postgres'] ? null : values['postgres-sizes'] === undefined ? PG_DEFAULT_SIZES : parseSizes(values['postgres-sizes'])
   const sizes = parseSizes(values.sizes)
   if (values['no-incremental'] && values['incremental-rows'] !== undefined) throw new UserError('--incremental-rows goes without --no-incremental', { hint: `usage: ${USAGE}` })
   // the series runs at the largest size unless told otherwise
@@ -244,6 +249,8 @@ main(async () => {
   }
   // its own server (binary logging on), once the race's is gone
   const incremental = incrementalRows === null ? undefined : await runIncremental({ rows: incrementalRows, seed })
+  // the PostgreSQL series: a cluster of its own, after the MariaDB servers are gone; at most 2 rounds (best kept)
+  const postgres = pgSizes === null ? undefined : await runPostgresSeries({ sizes: pgSizes, runs: Math.min(runs, 2) })
   const date = new Date().toISOString().slice(0, 10)
   const result: BenchResult = { date, seed, runs, command: `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { ...race.machine, loadAverage: { ...race.machine.loadAverage, end: os.loadavg()[1] } }, totalMs: performance.now() - t0, sizes: race.sizes,
@@ -255,8 +262,10 @@ main(async () => {
     writeAtomic(path.join(REPO, 'docs/performance.svg'), renderSvg(result))
     writeAtomic(path.join(REPO, 'docs/performance.md'), renderMarkdown(result, resultsFile))
   }
-  printResult(textReport(result) + (incremental ? `\n\n${incrementalText(incremental)}` : ''))
-  step(`wrote ${resultsFile}${values['no-docs'] ? '' : ', docs/performance.md and docs/performance.svg'} in ${((performance.now() - t0) / 60000).toFixed(1)} min`)
+  const pgFile = `bench/results/postgres-${date}.txt`
+  if (postgres && !values['no-docs']) writeAtomic(path.resolve(REPO, pgFile), postgres + '\n')
+  printResult(textReport(result) + (incremental ? `\n\n${incrementalText(incremental)}` : '') + (postgres ? `\n\n${postgres}` : ''))
+  step(`wrote ${resultsFile}${values['no-docs'] ? '' : `, docs/performance.md and docs/performance.svg${postgres ? `, ${pgFile}` : ''}`} in ${((performance.now() - t0) / 60000).toFixed(1)} min`)
 })
 
 /** Writes to a temporary name and renames: a crash never leaves half a file. */

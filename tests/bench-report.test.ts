@@ -102,4 +102,13 @@ t('bench/run.ts refuses --incremental-rows with --no-incremental before starting
   assert.match(r.stderr, '--incremental-rows goes without --no-incremental')
 })
 
+t('bench/run.ts refuses --postgres-sizes with --no-postgres, and bad PostgreSQL sizes, before starting anything', async () => {
+  const r = await run(HOST, [process.execPath, '--import', 'tsx', 'bench/run.ts', '--no-postgres', '--postgres-sizes', '5000'], { cwd: REPO, nothrow: true })
+  assert.is(r.code, 2, r.stderr)
+  assert.match(r.stderr, '--postgres-sizes goes without --no-postgres')
+  const bad = await run(HOST, [process.execPath, '--import', 'tsx', 'bench/postgres.ts', '--sizes', '12x'], { cwd: REPO, nothrow: true })
+  assert.is(bad.code, 2, bad.stderr)
+  assert.match(bad.stderr, '--sizes 12x: whole numbers of rows')
+})
+
 t.run()
