@@ -5,7 +5,7 @@ import path from 'node:path'
 import { parseFlags } from '../lib/args.ts'
 import { loadConfig } from '../lib/config.ts'
 import { main } from '../lib/errors.ts'
-import { done, formatSeconds, result } from '../lib/log.ts'
+import { count, done, formatSeconds, result } from '../lib/log.ts'
 import { selectEngine } from '../lib/engines/index.ts'
 
 const USAGE = 'make fixtures_dump [ARGS="--tables a,b"]'
@@ -19,5 +19,5 @@ main(async () => {
   const written = await engine.dumpFixtures({ tables })
   for (const f of written) result(f.file)
   const rows = written.reduce((a, f) => a + f.rows, 0)
-  done(`wrote ${written.length} fixture file${written.length === 1 ? '' : 's'} (${rows} rows) to ${path.relative(cfg.projectDir, path.resolve(cfg.projectDir, cfg.FIXTURES_DIR)) || '.'} in ${formatSeconds(Date.now() - t0)}`)
+  done(`wrote ${count(written.length, 'fixture file')} (${count(rows, 'row')}) to ${path.relative(cfg.projectDir, path.resolve(cfg.projectDir, cfg.FIXTURES_DIR)) || '.'} in ${formatSeconds(Date.now() - t0)}`)
 })
