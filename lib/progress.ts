@@ -18,8 +18,9 @@ export interface Progress {
  * Ctrl-C ends the progress at once: the work still in flight while the cleanups run prints
  * nothing after "interrupted; cleaning up", so the last line says how it ended.
  */
-export function startProgress(title: string, expectedRows: number): Progress {
-  const p = isPlain() ? plainProgress(title, expectedRows) : barProgress(title, expectedRows)
+/** `expectedRows` null: no estimate (a PostgreSQL table never analyzed): the total grows with what was done. */
+export function startProgress(title: string, expectedRows: number | null): Progress {
+  const p = isPlain() ? plainProgress(title, expectedRows) : barProgress(title, expectedRows ?? 0)
   const quiet: ItemProgress = { update() { /* interrupted */ }, done() { /* interrupted */ } }
   return {
     item(name, rows) {
@@ -80,11 +81,12 @@ export function itemLine(name: string, rows: number, bytes: number, rowsDone: nu
   return `  ${name}: ${count(rows, 'row')}${bytes ? `, ${formatBytes(bytes)}` : ''} (${rowsDone}/${Math.max(rowsDone, expectedRows)} rows, ${secs.toFixed(1)} s)`
 }
 
-function plainProgress(title: string, expectedRows: number): Progress {
+function plainProgress(title: string, estimate: number | null): Progress {
   const started = Date.now()
+  const expectedRows = estimate ?? 0
   let rowsDone = 0
   let stopped = false
-  info(`${title}: about ${count(expectedRows, 'row')}`)
+  info(`${title}: ${estimate === null ? 'rows not estimated yet (tables never analyzed)' : `about ${count(estimate, 'row')}`}`)
   return {
     item(name) {
       let rows = 0

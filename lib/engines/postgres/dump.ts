@@ -129,8 +129,11 @@ async function writeSnapshot(cfg: Config, rt: Runtime, req: DumpRequest, name: s
     schemaDone.catch(() => undefined)
     const storagePromise = archiveStorage(req.storageDir ?? projectPath(cfg, cfg.STORAGE_DIR), path.join(partial, STORAGE_ARCHIVE))
     storagePromise.catch(() => undefined)
-    const estimate = (await pgQuery<{ n: string }>(coord, `SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint::text AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ${SYSTEM_SCHEMAS}`))[0].n
-    const progress = startProgress(`dump ${name}`, Number(estimate))
+    // reltuples is -1 for a table never vacuumed nor analyzed (one just created and filled): no estimate then
+    const [est] = await pgQuery<{ n: string; unknown: string }>(coord, `SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint::text AS n,
+      count(*) FILTER (WHERE c.reltuples < 0 AND pg_relation_size(c.oid) > 0)::text AS unknown
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT IN ${SYSTEM_SCHEMAS}`)
+    const progress = startProgress(`dump ${name}`, Number(est.unknown) > 0 ? null : Number(est.n))
     const results: ManifestTable[] = []
     try {
       // tables unchanged since an earlier snapshot: its files, hard-linked (share.ts); --full: none
