@@ -1,12 +1,13 @@
 // data_prune: delete the oldest snapshots beyond --keep N (never _init or the tool's own, never the base
 // of a kept chain), and the archived binary logs no kept snapshot's recovery needs.
 // usage: make data_prune ARGS="--keep N [--yes]"   (without --yes it only prints the plan)
-// needs: nothing running.
+// needs: nothing running; with --yes it takes the lock (no dump, load or undo at the same time).
 import { parseFlags } from '../lib/args.ts'
-import { loadConfig } from '../lib/config.ts'
+import { loadConfig, type Config } from '../lib/config.ts'
 import { UserError, main } from '../lib/errors.ts'
 import { done, formatBytes, info } from '../lib/log.ts'
 import { removeArchivedLog } from '../lib/pitr/prune.ts'
+import { commandSummary, withLock } from '../lib/safety/lock.ts'
 import { prunePlan, removeSnapshot } from '../lib/snapshot/catalog.ts'
 
 const USAGE = 'make data_prune ARGS="--keep <N> [--yes]"'
@@ -16,6 +17,13 @@ main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { keep: { type: 'string' }, yes: { type: 'boolean' } }, USAGE)
   if (values.keep === undefined || !/^\d+$/.test(values.keep)) throw new UserError('--keep needs a whole number', { hint: `usage: ${USAGE}` })
   const cfg = loadConfig()
+  // deleting waits for no one: a dump, load or undo running now may be reading a snapshot this would delete
+  if (values.yes) await withLock(cfg, commandSummary(), () => prune(cfg, values.keep!, true))
+  else await prune(cfg, values.keep, false)
+})
+
+async function prune(cfg: Config, keep: string, yes: boolean): Promise<void> {
+  const values = { keep, yes }
   const { snapshots, binlogs } = prunePlan(cfg, Number(values.keep))
   if (snapshots.length === 0 && binlogs.length === 0) { done(`nothing to prune: at most ${values.keep} snapshots besides the reserved ones, and every archived binary log is needed`); return }
   const verb = values.yes ? 'deleting' : 'would delete'
@@ -26,4 +34,4 @@ main(async () => {
   for (const s of snapshots) removeSnapshot(cfg, s.name)
   for (const l of binlogs) removeArchivedLog(cfg, l)
   done(`deleted ${plural(snapshots.length, 'snapshot')} and ${plural(binlogs.length, 'archived binary log')} (${formatBytes(logBytes)})`)
-})
+}
