@@ -89,7 +89,10 @@ export async function runPostgresSeries(opts: { sizes: number[]; runs: number })
       for (let r = 0; r < runs; r++) {
         const fd = path.join(work, 'fd'); const fd0 = path.join(work, 'fd0'); const plain = path.join(work, 'plain.sql.zst')
         for (const p of [fd, fd0, plain]) fs.rmSync(p, { recursive: true, force: true })
-        keepM('data_dump', await scriptMeasure(s, 'data-dump', ['--name', 'bench', '--force']))
+        // a full snapshot, as pg_dump makes: the previous round's goes first, untimed, and --full shares nothing with
+        // any other (an unchanged table would otherwise be linked from it, not written: not the race)
+        fs.rmSync(path.join(s.dir, 'data/backups/bench'), { recursive: true, force: true })
+        keepM('data_dump', await scriptMeasure(s, 'data-dump', ['--name', 'bench', '--full']))
         keepM('pg_dump -Fd -j2', await measured([tool('pg_dump'), ...args, '-Fd', '-j2', '-f', fd, '-d', 'app']))
         keepM('pg_dump -Fd -j2 -Z0', await measured([tool('pg_dump'), ...args, '-Fd', '-j2', '-Z0', '-f', fd0, '-d', 'app']))
         keep('pg_dump | zstd', await timed(() => run(HOST, ['bash', '-o', 'pipefail', '-c', `"$0" "$@" | zstd -q -3 > ${JSON.stringify(plain)}`, tool('pg_dump'), ...args, '-d', 'app'])))
