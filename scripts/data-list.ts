@@ -10,7 +10,7 @@ import { backupRoot } from '../lib/snapshot/names.ts'
 import { drawChains } from '../lib/snapshot/physical-chain.ts'
 import { looseSnapshots } from '../lib/snapshot/private.ts'
 
-const KIND = { logical: 'logical', tablespace: 'physical (tables)', physical: 'physical (server)' }
+const KIND = { logical: 'logical', tablespace: 'physical (tables)', physical: 'physical (server)', database: 'database copy (in the server)' }
 
 main(async () => {
   const { values } = parseFlags(process.argv.slice(2), { json: { type: 'boolean' } }, 'make data_list [ARGS="--json"]')

@@ -28,8 +28,8 @@ export interface SnapshotEntry {
   tables: number | null
   rows: number | null
   serverVersion: string | null
-  /** logical, tablespace (data_dump --physical) or physical (--physical --whole-server); null when unreadable. */
-  kind: 'logical' | 'tablespace' | 'physical' | null
+  /** logical, tablespace (data_dump --physical), physical (--physical --whole-server) or database (held in the server); null when unreadable. */
+  kind: Manifest['kind'] | null
   init: boolean
   /** A safety snapshot (_safety/...), taken before a destructive operation. */
   safety: boolean

@@ -53,9 +53,10 @@ export interface Manifest {
   name: string
   /**
    * logical: schema + per-table data; tablespace: the same, with InnoDB tables as their own files
-   * (data_dump --physical); physical: a mariadb-backup copy of the whole server (docs/snapshot-format.md).
+   * (data_dump --physical); physical: a mariadb-backup copy of the whole server (docs/snapshot-format.md);
+   * database: a PostgreSQL safety snapshot held in the server as a copy of the database (lib/engines/postgres/held.ts).
    */
-  kind: 'logical' | 'tablespace' | 'physical'
+  kind: 'logical' | 'tablespace' | 'physical' | 'database'
   created: string
   datakeepVersion: string
   engine: { flavor: 'mariadb' | 'mysql' | 'postgres'; version: string }

@@ -1,5 +1,5 @@
 // What an interrupted PostgreSQL run leaves: side and old databases with the tool's prefix (their
-// process gone), a live database left refusing connections by a swap cut short, partial folders
+// process gone), held safety snapshots whose folder is gone, a live database left refusing connections by a swap cut short, partial folders
 // (snapshots, and a physical load's copy beside the local data directory).
 import type { Config } from '../../config.ts'
 import { isProcessAlive } from '../../fs-util.ts'
@@ -12,6 +12,7 @@ import { dropTempDatabase, pgQuery, qi, withPg } from './db.ts'
 import { PgLocalRuntime } from './local.ts'
 import { recoverPhysicalSwap } from './physical.ts'
 import { recoverPgSwap } from './swap.ts'
+import { dropUnheld } from './held.ts'
 
 /** `_dk_<kind>_<pid>_<time>` names whose process is gone. */
 export function deadTempDatabases(names: string[], alive = isProcessAlive): string[] {
@@ -48,7 +49,9 @@ export async function cleanPgDebris(cfg: Config, rt: Runtime): Promise<string[]>
     // the confined import's roles (sql-file.ts), once their databases are gone
     const roles = deadTempDatabases((await pgQuery<{ name: string }>(c, 'SELECT rolname AS name FROM pg_roles WHERE starts_with(rolname, $1)', [TEMP_DB_PREFIX])).map((r) => r.name))
     for (const r of roles) await c.query(`DROP ROLE IF EXISTS ${qi(r)}`)
-    return [...dead.map((n) => `database ${n}`), ...roles.map((r) => `role ${r}`)]
+    // safety snapshots held in the server whose folder is gone (pruned, deleted, or never written: held.ts)
+    const unheld = await dropUnheld(cfg, c)
+    return [...dead.map((n) => `database ${n}`), ...roles.map((r) => `role ${r}`), ...unheld.map((n) => `database ${n} (a held safety snapshot no folder names)`)]
   }, { database: null })
   // a physical load's copy beside the data directory (or a failed or half-deleted folder): the live one is in place
   const dirs = rt instanceof PgLocalRuntime ? settleDataDir(rt.paths.dataDir).removed : []

@@ -19,6 +19,7 @@ import { PgDockerRuntime } from './docker.ts'
 import { PgExternalRuntime } from './external.ts'
 import { pgCheck, pgInspect, pgStatus, relations } from './inspect.ts'
 import { checkPgEngine, pgLoadSnapshot, pgVerifyDeep } from './load.ts'
+import { dropUnheld, heldProblem, isPgHeld, takeHeldSafety } from './held.ts'
 import { isPgPhysical } from './physical.ts'
 import { pgDumpPhysical } from './physical-dump.ts'
 import { checkPhysicalSnapshot, checkPhysicalTarget } from './physical-load.ts'
@@ -96,9 +97,14 @@ export class PostgresEngine implements Engine {
     const base = `${SAFETY_DIR}/${operation}-${defaultName()}`
     let name = base
     for (let i = 2; fs.existsSync(snapshotPath(this.cfg, name)); i++) name = `${base}-${i}`
+    // the fastest correct path: a copy of the database held in the server (held.ts), else a logical snapshot
+    await withPg(this.runtime.admin, (c) => dropUnheld(this.cfg, c), { database: null })
+    const held = await takeHeldSafety(this.cfg, this.runtime, operation, name)
+    // pruned to SAFETY_KEEP only after the command succeeded (afterDestructive); a pruned one's database goes with the next debris check
+    if ('snapshot' in held) return { snapshot: name, reason: `safety snapshot ${name} taken (a copy of the database, held in the server)` }
+    info(held.fallback)
     step(`taking safety snapshot ${name} before ${operation}`)
     await this.dump({ name, reservedOk: true })
-    // pruned to SAFETY_KEEP only after the command succeeded (afterDestructive)
     return { snapshot: name, reason: `safety snapshot ${name} taken` }
   }
   /** After a load, as on MariaDB (lib/initialize/after-load.ts): migrations newer than the loaded data (or MIGRATE_COMMAND), then the search index. */
@@ -124,6 +130,12 @@ export class PostgresEngine implements Engine {
     const dir = requireSnapshot(this.cfg, name, verb)
     const m = readManifest(dir)
     checkPgEngine(m)
+    if (isPgHeld(m)) {
+      await checkSnapshotInput(this.cfg, name, verb)
+      const problem = await withPg(this.runtime.admin, (c) => heldProblem(c, m), { database: null })
+      if (problem) throw failure(`snapshot "${name}" cannot be loaded: ${problem}`, 'nothing was changed; load another snapshot (make data_list)')
+      return
+    }
     if (!isPgPhysical(m)) return checkSnapshotInput(this.cfg, name, verb)
     await checkPhysicalTarget(namedAsFolder(m, name!), this.runtime)
     const problems = await checkPhysicalSnapshot(this.cfg, dir, m)

@@ -23,6 +23,7 @@ import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, w
 import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
+import { fillFromHeld, heldProblem, isPgHeld, type HeldManifest } from './held.ts'
 import { isPgPhysical } from './physical.ts'
 import { checkPhysicalSnapshot, pgLoadPhysical } from './physical-load.ts'
 import { checkPrerequisites } from './preflight.ts'
@@ -116,7 +117,13 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
     if (opts.noOwner) throw new UserError(`--no-owner is for logical snapshots: physical snapshot "${name}" puts back the whole cluster, roles included`, { hint: `make data_load ARGS="--name ${name}"` })
     return pgLoadPhysical(cfg, rt, requireSnapshot(cfg, name, 'data_load'), namedAsFolder(head, name!))
   }
-  const snap = await openPgSnapshot(cfg, rt, name, 'data_load', opts)
+  // a safety snapshot held in the server (held.ts): its database copied into the side one, its rows counted
+  const held = isPgHeld(head) ? namedAsFolder(head, name!) : null
+  if (held) {
+    const problems = await checkFiles(requireSnapshot(cfg, name, 'data_load'), held)
+    if (problems.length) throw failure(`snapshot "${name}" is damaged: ${problems.join('; ')}`, 'nothing was changed; load another snapshot (make data_list) or take a new one')
+  }
+  const snap = held ? { dir: requireSnapshot(cfg, name, 'data_load'), m: held, info: null } : await openPgSnapshot(cfg, rt, name, 'data_load', opts)
   const { dir, m } = snap
   return withLock(cfg, commandSummary(), async () => {
     await cleanPgDebris(cfg, rt)
@@ -137,7 +144,8 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
     })
     try {
       const owner = await withPg(rt.admin, (c) => sideOwner(c, live, cfg.POSTGRES_USER), { database: null })
-      const bad = await fillSide(cfg, rt, snap, side, owner, opts.noOwner ? cfg.POSTGRES_USER : undefined)
+      const bad = held ? await fillFromHeld(rt, held, side)
+        : await fillSide(cfg, rt, snap as OpenedSnapshot, side, owner, opts.noOwner ? cfg.POSTGRES_USER : undefined)
       if (bad.length) throw failure(`the loaded data does not match snapshot "${m.name}": ${bad.join('; ')}`, `nothing was changed; run make data_verify ARGS="--name ${m.name} --deep"`)
       if (opts.refuseNewer) await refuseNewerPgSchema(cfg, rt, side)
       if (interrupted) throw failure('interrupted before the swap; nothing was changed')
@@ -169,6 +177,7 @@ export async function pgVerifyDeep(cfg: Config, rt: Runtime, name: string | unde
   if (isPgPhysical(head)) return checkPhysicalSnapshot(cfg, dir, head)
   const problems = await checkFiles(dir, head)
   if (problems.length) return problems
+  if (isPgHeld(head)) return verifyHeld(cfg, rt, dir, head)
   const snap = await openPgSnapshot(cfg, rt, name, 'data_verify')
   const scratch = tempDbName('scratch')
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'datakeep-verify-'))
@@ -238,3 +247,21 @@ async function verifyTable(c: PgClient, spec: PgSchemaInfo['tables'][number], t:
   return null
 }
 
+/** A held snapshot, deeply: its database is there, a copy of it has the manifest's rows, its files unpack. */
+async function verifyHeld(cfg: Config, rt: Runtime, dir: string, m: HeldManifest): Promise<string[]> {
+  const missing = await withPg(rt.admin, (c) => heldProblem(c, m), { database: null })
+  if (missing) return [missing]
+  const scratch = tempDbName('scratch')
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'datakeep-verify-'))
+  const off = onInterrupt(async () => { fs.rmSync(tmp, { recursive: true, force: true }); await dropDatabase(rt, scratch) })
+  try {
+    const found = await fillFromHeld(rt, m, scratch)
+    await restoreStorage(path.join(dir, m.storage.archive), path.join(tmp, 'storage'), m.storage.treeHash)
+      .catch((e) => { found.push(`${m.storage.archive}: ${(e as Error).message}`) })
+    return found
+  } finally {
+    await dropDatabase(rt, scratch).catch(() => undefined)
+    fs.rmSync(tmp, { recursive: true, force: true })
+    off()
+  }
+}
