@@ -109,7 +109,7 @@ s('a held database no folder names (a run killed before writing it) is removed; 
   const l = await runScript(stack, 'data-load', ['--name', 's1'])
   assert.is(l.code, 0, l.stderr)
   const name = safetyName(l.stderr)!
-  const m = readManifest(path.join(stack.dir, 'data/backups', name)) as { held: { database: string } }
+  const m = readManifest(path.join(stack.dir, 'data/backups', name)) as unknown as { held: { database: string } }
   await stack.pg((c) => c.query(`DROP DATABASE "${m.held.database}"`), null)
   const before = await rows(stack)
   const bad = await runScript(stack, 'data-load', ['--name', name, '--no-safety'])

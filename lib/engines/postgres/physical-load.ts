@@ -2,6 +2,7 @@
 // file's sha256, pg_verifybackup), copied beside the data directory and checked again there, then
 // the server stopped, the folders swapped by two renames, the server started on the copy and
 // verified; any failure puts the old folder back. A kill is settled by the next run (physical-swap.ts).
+import { HELD_PREFIX } from './held.ts'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,8 +46,9 @@ export async function checkPhysicalTarget(m: PgPhysicalManifest, rt: Runtime, op
     throw new UserError(`physical snapshot "${m.name}" is a copy of PostgreSQL ${m.engine.version}; this server is PostgreSQL ${version}, and a data directory starts only on the same major version`,
       { hint: `on a PostgreSQL ${pgMajor(m.engine.version)} server, load it and take a logical one: make data_dump ARGS="--name ${m.name}-logical"` })
   }
-  // datakeep's own marker is no user data: the load replaces it with the rest
-  const gone = databases.filter((d) => d !== MARKER_DB && !m.physical.databases.includes(d))
+  // datakeep's own marker and held safety copies (held.ts) are no user data: the load replaces them with the rest
+  // (a held copy's folder then says its database is gone)
+  const gone = databases.filter((d) => d !== MARKER_DB && !d.startsWith(HELD_PREFIX) && !m.physical.databases.includes(d))
   if (gone.length && !opts.dropDatabases) {
     throw new UserError(`loading physical snapshot "${m.name}" would remove ${gone.length > 1 ? 'databases' : 'a database'} it does not hold: ${gone.join(', ')}`, {
       hint: `a physical snapshot puts back the whole cluster; dump ${gone.length > 1 ? 'them' : 'it'} first (POSTGRES_DB=<name> make data_dump ARGS="--name <name>") and drop ${gone.length > 1 ? 'them' : 'it'}, or load a logical snapshot, which replaces only ${rt.admin.database}`,
