@@ -200,7 +200,7 @@ export function leftovers(stack: TestStack): string[] {
 }
 
 /** The same, with the temporary databases as the engine lists them. */
-function leftoversWith(stack: FaultStack, tempDbs: string[]): string[] {
+export function leftoversWith(stack: FaultStack, tempDbs: string[]): string[] {
   const root = backups(stack)
   const folders = [root, path.join(root, '_safety'), path.join(stack.dir, 'data')]
     .flatMap((d) => list(d).filter((n) => /\.(partial|old|removing|staging)-\d+/.test(n)).map((n) => path.relative(stack.dir, path.join(d, n))))
