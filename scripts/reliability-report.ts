@@ -33,7 +33,7 @@ function readCases(file: string): Case[] {
 /** Temp folders, pids and times change every run; the document should change only when behaviour does. */
 function steady(text: string): string {
   return text
-    .replace(/\/\S*?datakeep-test-[A-Za-z0-9]+/g, '<project>')
+    .replace(/\/\S*?datakeep-(?:pg-)?test-[A-Za-z0-9]+/g, '<project>')
     .replace(/\bpid \d+/g, 'pid N').replace(/\bkill \d+/g, 'kill N')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
 }
@@ -85,7 +85,7 @@ command that never prunes a safety snapshot, no shell escapes from a file (\`tes
 reused-pid and other-host cases (\`tests/safety/lock.test.ts\`); every guard decision
 (\`tests/safety/guard.test.ts\`).
 
-PostgreSQL cases (operation "... (PostgreSQL)", \`tests/engines/pg-*faults*.test.ts\`) run against a private
+PostgreSQL cases (operation "... (PostgreSQL)", \`tests/engines/pg-*faults*.test.ts\` and the suites of \`tests/faults\` that run on both engines) run against a private
 cluster and are judged by every table's rows and hash (the engine's table states) before and after.
 
 Known limits:
