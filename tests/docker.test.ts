@@ -116,7 +116,7 @@ test('no file in the tree runs down -v or volume prune', () => {
 
 test('DROP DATABASE appears only on the tool\'s own temporary databases or the guarded INIT_CLEAN', () => {
   // PostgreSQL: one helper, which refuses any name without the tool's prefix (lib/engines/postgres/db.ts)
-  const allowed = /DROP DATABASE (IF EXISTS )?\$\{ident\((stage|scratch|oldDb|n|journalDb)\)\}|DROP DATABASE IF EXISTS \$\{qi\(tempDb\)\} WITH \(FORCE\)/
+  const allowed = /DROP DATABASE (IF EXISTS )?\$\{ident\((stage|scratch|oldDb|n|journalDb)\)\}|DROP DATABASE IF EXISTS \$\{qi\(tempDb\)\} WITH \(FORCE\)|DROP DATABASE IF EXISTS \$\{qi\(heldDb\)\}/
   const found: string[] = []
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

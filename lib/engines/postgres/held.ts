@@ -105,11 +105,17 @@ export async function takeHeldSafety(cfg: Config, rt: Runtime, operation: string
         return { snapshot: name }
       } catch (e) {
         removeDir(partial)
-        await c.query(`DROP DATABASE IF EXISTS ${qi(held)}`).catch(() => undefined)
+        await dropHeld(c, held).catch(() => undefined)
         throw e
       }
     })
   } finally { await c.end().catch(() => undefined) }
+}
+
+/** Drops a held copy; any other name is refused: the application's database is never dropped here. */
+async function dropHeld(c: PgClient, heldDb: string): Promise<void> {
+  if (!heldDb.startsWith(HELD_PREFIX)) throw new Error(`refusing to drop ${heldDb}: not a held safety copy`)
+  await c.query(`DROP DATABASE IF EXISTS ${qi(heldDb)}`)
 }
 
 /** A held snapshot's database is there; null when it is, else why the snapshot cannot be loaded. */
@@ -156,6 +162,6 @@ export async function dropUnheld(cfg: Config, c: PgClient, alive = isProcessAliv
     const pid = Number(/^_dkheld_(\d+)_/.exec(n)?.[1] ?? 0)
     return pid !== process.pid && !(pid > 0 && alive(pid))
   })
-  for (const n of gone) await c.query(`DROP DATABASE IF EXISTS ${qi(n)}`)
+  for (const n of gone) await dropHeld(c, n)
   return gone
 }
