@@ -23,7 +23,7 @@ import { dropTempDatabase, PINNED_SETTINGS, pgConnect, pgQuery, qi, qname, ql, w
 import { cleanPgDebris } from './debris.ts'
 import type { PgSchemaInfo } from './dump.ts'
 import { applyPostData } from './post-data.ts'
-import { fillFromHeld, heldProblem, isPgHeld, type HeldManifest } from './held.ts'
+import { fillFromHeld, heldProblem, isPgHeld } from './held.ts'
 import { isPgPhysical } from './physical.ts'
 import { checkPhysicalSnapshot, pgLoadPhysical } from './physical-load.ts'
 import { checkPrerequisites } from './preflight.ts'
@@ -177,15 +177,21 @@ export async function pgVerifyDeep(cfg: Config, rt: Runtime, name: string | unde
   if (isPgPhysical(head)) return checkPhysicalSnapshot(cfg, dir, head)
   const problems = await checkFiles(dir, head)
   if (problems.length) return problems
-  if (isPgHeld(head)) return verifyHeld(cfg, rt, dir, head)
-  const snap = await openPgSnapshot(cfg, rt, name, 'data_verify')
+  // a held snapshot (held.ts): its database there, a copy of it with the manifest's rows; else a load of the files
+  const held = isPgHeld(head) ? head : null
+  if (held) {
+    const missing = await withPg(rt.admin, (c) => heldProblem(c, held), { database: null })
+    if (missing) return [missing]
+  }
+  const snap = held ? null : await openPgSnapshot(cfg, rt, name, 'data_verify')
+  const m = snap?.m ?? head
   const scratch = tempDbName('scratch')
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'datakeep-verify-'))
   const off = onInterrupt(async () => { fs.rmSync(tmp, { recursive: true, force: true }); await dropDatabase(rt, scratch) })
   try {
-    const found = await fillSide(cfg, rt, snap, scratch, null)
-    await restoreStorage(path.join(dir, snap.m.storage.archive), path.join(tmp, 'storage'), snap.m.storage.treeHash)
-      .catch((e) => { found.push(`${snap.m.storage.archive}: ${(e as Error).message}`) })
+    const found = held ? await fillFromHeld(rt, held, scratch) : await fillSide(cfg, rt, snap!, scratch, null)
+    await restoreStorage(path.join(dir, m.storage.archive), path.join(tmp, 'storage'), m.storage.treeHash)
+      .catch((e) => { found.push(`${m.storage.archive}: ${(e as Error).message}`) })
     return found
   } finally {
     await dropDatabase(rt, scratch).catch(() => undefined)
@@ -245,23 +251,4 @@ async function verifyTable(c: PgClient, spec: PgSchemaInfo['tables'][number], t:
   if (d.rows !== t.rows) return `${t.name}: ${d.rows} rows, the manifest says ${t.rows}`
   if (t.checksum !== null && d.sha256 !== t.checksum) return `${t.name}: its rows hash to ${d.sha256.slice(0, 12)}, the manifest says ${t.checksum.slice(0, 12)}`
   return null
-}
-
-/** A held snapshot, deeply: its database is there, a copy of it has the manifest's rows, its files unpack. */
-async function verifyHeld(cfg: Config, rt: Runtime, dir: string, m: HeldManifest): Promise<string[]> {
-  const missing = await withPg(rt.admin, (c) => heldProblem(c, m), { database: null })
-  if (missing) return [missing]
-  const scratch = tempDbName('scratch')
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'datakeep-verify-'))
-  const off = onInterrupt(async () => { fs.rmSync(tmp, { recursive: true, force: true }); await dropDatabase(rt, scratch) })
-  try {
-    const found = await fillFromHeld(rt, m, scratch)
-    await restoreStorage(path.join(dir, m.storage.archive), path.join(tmp, 'storage'), m.storage.treeHash)
-      .catch((e) => { found.push(`${m.storage.archive}: ${(e as Error).message}`) })
-    return found
-  } finally {
-    await dropDatabase(rt, scratch).catch(() => undefined)
-    fs.rmSync(tmp, { recursive: true, force: true })
-    off()
-  }
 }
