@@ -114,3 +114,13 @@ export function main(fn: () => Promise<void>): void {
     },
   )
 }
+
+/** A connection lost mid-load (the server stopped or crashed), on any engine, says so and what it means for the live data. */
+export function serverGoneDuringLoad(e: unknown, swapBegun: boolean): Error | null {
+  const err = e as { message?: string; code?: string }
+  // MariaDB's client errors, and PostgreSQL's: a lost socket, or the server ending every session (57P01 shutdown, 57P02 crash of another backend, 57P03 recovering)
+  if (!/ECONNRESET|EPIPE|PROTOCOL_CONNECTION_LOST|server has gone away|Lost connection|shutdown in progress|Connection terminated unexpectedly|57P0[123]/i.test(`${err?.message} ${err?.code ?? ''}`)) return null
+  return swapBegun
+    ? failure(`the database server went away during the swap (${err.message})`, 'start it (make up): that settles the interrupted swap (the live database is the old one or the snapshot, never a mix); then run the load again if needed')
+    : failure(`the database server went away during the load (${err.message}); the live database was not changed`, 'start it (make up), then run the load again')
+}

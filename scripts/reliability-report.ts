@@ -78,15 +78,19 @@ held by a transaction on the database's \`pg_database\` row). Then it checks:
 |---|---|---|---|---|---|
 ${rows.map((c) => `| ${cell(c.operation)} | ${cell(c.fault)} | ${cell(c.point)} | ${cell(c.expected)} | ${c.passed ? '' : '**FAILED** '}${cell(c.outcome)} | ${lostCell(c)} |`).join('\n')}
 
-Covered elsewhere: kill -9 mid-data of \`data_dump\` and \`data_load\`, truncated, altered and
-incomplete snapshots, a server that is down (\`tests/snapshot/failures.test.ts\`); a \`--file\` that is
+Covered elsewhere: truncated, altered and incomplete snapshots, another engine's snapshot, a server
+that is down, on both engines (\`tests/snapshot/failures.test.ts\`); a \`--file\` that is
 missing, truncated or about two databases, a damaged snapshot (no safety snapshot taken), a failed
 command that never prunes a safety snapshot, no shell escapes from a file (\`tests/snapshot/sql-import.test.ts\`); the lock's stale,
 reused-pid and other-host cases (\`tests/safety/lock.test.ts\`); every guard decision
 (\`tests/safety/guard.test.ts\`).
 
-PostgreSQL cases (operation "... (PostgreSQL)", \`tests/engines/pg-*faults*.test.ts\` and the suites of \`tests/faults\` that run on both engines) run against a private
-cluster and are judged by every table's rows and hash (the engine's table states) before and after.
+The suites of \`tests/faults\` are written once and run on each engine (\`tests/support/engine-cases.ts\`:
+how each engine makes the world, reads its state and shows the points); PostgreSQL's cases (operation
+"... (PostgreSQL)") run against a private cluster. MariaDB alone: \`--tables\` (its trigger guard),
+point-in-time recovery (binary logs), fixtures with triggers held off (PostgreSQL needs no guard:
+\`session_replication_role\`), the swap's RENAME timing out. PostgreSQL alone: a load that dies between
+the database swap and its files (\`tests/engines/pg-swap-faults.test.ts\`).
 
 Known limits:
 - while the swap's \`RENAME TABLE\` waits for an application's open transaction (at most 30 s, then

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../config.ts'
 import { connect, ident, query, serverVersion, withDb, type Db } from '../db.ts'
-import { UserError, failure, onInterrupt } from '../errors.ts'
+import { UserError, failure, onInterrupt, serverGoneDuringLoad } from '../errors.ts'
 import { invokingOwner } from '../owner.ts'
 import { startProgress } from '../progress.ts'
 import type { Runtime } from '../runtime/index.ts'
@@ -179,7 +179,7 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
     } catch (e) {
       // staged files of a swap that never began go; once it began, its journal decides (recoverSwap)
       if (!interrupted && !swapping) discardStorage(staged)
-      throw serverGone(e, swapping !== null) ?? e
+      throw serverGoneDuringLoad(e, swapping !== null) ?? e
     } finally {
       await dropStage().catch(() => undefined)
       off()
@@ -187,11 +187,3 @@ export async function loadSnapshot(cfg: Config, rt: Runtime, name: string | unde
   }, { database: null })
 }
 
-/** A connection lost mid-load (the server stopped or crashed) says so, and what it means for the live data. */
-function serverGone(e: unknown, swapBegun: boolean): Error | null {
-  const err = e as { message?: string; code?: string }
-  if (!/ECONNRESET|EPIPE|PROTOCOL_CONNECTION_LOST|server has gone away|Lost connection|shutdown in progress/i.test(`${err?.message} ${err?.code ?? ''}`)) return null
-  return swapBegun
-    ? failure(`the database server went away during the swap (${err.message})`, 'start it (make up): that settles the interrupted swap (the live database is the old one or the snapshot, never a mix); then run the load again if needed')
-    : failure(`the database server went away during the load (${err.message}); the live database was not changed`, 'start it (make up), then run the load again')
-}

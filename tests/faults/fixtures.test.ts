@@ -3,9 +3,10 @@
 // or wholly the fixtures; once settled, every trigger is exactly as it was, in its order.
 import fs from 'node:fs'
 import * as assert from 'uvu/assert'
-import { query, type Db } from '../../lib/db.ts'
+import { query } from '../../lib/db.ts'
 import { fillSql, interruptCase, sqlIn, appSchemaSql, type World } from '../support/faults.ts'
 import { faultSuite } from '../support/fault-suite.ts'
+import { ENGINE_CASES, mariadbWatch, type EngineCase } from '../support/engine-cases.ts'
 import { fingerprint } from '../support/fingerprint.ts'
 import { runScript, type TestStack } from '../support/stack.ts'
 
@@ -16,7 +17,7 @@ const FIXTURE_ROWS = 60_000
  * Live state b; the fixtures hold state a (dumped before b's updates), so a complete
  * fixtures_load turns b into a exactly (an upsert of every row, triggers held off).
  */
-async function fixturesWorld(stack: TestStack): Promise<World> {
+async function fixturesWorld(stack: TestStack): Promise<World<TestStack>> {
   await sqlIn(stack, appSchemaSql() + '\n' + fillSql(FIXTURE_ROWS, 'a'))
   const r = await runScript(stack, 'fixtures-dump')
   if (r.code !== 0) throw new Error(`fixtures-dump: ${r.stderr}`)
@@ -26,10 +27,11 @@ async function fixturesWorld(stack: TestStack): Promise<World> {
   return { stack, database: 'app', known: { a, b }, snapshots: [], current: 'b' }
 }
 
-const t = faultSuite('faults: fixtures_load', fixturesWorld)
+// MariaDB holds triggers off by rewriting them; PostgreSQL's session_replication_role needs no guard (tests/engines/pg-fixtures.test.ts)
+const t = faultSuite('faults: fixtures_load', ENGINE_CASES.MariaDB as EngineCase<TestStack>, fixturesWorld)
 
 /** The point: note's trigger is in its guarded form (the load is under way). */
-const held = (watch: Db) => async () => (await query(watch,
+const held = (stack: TestStack) => async () => (await query(await mariadbWatch(stack),
   "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'app' AND ACTION_STATEMENT LIKE '%datakeep_triggers_off%'")).length > 0
 
 /** Back to b, so every case starts with the fixtures to load. */
@@ -47,11 +49,11 @@ const triggersBack = (w: World) => async () => {
 }
 
 for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as const) {
-  t(`${label} mid-load, triggers held off`, async ({ w, watch }) => {
+  t(`${label} mid-load, triggers held off`, async ({ w, stack }) => {
     await backToB(w)
     await interruptCase(w, {
       operation: 'fixtures_load', script: 'fixtures-load', args: ['--no-safety'], signal,
-      point: 'mid-load (triggers held off)', at: held(watch), target: 'a', check: triggersBack(w),
+      point: 'mid-load (triggers held off)', at: held(stack), target: 'a', check: triggersBack(w),
     })
   })
 }

@@ -2,13 +2,17 @@
 // rows are being replaced (one transaction, the triggers held off). The live database is as
 // before or has wholly the snapshot's rows in those tables; the triggers end exactly as they were.
 import * as assert from 'uvu/assert'
-import { query, type Db } from '../../lib/db.ts'
-import { interruptCase, MID_BYTES, tempTableBytes, twoStates, type World } from '../support/faults.ts'
+import { query } from '../../lib/db.ts'
+import { interruptCase, MID_BYTES, tempTableBytes, type World } from '../support/faults.ts'
 import { faultSuite } from '../support/fault-suite.ts'
+import { ENGINE_CASES, mariadbWatch, type EngineCase } from '../support/engine-cases.ts'
+import { twoStates } from '../support/fault-worlds.ts'
 import { fingerprint } from '../support/fingerprint.ts'
-import { lastLine, runScript } from '../support/stack.ts'
+import { lastLine, runScript, type TestStack } from '../support/stack.ts'
 
-const t = faultSuite('faults: data_load --tables', twoStates)
+// MariaDB's --tables path (a trigger guard while the rows are replaced); PostgreSQL's --tables is tests/engines/pg-snapshot.test.ts
+const MariaDB = ENGINE_CASES.MariaDB as EngineCase<TestStack>
+const t = faultSuite('faults: data_load --tables', MariaDB, twoStates)
 const ARGS = ['--name', 'a', '--tables', 'big,note', '--no-safety']
 
 /** Back to b (a whole load), so every case starts from the same state. */
@@ -31,7 +35,7 @@ t('uninterrupted: big and note get snapshot a\'s rows; b\'s view and trigger sta
 })
 
 /** The point: note's trigger is in its guarded form (staging verified, the rows being replaced). */
-const replacing = (watch: Db) => async () => (await query(watch,
+const replacing = (stack: TestStack) => async () => (await query(await mariadbWatch(stack),
   "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'app' AND ACTION_STATEMENT LIKE '%datakeep_triggers_off%'")).length > 0
 
 const triggerBack = (w: World) => async () => {
@@ -48,11 +52,11 @@ for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as 
       at: () => tempTableBytes(w.stack, 'stage', 'big', MID_BYTES), target: 'a-tables', check: triggerBack(w),
     })
   })
-  t(`${label} while replacing the rows (triggers held off)`, async ({ w, watch }) => {
+  t(`${label} while replacing the rows (triggers held off)`, async ({ w, stack }) => {
     await backToB(w)
     await interruptCase(w, {
       operation: 'data_load --tables', script: 'data-load', args: ARGS, signal, point: 'replacing the rows (triggers held off)',
-      at: replacing(watch), target: 'a-tables', check: triggerBack(w),
+      at: replacing(stack), target: 'a-tables', check: triggerBack(w),
     })
   })
 }

@@ -5,8 +5,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import { fingerprint } from '../support/fingerprint.ts'
-import { dumpOk, interruptCase, lastLines, sqlIn, twoStates, type World } from '../support/faults.ts'
+import { dumpOk, interruptCase, lastLines, sqlIn, type World } from '../support/faults.ts'
 import { faultSuite } from '../support/fault-suite.ts'
+import { ENGINE_CASES, type EngineCase } from '../support/engine-cases.ts'
+import { twoStates } from '../support/fault-worlds.ts'
 import { runScript, type TestStack } from '../support/stack.ts'
 
 /** Snapshot a; then state b's writes; then one more row (state c, live). Recovery goes back to just before it. */
@@ -20,7 +22,7 @@ async function setup(stack: TestStack): Promise<World> {
   return w
 }
 
-const t = faultSuite('faults: point-in-time recovery', setup)
+const t = faultSuite('faults: point-in-time recovery', ENGINE_CASES.MariaDB as EngineCase<TestStack>, setup)
 
 /** The GTID of the last transaction on app (the insert of state c), from the timeline. */
 async function lastGtid(stack: TestStack): Promise<{ gtid: string; count: number }> {

@@ -1,52 +1,91 @@
-// The database server killed (kill -9 of mysqld) in the middle of a load, then restarted: the live
-// database is as before the load, every snapshot verifies, and the next load works.
+// The database server crashing in the middle of a load, on each engine: MariaDB's server killed
+// (kill -9 of mysqld, then restarted), PostgreSQL's backend writing the rows killed (PostgreSQL
+// then ends every session and recovers by itself). The live database is as before the load,
+// every snapshot verifies, and the next load works and removes what the crashed one left.
 import fs from 'node:fs'
-import { suite } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
-import { faultCase, interruptAt, lastLines, leftovers, MID_BYTES, stateOf, tempTableBytes, twoStates, unverified, type World } from '../support/faults.ts'
-import { lastLine, makeStack, runScript, type TestStack } from '../support/stack.ts'
+import { pgQuery } from '../../lib/engines/postgres/db.ts'
+import { ENGINE_CASES, type AnyStack } from '../support/engine-cases.ts'
+import { faultCase, interruptAt, lastLines, unverified, worldState } from '../support/faults.ts'
+import { faultSuite } from '../support/fault-suite.ts'
+import { twoStates } from '../support/fault-worlds.ts'
+import type { PgTestStack } from '../support/pg-stack.ts'
+import { lastLine, runScript, type TestStack } from '../support/stack.ts'
 
-const t = suite('faults: server killed', { stack: null as unknown as TestStack, w: null as unknown as World })
-t.before(async (ctx) => {
-  ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
-  ctx.w = await twoStates(ctx.stack)
-})
-t.after(async (ctx) => { await ctx.stack?.destroy() })
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-t('kill -9 of the server mid-load, then restart: live as before, the next load works', async ({ w, stack }) => {
-  await faultCase({
-    name: 'data_load server killed mid-data', operation: 'data_load', fault: 'database server kill -9', point: 'mid-data',
-    expected: 'exit 1 with a clear line; after a restart live = b (as before); snapshots verify; the next load works and removes the debris',
-  }, async (log) => {
-    const serverPid = Number(fs.readFileSync(stack.rt.paths.pidFile, 'utf8').trim())
-    // the load is the process watched; the kill goes to the server it talks to
-    let killed = false
-    const r = await interruptAt(stack, 'data-load', ['--name', 'a'], {
-      signal: null,
-      at: () => {
-        if (killed || !tempTableBytes(stack, 'stage', 'big', MID_BYTES)) return false
-        process.kill(serverPid, 'SIGKILL')
-        killed = true
-        return true
-      },
+/** The load's last line on every engine. */
+const GONE = /^datakeep: the database server went away during the load \(.+\); the live database was not changed; start it \(make up\), then run the load again$/
+
+/** Per engine: the crash (true once done) and how the server comes back. */
+const CRASH: Record<string, { fault: string; crash(stack: AnyStack): Promise<boolean>; recover(stack: AnyStack): Promise<string> }> = {
+  MariaDB: {
+    fault: 'database server kill -9',
+    crash: async (stack) => {
+      process.kill(Number(fs.readFileSync((stack as TestStack).rt.paths.pidFile, 'utf8').trim()), 'SIGKILL')
+      return true
+    },
+    recover: async (stack) => { await (stack as TestStack).rt.start(); return 'after a restart' },
+  },
+  PostgreSQL: {
+    fault: 'database backend kill -9 (crash recovery)',
+    crash: async (stack) => {
+      const rows = await (stack as PgTestStack).pg((c) => pgQuery<{ pid: number }>(c,
+        "SELECT pid FROM pg_stat_activity WHERE datname LIKE '\\_dk\\_stage\\_%' AND query LIKE 'COPY %FROM STDIN%' AND state = 'active'"), null)
+      if (!rows[0]) return false
+      process.kill(rows[0].pid, 'SIGKILL')
+      return true
+    },
+    recover: async (stack) => {
+      for (let i = 0; i < 200; i++) {
+        if (await (stack as PgTestStack).pg((c) => c.query('SELECT 1'), null).then(() => true, () => false)) return 'after its crash recovery'
+        await sleep(100)
+      }
+      throw new Error('the server did not come back after its crash recovery')
+    },
+  },
+}
+
+for (const [engine, c] of Object.entries(ENGINE_CASES)) {
+  const t = faultSuite(`faults: server crash on ${engine}`, c, twoStates)
+  const k = CRASH[engine]
+
+  t('the server crashes mid-load: live as before, the next load works', async ({ w, stack }) => {
+    await faultCase({
+      ...c.record('data_load server killed mid-data', 'data_load'), fault: k.fault, point: 'mid-data',
+      expected: 'exit 1 with a clear line; once the server is back live = b (as before); snapshots verify; the next load works and removes the debris',
+    }, async (log) => {
+      // the load is the process watched; the kill goes to the server it talks to
+      let killed = false
+      const r = await interruptAt(stack, 'data-load', ['--name', 'a'], {
+        signal: null,
+        at: async () => {
+          if (killed || !await c.midData(stack)) return false
+          killed = await k.crash(stack)
+          return killed
+        },
+      })
+      assert.ok(killed, `the load ended before the server could be killed: ${lastLines(r.stderr)}`)
+      assert.is(r.code, 1, `exit code: ${lastLines(r.stderr)}`)
+      const line = lastLine(r.stderr)
+      assert.match(line, GONE)
+      assert.not.match(r.stderr, /\n\s+at /, 'no stack trace')
+      const back = await k.recover(stack)
+      const state = await worldState(w)
+      log.lost(state !== 'b')
+      assert.is(state, 'b', 'the live database once the server is back')
+      assert.equal(await unverified(stack, w.snapshots), [])
+      // what the crashed load could not remove itself (the server was gone), the next run removes and names
+      const debris = await c.tempDatabases(stack)
+      const next = await runScript(stack, 'data-load', ['--name', 'a'])
+      assert.is(next.code, 0, next.stderr)
+      for (const d of debris) assert.match(next.stderr, `removed debris of an interrupted run: database ${d}`)
+      assert.is(await worldState(w), 'a')
+      w.current = 'a'
+      assert.equal(await c.leftovers(stack), [])
+      return `exit 1: "${line}"; ${back} live = b; the next load ${debris.length ? `removed ${debris.join(', ')} and ` : ''}loaded a`
     })
-    assert.ok(killed, `the load ended before the server could be killed: ${lastLines(r.stderr)}`)
-    assert.is(r.code, 1, `exit code: ${lastLines(r.stderr)}`)
-    const line = lastLine(r.stderr)
-    assert.match(line, /^datakeep: the database server went away during the load \(.+\); the live database was not changed; start it \(make up\), then run the load again$/)
-    await stack.rt.start()
-    const state = await stateOf(stack, 'app', w.known)
-    log.lost(state !== 'b')
-    assert.is(state, 'b', 'the live database after the restart')
-    assert.equal(await unverified(stack, w.snapshots), [])
-    const next = await runScript(stack, 'data-load', ['--name', 'a'])
-    assert.is(next.code, 0, next.stderr)
-    assert.match(next.stderr, /removed debris of an interrupted run: database _dk_stage_/)
-    assert.is(await stateOf(stack, 'app', w.known), 'a')
-    w.current = 'a'
-    assert.equal(await leftovers(stack), [])
-    return `exit 1: "${line}"; after the restart live = b; the next load removed the staging database and loaded a`
   })
-})
 
-t.run()
+  t.run()
+}

@@ -1,35 +1,40 @@
-// The frame every fault-test file shares: a suite with its own server, a World set up on it and a
-// watcher connection; and one case per signal at every point, each with the same expectations.
+// The frame every fault-test file shares: a suite with its own server on one engine, a World set up
+// on it; and one case per signal at every point, each with the same expectations.
 import { suite } from './uvu.ts'
-import type { Db } from '../../lib/db.ts'
-import { watcher, type World } from './faults.ts'
-import { makeStack, type TestStack } from './stack.ts'
+import type { AnyStack, EngineCase } from './engine-cases.ts'
+import type { World } from './faults.ts'
 
-export interface FaultContext { stack: TestStack; w: World; watch: Db }
+export interface FaultContext<S extends AnyStack = AnyStack> { stack: S; w: World<S> }
 
-export function faultSuite(name: string, setup: (stack: TestStack) => Promise<World>) {
-  const t = suite<FaultContext>(name, { stack: null as unknown as TestStack, w: null as unknown as World, watch: null as unknown as Db })
+/** A suite on a private server of engine `c`, with the world `setup` makes there. */
+export function faultSuite<S extends AnyStack>(name: string, c: EngineCase<S>, setup: (stack: S, c: EngineCase<S>) => Promise<World<S>>) {
+  const t = suite<FaultContext<S>>(name, { stack: null as unknown as S, w: null as unknown as World<S> })
   t.before(async (ctx) => {
-    ctx.stack = await makeStack({ env: { MYSQL_DATABASE: 'app' } })
-    ctx.w = await setup(ctx.stack)
-    ctx.watch = await watcher(ctx.stack)
+    ctx.stack = await c.stack()
+    ctx.w = await setup(ctx.stack, c)
   })
   t.after(async (ctx) => {
-    await ctx.watch?.end().catch(() => undefined)
+    if (ctx.stack) await c.close(ctx.stack)
     await ctx.stack?.destroy()
   })
   return t
 }
 
 export type Point = 'early' | 'mid-data' | 'just before the swap'
-export type At = (watch: Db) => boolean | Promise<boolean>
 
-/** Registers kill -9 and SIGINT at each point: `[point, title, at]`. */
-export function signalCases(t: ReturnType<typeof faultSuite>, points: readonly (readonly [Point, string, (w: World) => At])[],
-  run: (w: World, signal: 'SIGKILL' | 'SIGINT', point: string, at: At, watch: Db) => Promise<void>): void {
+/** A load's points as every engine shows them: the side database created, rows being written, the swap waiting. */
+export const LOAD_POINTS = [
+  ['early', 'early (staging database just created)', (c: EngineCase, w: World<AnyStack>) => () => c.tempDb(w.stack, 'stage')],
+  ['mid-data', 'mid-data', (c: EngineCase, w: World<AnyStack>) => () => c.midData(w.stack)],
+  ['just before the swap', 'just before the swap', (c: EngineCase, w: World<AnyStack>) => () => c.swapWaiting(w.stack)],
+] as const
+
+/** Registers kill -9 and SIGINT at each point of a load; `hold` is set at the point just before the swap (the case holds the swap there). */
+export function signalCases<S extends AnyStack>(t: ReturnType<typeof faultSuite<S>>, c: EngineCase<S>,
+  run: (w: World<S>, signal: 'SIGKILL' | 'SIGINT', point: Point, at: () => Promise<boolean>, hold: boolean) => Promise<void>): void {
   for (const [signal, label] of [['SIGKILL', 'kill -9'], ['SIGINT', 'SIGINT']] as const) {
-    for (const [point, title, at] of points) {
-      t(`${label} ${title}`, async ({ w, watch }) => { await run(w, signal, point, at(w), watch) })
+    for (const [point, title, at] of LOAD_POINTS) {
+      t(`${label} ${title}`, async ({ w }) => { await run(w, signal, point, at(c as unknown as EngineCase, w), point === 'just before the swap') })
     }
   }
 }

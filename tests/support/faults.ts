@@ -141,7 +141,8 @@ export function partialOf(stack: FaultStack, name: string): string | null {
 /** A dump in progress has written at least `bytes` of `table`'s data. */
 export function partialHasData(stack: FaultStack, name: string, table: string, bytes = 1): boolean {
   const p = partialOf(stack, name)
-  return p !== null && list(path.join(p, 'data')).some((f) => f.startsWith(`${table}.`) && size(path.join(p, 'data', f)) >= bytes)
+  // MariaDB's data files are `<table>.*`, PostgreSQL's `<n>-<schema>-<table>.copy.zst`
+  return p !== null && list(path.join(p, 'data')).some((f) => (f.startsWith(`${table}.`) || f.endsWith(`-${table}.copy.zst`) || f.endsWith(`.${table}.copy.zst`)) && size(path.join(p, 'data', f)) >= bytes)
 }
 
 /** The server's files of `table` in a temporary database `_dk_<kind>_*` are at least `bytes`. */
@@ -213,7 +214,7 @@ async function worldLeftovers(w: World<FaultStack>): Promise<string[]> {
 }
 
 /** Which known state a world's live database is in (its engine's fingerprint; default MariaDB's), or null. */
-async function worldState(w: World<FaultStack>): Promise<string | null> {
+export async function worldState(w: World<FaultStack>): Promise<string | null> {
   if (!w.read) return stateOf(w.stack as TestStack, w.database, w.known, w.files)
   const fp = await w.read().catch(() => null)
   return fp ? matchState(w.stack, fp, w.known, w.files) : null
@@ -403,25 +404,6 @@ async function settle(w: World<FaultStack>, debris: string[]): Promise<string> {
   return `the next initialize removed ${debris.length === 1 ? 'it' : 'them'}${swap ? ` and ${swap[1]} the swap` : ''}`
 }
 
-/**
- * Live database `app` in state b, with snapshots `a` and `b` of two different states (rows,
- * notes and a view differ), each with an uploaded file. Returns the world the cases share.
- */
-export async function twoStates(stack: TestStack): Promise<World> {
-  const storage = path.join(stack.dir, 'data/storage')
-  fs.mkdirSync(storage, { recursive: true })
-  fs.writeFileSync(path.join(storage, 'upload.txt'), 'state a\n')
-  await sqlIn(stack, appSchemaSql() + '\n' + fillSql(ROWS, 'a'))
-  await dumpOk(stack, 'a')
-  const a = await stack.db((db) => fingerprint(db, 'app'), null)
-  fs.writeFileSync(path.join(storage, 'upload.txt'), 'state b\n')
-  await sqlIn(stack, `UPDATE big SET pad = REVERSE(pad) WHERE id % 2 = 0; DELETE FROM note WHERE id = 1;
-    INSERT INTO note (body) VALUES ('b three'); CREATE VIEW b_only AS SELECT id FROM note WHERE id > 2;`)
-  await dumpOk(stack, 'b')
-  const b = await stack.db((db) => fingerprint(db, 'app'), null)
-  return { stack, database: 'app', known: { a, b }, snapshots: ['a', 'b'], current: 'b', files: { a: 'state a\n', b: 'state b\n' } }
-}
-
 export async function sqlIn(stack: TestStack, statements: string, database = 'app'): Promise<void> {
   await stack.db(async (db) => {
     // one statement at a time: the connection does not allow multiple statements
@@ -443,7 +425,7 @@ export async function dumpOk(stack: FaultStack, name: string, env: Record<string
  * A PATH in which `cmd` first marks that it was called, then sleeps before running the real one:
  * the moment an operation reaches that command becomes a point the test can see and hit.
  */
-export function slowCommand(stack: TestStack, cmd: string, seconds: number): { env: Record<string, string>; called: () => boolean } {
+export function slowCommand(stack: FaultStack, cmd: string, seconds: number): { env: Record<string, string>; called: () => boolean } {
   const real = (stack.env.PATH ?? '').split(':').map((d) => path.join(d, cmd)).find((p) => fs.existsSync(p))
   if (!real) throw new Error(`${cmd} is not on PATH`)
   const dir = path.join(stack.dir, `.slow-${cmd}`)
@@ -458,27 +440,6 @@ export function slowCommand(stack: TestStack, cmd: string, seconds: number): { e
 export function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', ''])
   return r.pid
-}
-
-/**
- * A project with a migration (the tables) and a seed (objects + ROWS rows), initialized: `_init`
- * exists and the live database was seeded from it (state `seed`), then changed by the application
- * (state `a`, snapshot `a`, which is also what a safety snapshot would hold).
- */
-export async function seededProject(stack: TestStack): Promise<World> {
-  const data = path.join(stack.dir, 'data')
-  fs.mkdirSync(path.join(data, 'migrations'), { recursive: true })
-  fs.mkdirSync(path.join(data, 'seed'), { recursive: true })
-  const [tables, objects] = [appSchemaSql().split('\n').slice(0, 2).join('\n'), appSchemaSql().split('\n').slice(2).join('\n')]
-  fs.writeFileSync(path.join(data, 'migrations/20260101000000_app.sql'), `-- migrate:up\n${tables}\n-- migrate:down\nDROP TABLE note;\nDROP TABLE big;\n`)
-  fs.writeFileSync(path.join(data, 'seed/001_app.sql'), `${objects}\n${fillSql(ROWS, 'seed')}\n`)
-  const r = await runScript(stack, 'initialize')
-  if (r.code !== 0) throw new Error(`initialize: ${lastLines(r.stderr)}`)
-  const seed = await stack.db((db) => fingerprint(db, 'app'), null)
-  await sqlIn(stack, "UPDATE big SET pad = REVERSE(pad) WHERE id % 2 = 0; INSERT INTO note (body) VALUES ('a three'); CREATE VIEW a_only AS SELECT id FROM note")
-  await dumpOk(stack, 'a')
-  const a = await stack.db((db) => fingerprint(db, 'app'), null)
-  return { stack, database: 'app', known: { seed, a }, snapshots: ['_init', 'a'], current: 'a' }
 }
 
 /** Puts the live database back in state `a` (a complete load), when a case left it elsewhere. */

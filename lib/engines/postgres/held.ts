@@ -9,7 +9,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
-import { failure } from '../../errors.ts'
+import { failure, onInterrupt } from '../../errors.ts'
 import { isProcessAlive, removeDir } from '../../fs-util.ts'
 import { count, info, step } from '../../log.ts'
 import { giveTo, invokingOwner } from '../../owner.ts'
@@ -74,6 +74,12 @@ export async function takeHeldSafety(cfg: Config, rt: Runtime, operation: string
       const final = snapshotPath(cfg, name)
       const partial = partialPath(final)
       fs.mkdirSync(partial, { recursive: true })
+      const [{ pid }] = await pgQuery<{ pid: number }>(c, 'SELECT pg_backend_pid() AS pid')
+      // Ctrl-C: the copy is cancelled, the partial folder and the copy removed (nothing left behind)
+      const offInterrupt = onInterrupt(() => removeDir(partial, () => withPg(rt.admin, async (x) => {
+        await x.query('SELECT pg_cancel_backend($1)', [pid])
+        await dropHeld(x, held)
+      }, { database: null })))
       try {
         const storage = archiveStorage(projectPath(cfg, cfg.STORAGE_DIR), path.join(partial, STORAGE_ARCHIVE))
         storage.catch(() => undefined)
@@ -100,10 +106,12 @@ export async function takeHeldSafety(cfg: Config, rt: Runtime, operation: string
           held: { database: held, owner },
         }
         writeManifest(partial, m)
+        offInterrupt() // from here the snapshot is complete: the rename into place is one step
         replaceDir(partial, final)
         giveTo(invokingOwner(cfg), final)
         return { snapshot: name }
       } catch (e) {
+        offInterrupt()
         removeDir(partial)
         await dropHeld(c, held).catch(() => undefined)
         throw e
@@ -115,7 +123,8 @@ export async function takeHeldSafety(cfg: Config, rt: Runtime, operation: string
 /** Drops a held copy; any other name is refused: the application's database is never dropped here. */
 async function dropHeld(c: PgClient, heldDb: string): Promise<void> {
   if (!heldDb.startsWith(HELD_PREFIX)) throw new Error(`refusing to drop ${heldDb}: not a held safety copy`)
-  await c.query(`DROP DATABASE IF EXISTS ${qi(heldDb)}`)
+  // FORCE: a session the copy's own row count left (an interrupted run) does not keep it
+  await c.query(`DROP DATABASE IF EXISTS ${qi(heldDb)} WITH (FORCE)`)
 }
 
 /** A held snapshot's database is there; null when it is, else why the snapshot cannot be loaded. */

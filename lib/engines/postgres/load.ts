@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { projectPath, type Config } from '../../config.ts'
-import { UserError, failure, onInterrupt } from '../../errors.ts'
+import { UserError, failure, onInterrupt, serverGoneDuringLoad } from '../../errors.ts'
 import type { Connection } from '../../db.ts'
 import { debug } from '../../log.ts'
 import { invokingOwner } from '../../owner.ts'
@@ -161,7 +161,7 @@ export async function pgLoadSnapshot(cfg: Config, rt: Runtime, name: string | un
       return { name: m.name, tables: m.tables.length, rows: m.tables.reduce((a, t) => a + t.rows, 0), files: m.storage.files, ms: Date.now() - t0 }
     } catch (e) {
       if (!interrupted && !swapping) discardStorage(staged) // never placed: the folder is as it was
-      throw e
+      throw serverGoneDuringLoad(e, swapping !== null) ?? e
     } finally {
       await dropDatabase(rt, side).catch(() => undefined)
       off()
