@@ -51,6 +51,8 @@ export interface EngineCase<S extends AnyStack = AnyStack> {
   tempDatabases(stack: S): Promise<string[]>
   /** The live database's name. */
   database(stack: S): string
+  /** Drops the live database, as an operator's mistake would (the deploy checks must see it). */
+  dropDatabase(stack: S): Promise<void>
 
   // ---- the points of a load, seen from outside ----
   /** A temporary database of that kind exists: the side database of a load (stage), a seed's or deep verify's scratch one. */
@@ -103,6 +105,7 @@ const mariadb: EngineCase<TestStack> = {
   fingerprint: (stack) => stack.db((db) => fingerprint(db, 'app'), null),
   tempDatabases: async (stack) => fs.readdirSync(stack.rt.paths.dataDir).filter((d) => d.startsWith('_dk_')),
   database: () => 'app',
+  dropDatabase: async (stack) => { await stack.db((db) => db.query('DROP DATABASE app'), null) },
   tempDb: async (stack, kind) => tempDbExists(stack, kind),
   midData: async (stack) => tempTableBytes(stack, 'stage', 'big', MID_BYTES),
   // an open transaction that read a live table: the swap's RENAME TABLE waits for its metadata lock
@@ -146,6 +149,7 @@ const postgres: EngineCase<PgTestStack> = {
   fingerprint: (stack) => pgFingerprint(stack),
   tempDatabases: async (stack) => [...await pgTempDatabases(stack), ...await unnamedHeld(stack)],
   database: (stack) => stack.cfg.POSTGRES_DB,
+  dropDatabase: async (stack) => { await stack.pg((c) => c.query(`DROP DATABASE ${stack.cfg.POSTGRES_DB} WITH (FORCE)`), null) },
   tempDb: (stack, kind) => pgTempDbExists(stack, kind),
   midData: (stack) => pgTempDbGrown(stack, 'stage', 12 << 20),
   // a transaction that locked the live database's catalog row: the swap's first ALTER DATABASE waits for it
