@@ -87,7 +87,11 @@ export class PostgresEngine implements Engine {
     return r
   }
 
-  /** A logical safety snapshot of a database that holds tables (the newest SAFETY_KEEP kept); never a reused one yet. */
+  /**
+   * A safety snapshot of a database that holds tables (the newest SAFETY_KEEP kept): always a new one, never
+   * an existing snapshot proven equal (as MariaDB may reuse): the held copy costs less than reading every row
+   * to prove it (0.2-0.5 s against about 1 s for 219 MB); where the copy cannot be taken, a logical one.
+   */
   async safetySnapshot(operation: string, opts: { skip?: boolean } = {}) {
     if (opts.skip) return { snapshot: null, reason: '--no-safety: no safety snapshot taken' }
     // whether it holds tables, from the catalog (counting every table's rows would read them all)
