@@ -131,7 +131,6 @@ export async function rollback(cfg: Config, rt: Runtime, steps: number,
   if (cfg.MIGRATE_COMMAND) {
     throw new UserError('MIGRATE_COMMAND is set, so migrations are not datakeep\'s to roll back', { hint: 'roll back with your framework\'s own command' })
   }
-  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a whole number of at least 1 (got ${steps})`, { hint: 'usage: make rollback [ARGS="--steps N"]' })
   return inDatabase(rt, async (db, database) => {
     const plan = planRollback(cfg, await readApplied(db, database), steps, database)
     // every check passed: only now the caller's safety snapshot, so a refusal costs nothing
@@ -151,6 +150,7 @@ export async function rollback(cfg: Config, rt: Runtime, steps: number,
  * missing file, a changed one or one without a down section refuses before anything runs.
  */
 export function planRollback(cfg: Config, applied: AppliedRow[], steps: number, database: string): { f: MigrationFile; down: Section }[] {
+  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a whole number of at least 1 (got ${steps})`, { hint: 'usage: make rollback [ARGS="--steps N"]' })
   const byVersion = new Map(listMigrations(migrationsDir(cfg), engineName(cfg)).map((f) => [f.version, f]))
   const rows = [...applied].sort((a, b) => compareVersions(b.version, a.version))
   if (rows.length === 0) throw new UserError(`no migration is applied to database ${database}; nothing to roll back`, { hint: 'see: make migrate_status' })

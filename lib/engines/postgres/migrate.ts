@@ -136,7 +136,8 @@ async function runSection(c: PgClient, f: MigrationFile, which: 'up' | 'down', s
   try {
     for (const [i, s] of section.statements.entries()) {
       try { await c.query(s.sql) } catch (e) {
-        const kept = section.transaction ? 'nothing of it was kept (rolled back whole)' : `statements 1-${i} of it stayed (transaction:false)`
+        const kept = section.transaction ? 'nothing of it was kept (rolled back whole)'
+          : i === 0 ? 'nothing of it was kept' : `statement${i === 1 ? ' 1' : `s 1-${i}`} of it stayed (transaction:false)`
         const what = `migration ${f.base} failed at statement ${i + 1} (line ${s.line}) of its ${which} section: ${(e as Error).message.trim()}`
         throw which === 'up'
           ? failure(what, `it is not recorded and ${kept}; fix the file, then: make migrate`)
