@@ -110,7 +110,14 @@ s('a held database no folder names (a run killed before writing it) is removed; 
   assert.is(l.code, 0, l.stderr)
   const name = safetyName(l.stderr)!
   const m = readManifest(path.join(stack.dir, 'data/backups', name)) as unknown as { held: { database: string } }
+  const v = await runScript(stack, 'data-verify', ['--name', name])
+  assert.is(v.code, 0, v.stderr)
+  assert.match(lastLine(v.stderr), `snapshot ${name} verified (its files, and its database copy is in the server)`)
   await stack.pg((c) => c.query(`DROP DATABASE "${m.held.database}"`), null)
+  // verify (without --deep) checks the copy too: its files alone are no snapshot
+  const gone = await runScript(stack, 'data-verify', ['--name', name])
+  assert.is(gone.code, 1, gone.stderr)
+  assert.match(lastLine(gone.stderr), `its database ${m.held.database} is no longer in the server`)
   const before = await rows(stack)
   const bad = await runScript(stack, 'data-load', ['--name', name, '--no-safety'])
   assert.is(bad.code, 1, bad.stderr)
