@@ -84,6 +84,28 @@ s('with a session an operation must not close, the safety snapshot is a logical 
   } finally { await app2.end().catch(() => undefined) }
 })
 
+s('fixtures_load and rollback take the copy too: their own connections are closed before it; undo brings the rows back', async ({ stack }) => {
+  fs.mkdirSync(path.join(stack.dir, 'data/fixtures'), { recursive: true })
+  fs.writeFileSync(path.join(stack.dir, 'data/fixtures/t1.json'), JSON.stringify({ table: 't1', columns: { id: 'integer', v: 'text' }, rows: [{ id: 1, v: 'fixture' }] }))
+  const before = await rows(stack)
+  const f = await runScript(stack, 'fixtures-load')
+  assert.is(f.code, 0, f.stderr)
+  assert.match(f.stderr, 'a copy of database app held in the server')
+  assert.not.match(f.stderr, 'a logical snapshot instead')
+  assert.not.equal(await rows(stack), before)
+  assert.is((await runScript(stack, 'undo')).code, 0)
+  assert.equal(await rows(stack), before)
+  fs.rmSync(path.join(stack.dir, 'data/fixtures'), { recursive: true })
+
+  fs.mkdirSync(path.join(stack.dir, 'data/migrations'), { recursive: true })
+  fs.writeFileSync(path.join(stack.dir, 'data/migrations/1_t2.sql'), '-- migrate:up\nCREATE TABLE t2 (i int);\n-- migrate:down\nDROP TABLE t2;\n')
+  assert.is((await runScript(stack, 'migrate')).code, 0)
+  const r = await runScript(stack, 'rollback')
+  assert.is(r.code, 0, r.stderr)
+  assert.match(r.stderr, 'a copy of database app held in the server')
+  fs.rmSync(path.join(stack.dir, 'data/migrations'), { recursive: true })
+})
+
 s('SAFETY_KEEP: pruned safety snapshots take their databases with them; every held database has its folder', async ({ stack }) => {
   for (let i = 0; i < 3; i++) {
     const l = await runScript(stack, 'data-load', ['--name', 's1'])

@@ -130,7 +130,9 @@ export async function pgLoadFixtures(cfg: Config, rt: Runtime, opts: LoadOptions
   if (files.length === 0) return result
   const database = rt.admin.database
   if (!(await withPg(rt.admin, (c) => pgDatabaseExists(c, database), { database: null }))) throw failure(`database ${database} does not exist`, 'to fix: make initialize')
-  return withPg(rt.admin, async (c) => {
+  // every file checked against the schema on a connection of its own, closed before the safety
+  // snapshot: a copy of the database (held.ts) needs no session on it, datakeep's own included
+  const { schema, prepared, groups } = await withPg(rt.admin, async (c) => {
     for (const s of PINNED_SETTINGS) await c.query(s)
     const schema = await readFixtureSchema(c)
     const prepared = new Map<string, Prepared>()
@@ -139,7 +141,11 @@ export async function pgLoadFixtures(cfg: Config, rt: Runtime, opts: LoadOptions
       prepared.set(table.name, { source, table, rows: source.rows.map((r) => prepareRow(table, r)) })
     }
     const groups = loadOrder([...prepared.keys()], (await readPgForeignKeys(c)).map((k): [string, string] => [k.child, k.parent]))
-    await opts.beforeLoad?.()
+    return { schema, prepared, groups }
+  })
+  await opts.beforeLoad?.()
+  return withPg(rt.admin, async (c) => {
+    for (const s of PINNED_SETTINGS) await c.query(s)
     if (!opts.withTriggers) result.heldTriggers = [...prepared.values()].flatMap((p) => p.table.triggers.map((name) => ({ table: p.table.name, name })))
     await c.query('BEGIN')
     try {

@@ -109,10 +109,15 @@ export async function pgRollback(cfg: Config, rt: Runtime, steps: number, opts: 
     throw new UserError('MIGRATE_COMMAND is set, so migrations are not datakeep\'s to roll back', { hint: 'roll back with your framework\'s own command' })
   }
   const database = rt.admin.database
+  const planned = await inDatabase(rt, database, async (c) => planRollback(cfg, await readApplied(c), steps, database))
+  // every check passed: only now the caller's safety snapshot, with no session of ours on the database (a
+  // copy of it needs none: held.ts); the run then checks the plan again under the migration lock
+  await opts.beforeRun?.(planned.map((p) => p.f.base))
   return inDatabase(rt, database, async (c) => {
     const plan = planRollback(cfg, await readApplied(c), steps, database)
-    // every check passed: only now the caller's safety snapshot (its own connections; the lock is this session's)
-    await opts.beforeRun?.(plan.map((p) => p.f.base))
+    if (plan.map((p) => p.f.base).join() !== planned.map((p) => p.f.base).join()) {
+      throw failure('the applied migrations changed while the safety snapshot was taken (another migration run?)', 'nothing was rolled back; run make rollback again')
+    }
     const rolledBack: string[] = []
     for (const { f, down } of plan) {
       step(`rolling back ${f.base}`)
