@@ -44,6 +44,13 @@ for (const [engine, c] of Object.entries(ENGINE_CASES)) {
     await load(w, 'SIGINT', 'early', early(w))
   })
 
+  if (c.creatingSide) {
+    // PostgreSQL makes a database in a moment's work: a Ctrl-C then must not leave the one it was making
+    t('SIGINT while the side database is being created', async ({ w }) => {
+      await load(w, 'SIGINT', 'while the side database is being created', () => c.creatingSide!(w.stack))
+    })
+  }
+
   t('SIGINT mid-data', async ({ w }) => {
     await load(w, 'SIGINT', 'mid-data', midData(w))
   })

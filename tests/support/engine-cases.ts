@@ -57,6 +57,8 @@ export interface EngineCase<S extends AnyStack = AnyStack> {
   // ---- the points of a load, seen from outside ----
   /** A temporary database of that kind exists: the side database of a load (stage), a seed's or deep verify's scratch one. */
   tempDb(stack: S, kind: 'stage' | 'scratch'): Promise<boolean>
+  /** The side database is being created (its CREATE DATABASE running): where the server takes time to make one. */
+  creatingSide?(stack: S): Promise<boolean>
   /** Rows are being written into the side database (well into the big table). */
   midData(stack: S): Promise<boolean>
   /** Holds what the swap's first step waits for (an application's long transaction); returns the release. */
@@ -151,6 +153,8 @@ const postgres: EngineCase<PgTestStack> = {
   database: (stack) => stack.cfg.POSTGRES_DB,
   dropDatabase: async (stack) => { await stack.pg((c) => c.query(`DROP DATABASE ${stack.cfg.POSTGRES_DB} WITH (FORCE)`), null) },
   tempDb: (stack, kind) => pgTempDbExists(stack, kind),
+  creatingSide: async (stack) => (await stack.pg((c) => pgQuery(c,
+    "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND starts_with(query, 'CREATE DATABASE \"_dk_stage_')"), null)).length > 0,
   midData: (stack) => pgTempDbGrown(stack, 'stage', 12 << 20),
   // a transaction that locked the live database's catalog row: the swap's first ALTER DATABASE waits for it
   holdSwap: (stack) => pgHoldDatabase(stack),

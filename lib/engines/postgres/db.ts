@@ -65,6 +65,11 @@ export function qi(name: string): string {
  */
 export async function dropTempDatabase(c: PgClient, tempDb: string): Promise<void> {
   if (!tempDb.startsWith(TEMP_DB_PREFIX)) throw new Error(`refusing to drop database ${tempDb}: not one of datakeep's temporary databases`)
+  // its CREATE still running on another session of this process (Ctrl-C came while it was made) is
+  // cancelled first: it would finish after the drop and stay behind
+  const own = ['datakeep pid=' + process.pid, `CREATE DATABASE ${qi(tempDb)}`]
+  const creating = "FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid() AND state = 'active' AND starts_with(query, $2)"
+  for (let i = 0; i < 100 && (await pgQuery(c, `SELECT pg_cancel_backend(pid) ${creating}`, own)).length > 0; i++) await new Promise((r) => setTimeout(r, 50))
   await c.query(`DROP DATABASE IF EXISTS ${qi(tempDb)} WITH (FORCE)`)
 }
 
