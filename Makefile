@@ -163,7 +163,7 @@ env_example: node_modules/.package-lock.json ## Rewrite .env.example from the co
 	$(RUN) env-example
 
 .PHONY: test
-test: node_modules/.package-lock.json ## Run the test suite (starts its own MariaDB; installs it when missing and root)
+test: node_modules/.package-lock.json ## Run the test suite (starts its own MariaDB and PostgreSQL; installs them when missing and root)
 	$(TSX) tests/run.ts $(ARGS)
 
 .PHONY: typecheck
