@@ -19,8 +19,8 @@ export interface Progress {
  * nothing after "interrupted; cleaning up", so the last line says how it ended.
  */
 /** `expectedRows` null: no estimate (a PostgreSQL table never analyzed): the total grows with what was done. */
-export function startProgress(title: string, expectedRows: number | null): Progress {
-  const p = isPlain() ? plainProgress(title, expectedRows) : barProgress(title, expectedRows ?? 0)
+export function startProgress(title: string, expectedRows: number | null, opts: { exact?: boolean } = {}): Progress {
+  const p = isPlain() ? plainProgress(title, expectedRows, !!opts.exact) : barProgress(title, expectedRows ?? 0)
   const quiet: ItemProgress = { update() { /* interrupted */ }, done() { /* interrupted */ } }
   return {
     item(name, rows) {
@@ -81,12 +81,13 @@ export function itemLine(name: string, rows: number, bytes: number, rowsDone: nu
   return `  ${name}: ${count(rows, 'row')}${bytes ? `, ${formatBytes(bytes)}` : ''} (${rowsDone}/${Math.max(rowsDone, expectedRows)} rows, ${secs.toFixed(1)} s)`
 }
 
-function plainProgress(title: string, estimate: number | null): Progress {
+/** `exact`: the total is known (a load's manifest), not estimated (a dump's statistics). */
+function plainProgress(title: string, estimate: number | null, exact: boolean): Progress {
   const started = Date.now()
   const expectedRows = estimate ?? 0
   let rowsDone = 0
   let stopped = false
-  info(`${title}: ${estimate === null ? 'rows not estimated yet (tables never analyzed)' : `about ${count(estimate, 'row')}`}`)
+  info(`${title}: ${estimate === null ? 'rows not estimated yet (tables never analyzed)' : `${exact ? '' : 'about '}${count(estimate, 'row')}`}`)
   return {
     item(name) {
       let rows = 0

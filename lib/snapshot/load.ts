@@ -72,7 +72,7 @@ export function checkEngine(m: Manifest, version: string, rt?: Runtime): { sameV
 export async function loadTables(rt: Runtime, cfg: Config, dir: string, m: Manifest, target: string, compareChecksums: boolean): Promise<string[]> {
   const threads = Math.max(1, Math.min(cfg.DUMP_THREADS || Math.min(4, os.availableParallelism()), m.tables.length || 1))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
-  const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
+  const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0), { exact: true })
   const conns: Db[] = []
   const problems: string[] = []
   const copied = m.tables.filter((t) => t.tablespace)

@@ -226,7 +226,7 @@ async function withWorkers(conn: Connection, database: string, n: number, fn: (c
 async function loadTables(conn: Connection, cfg: Config, dir: string, m: Manifest, info: PgSchemaInfo, side: string): Promise<string[]> {
   const specs = new Map(info.tables.map((t) => [t.name, t]))
   const queue = [...m.tables].sort((a, b) => b.bytes - a.bytes)
-  const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0))
+  const progress = startProgress(`load ${m.name}`, m.tables.reduce((a, t) => a + t.rows, 0), { exact: true })
   const problems: string[] = []
   try {
     await withWorkers(conn, side, threadsFor(cfg, queue.length), async (c) => {
