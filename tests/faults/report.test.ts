@@ -29,10 +29,11 @@ test('every case is a row; the totals say data lost: 0', async () => {
   const r = await report([
     { ...base, name: 'one', outcome: 'exit 1: "no space left on /tmp/datakeep-test-AbC123/small-disk | x"' },
     { ...base, name: 'two', operation: 'data_dump', outcome: 'refused: (pid 4242) since 2026-11-21T11:24:47.333Z; kill 4242' },
+    { ...base, name: 'three', operation: 'data_dump (PostgreSQL)' },
   ])
   assert.is(r.code, 0, r.stderr)
-  assert.is(lastLine(r.stderr), `done: wrote ${path.join(dir, 'reliability.md')}: 2 cases, all passed, data lost: 0`)
-  assert.match(r.doc, '**2 cases, 2 passed, 0 failed. Data lost: 0.**')
+  assert.is(lastLine(r.stderr), `done: wrote ${path.join(dir, 'reliability.md')}: 3 cases, all passed, data lost: 0`)
+  assert.match(r.doc, '**3 cases (1 on PostgreSQL, 2 on MariaDB), 3 passed, 0 failed. Data lost: 0.**')
   assert.match(r.doc, '| data_dump | kill -9 | early | live = a or b | refused: (pid N) since <time>; kill N | no |')
   assert.match(r.doc, '| data_load | kill -9 | early | live = a or b | exit 1: "no space left on <project>/small-disk \\| x" | no |')
   assert.ok(r.doc.indexOf('| data_dump |') < r.doc.indexOf('| data_load |'), 'grouped by operation')
