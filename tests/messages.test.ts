@@ -8,7 +8,7 @@ import { suite } from './support/uvu.ts'
 import * as assert from 'uvu/assert'
 import { RELIABILITY_RESULTS } from '../lib/paths.ts'
 import { itemLine } from '../lib/progress.ts'
-import { resultsPath } from './support/faults.ts'
+import { resultsPath } from './support/fault-results.ts'
 import { sakilaStack } from './support/sakila.ts'
 import { lastLine, REPO, runScript, spawnScript, type TestStack } from './support/stack.ts'
 

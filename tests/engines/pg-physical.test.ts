@@ -16,7 +16,7 @@ import { STORAGE_ARCHIVE } from '../../lib/snapshot/dump.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'
 import { snapshotPath } from '../../lib/snapshot/names.ts'
 import { looseSnapshots } from '../../lib/snapshot/private.ts'
-import { faultCase } from '../support/faults.ts'
+import { faultCase } from '../support/fault-results.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
 import { lastLine, runScript, spawnScript } from '../support/stack.ts'
 

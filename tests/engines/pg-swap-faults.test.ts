@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert'
 import { projectPath } from '../../lib/config.ts'
 import { pgQuery, qi } from '../../lib/engines/postgres/db.ts'
 import { makePgStack, type PgTestStack } from '../support/pg-stack.ts'
-import { faultCase } from '../support/faults.ts'
+import { faultCase } from '../support/fault-results.ts'
 import { REPO, TSX_LOADER, runScript } from '../support/stack.ts'
 
 const s = suite('pg swap with files', { stack: null as unknown as PgTestStack })

@@ -3,7 +3,8 @@
 // holding what the swap needs, a slow git) long enough that the two surely overlap.
 import * as assert from 'uvu/assert'
 import { ENGINE_CASES, type AnyStack } from '../support/engine-cases.ts'
-import { faultCase, lastLines, slowCommand, unverified, worldState, type World } from '../support/faults.ts'
+import { lastLines, slowCommand, unverified, worldState, type World } from '../support/faults.ts'
+import { faultCase } from '../support/fault-results.ts'
 import { faultSuite } from '../support/fault-suite.ts'
 import { twoStates } from '../support/fault-worlds.ts'
 import { lastLine, runScript } from '../support/stack.ts'

@@ -4,7 +4,8 @@
 // (kill -9 mid-data is also tests/snapshot/failures.test.ts.)
 import * as assert from 'uvu/assert'
 import { ENGINE_CASES, mariadbWatch, type AnyStack, type EngineCase } from '../support/engine-cases.ts'
-import { cancelRename, interruptCase, unverified, type World } from '../support/faults.ts'
+import { interruptCase, unverified, type World } from '../support/faults.ts'
+import { cancelRename } from '../support/fault-points.ts'
 import { faultSuite } from '../support/fault-suite.ts'
 import { twoStates } from '../support/fault-worlds.ts'
 import type { TestStack } from '../support/stack.ts'

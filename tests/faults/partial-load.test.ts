@@ -3,7 +3,8 @@
 // before or has wholly the snapshot's rows in those tables; the triggers end exactly as they were.
 import * as assert from 'uvu/assert'
 import { query } from '../../lib/db.ts'
-import { interruptCase, MID_BYTES, tempTableBytes, type World } from '../support/faults.ts'
+import { interruptCase, MID_BYTES, type World } from '../support/faults.ts'
+import { tempTableBytes } from '../support/fault-points.ts'
 import { faultSuite } from '../support/fault-suite.ts'
 import { ENGINE_CASES, mariadbWatch, type EngineCase } from '../support/engine-cases.ts'
 import { twoStates } from '../support/fault-worlds.ts'

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { test } from '../support/uvu.ts'
 import * as assert from 'uvu/assert'
-import type { CaseRecord } from '../support/faults.ts'
+import type { CaseRecord } from '../support/fault-results.ts'
 import { lastLine, runScript, tempDir } from '../support/stack.ts'
 
 const dir = tempDir('datakeep-report-')

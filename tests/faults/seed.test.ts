@@ -4,7 +4,8 @@
 import fs from 'node:fs'
 import * as assert from 'uvu/assert'
 import { ENGINE_CASES, type AnyStack } from '../support/engine-cases.ts'
-import { backToA, backups, interruptCase, partialHasData, snapshotsOnDisk, unverified, type World } from '../support/faults.ts'
+import { backToA, interruptCase, unverified, type World } from '../support/faults.ts'
+import { backups, partialHasData, snapshotsOnDisk } from '../support/fault-points.ts'
 import { faultSuite } from '../support/fault-suite.ts'
 import { seededProject } from '../support/fault-worlds.ts'
 

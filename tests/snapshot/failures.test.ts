@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import { ownerTag } from '../../lib/db.ts'
 import { readManifest, writeManifest } from '../../lib/snapshot/manifest.ts'
 import { ENGINE_CASES, type AnyStack } from '../support/engine-cases.ts'
-import { partialHasData } from '../support/faults.ts'
+import { partialHasData } from '../support/fault-points.ts'
 import { sql, type Fingerprint } from '../support/fingerprint.ts'
 import { lastLine, runScript, spawnScript, type TestStack } from '../support/stack.ts'
 import { BINLOG_DIR } from '../../lib/pitr/archive.ts' // the binary log archive beside the snapshots

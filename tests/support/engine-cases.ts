@@ -11,10 +11,8 @@ import { pgQuery } from '../../lib/engines/postgres/db.ts'
 import { HELD_PREFIX } from '../../lib/engines/postgres/held.ts'
 import { clientBinDir, psqlArgv } from '../../lib/engines/postgres/tools.ts'
 import { HOST, run } from '../../lib/run.ts'
-import {
-  appSchemaSql, backups, fillSql, holdTable, leftovers, leftoversWith, MID_BYTES, partialHasData, partialOf,
-  renameWaiting, ROWS, sqlIn, tempDbExists, tempTableBytes,
-} from './faults.ts'
+import { appSchemaSql, fillSql, MID_BYTES, ROWS, sqlIn } from './faults.ts'
+import { backups, holdTable, leftovers, leftoversWith, partialHasData, partialOf, renameWaiting, tempDbExists, tempTableBytes } from './fault-points.ts'
 import { fingerprint, type Fingerprint } from './fingerprint.ts'
 import { pgFingerprint, pgHoldDatabase, pgSqlIn, pgSwapWaiting, pgTempDatabases, pgTempDbExists, pgTempDbGrown, PG_FAULT_OBJECTS, PG_FAULT_TABLES, pgFill } from './pg-faults.ts'
 import { makePgStack, type PgTestStack } from './pg-stack.ts'

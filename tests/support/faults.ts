@@ -1,88 +1,19 @@
 // Fault injection for the reliability suite (tests/faults): run a real script, wait for a point
-// observed from outside (files on disk, the server's process list), hit it with a signal, then
-// judge what is left. Every case is recorded for scripts/reliability-report.ts.
+// observed from outside (tests/support/fault-points.ts), hit it with a signal, then judge what is
+// left. Every case is recorded for scripts/reliability-report.ts (tests/support/fault-results.ts).
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import * as assert from 'uvu/assert'
 import type { Config } from '../../lib/config.ts'
-import { connect, ident, query, type Db } from '../../lib/db.ts'
-import { RELIABILITY_RESULTS } from '../../lib/paths.ts'
 import { verifySnapshot } from '../../lib/snapshot/catalog.ts'
+import { leftovers, leftoversWith } from './fault-points.ts'
+import { faultCase } from './fault-results.ts'
 import { fingerprint, type Fingerprint } from './fingerprint.ts'
 import { lastLine, runScript, spawnScript, type ScriptResult, type TestStack } from './stack.ts'
 
 /** What the engine-neutral part of the harness needs of a test project (a MariaDB TestStack or a PostgreSQL one). */
 export interface FaultStack { dir: string; env: Record<string, string>; cfg: Config }
-
-// ---- results ------------------------------------------------------------------------------
-
-export interface CaseRecord {
-  /** Unique across the suite; a re-run replaces the record of the same name. */
-  name: string
-  operation: string
-  fault: string
-  point: string
-  expected: string
-  outcome: string
-  /** null: the case failed before the data could be judged. */
-  dataLost: boolean | null
-  passed: boolean
-  ms: number
-  at: string
-}
-
-/** Where the results go; tests (never lib/) may take the path from the environment. */
-export function resultsPath(): string {
-  return process.env.DATAKEEP_RELIABILITY_RESULTS || RELIABILITY_RESULTS
-}
-
-export function recordCase(rec: CaseRecord, file = resultsPath()): void {
-  // test files run two at a time (tests/run.ts): the read-modify-write holds a lock folder
-  const lock = `${file}.lock`
-  for (let i = 0; ; i++) {
-    try { fs.mkdirSync(lock); break } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      // a holder that died long ago (kill -9 of a test process) does not block the suite
-      if (i > 500 && Date.now() - fs.statSync(lock).mtimeMs > 10_000) { fs.rmSync(lock, { recursive: true, force: true }); continue }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
-    }
-  }
-  try {
-    let cases: CaseRecord[] = []
-    try { cases = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: CaseRecord[] }).cases ?? [] } catch { /* first case */ }
-    cases = cases.filter((c) => c.name !== rec.name).concat(rec)
-    const tmp = `${file}.tmp-${process.pid}`
-    fs.writeFileSync(tmp, JSON.stringify({ cases }, null, 2) + '\n')
-    fs.renameSync(tmp, file)
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true })
-  }
-}
-
-export interface CaseLog {
-  /** Say whether data was lost as soon as it is known (before other assertions can fail). */
-  lost(yes: boolean): void
-}
-
-/**
- * Runs one case and records it whatever happens. `fn` returns the outcome in words; a thrown
- * assertion is recorded as a failure (and rethrown so uvu reports it).
- */
-export async function faultCase(meta: Pick<CaseRecord, 'name' | 'operation' | 'fault' | 'point' | 'expected'>,
-  fn: (log: CaseLog) => Promise<string>): Promise<void> {
-  const t0 = Date.now()
-  let dataLost: boolean | null = null
-  const log: CaseLog = { lost: (yes) => { dataLost = yes } }
-  try {
-    const outcome = await fn(log)
-    recordCase({ ...meta, outcome, dataLost: dataLost ?? false, passed: true, ms: Date.now() - t0, at: new Date().toISOString() })
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0]
-    recordCase({ ...meta, outcome: msg, dataLost, passed: false, ms: Date.now() - t0, at: new Date().toISOString() })
-    throw e
-  }
-}
 
 // ---- hitting a point ----------------------------------------------------------------------
 
@@ -120,93 +51,7 @@ export async function interruptAt(stack: FaultStack, name: string, args: string[
   return { code, signal, stdout, stderr, hit, ms: Date.now() - t0 }
 }
 
-// ---- observing ----------------------------------------------------------------------------
-
-export const backups = (stack: FaultStack, ...p: string[]) => path.join(stack.dir, 'data/backups', ...p)
-
-function list(dir: string): string[] {
-  try { return fs.readdirSync(dir) } catch { return [] }
-}
-function size(file: string): number {
-  try { return fs.statSync(file).size } catch { return 0 }
-}
-
-/** The partial folder of a dump in progress of `name`, or of a name it starts (safety snapshots are `_safety/<operation>-<time>`). */
-export function partialOf(stack: FaultStack, name: string): string | null {
-  const dir = path.dirname(backups(stack, name))
-  const found = list(dir).find((n) => n.startsWith(path.basename(name)) && /\.partial-\d+-\d+$/.test(n))
-  return found ? path.join(dir, found) : null
-}
-
-/** A dump in progress has written at least `bytes` of `table`'s data. */
-export function partialHasData(stack: FaultStack, name: string, table: string, bytes = 1): boolean {
-  const p = partialOf(stack, name)
-  // MariaDB's data files are `<table>.*`, PostgreSQL's `<n>-<schema>-<table>.copy.zst`
-  return p !== null && list(path.join(p, 'data')).some((f) => (f.startsWith(`${table}.`) || f.endsWith(`-${table}.copy.zst`) || f.endsWith(`.${table}.copy.zst`)) && size(path.join(p, 'data', f)) >= bytes)
-}
-
-/** The server's files of `table` in a temporary database `_dk_<kind>_*` are at least `bytes`. */
-export function tempTableBytes(stack: TestStack, kind: 'stage' | 'scratch', table: string, bytes: number): boolean {
-  const dataDir = stack.rt.paths.dataDir
-  return list(dataDir).some((d) => d.startsWith(`_dk_${kind}_`)
-    && list(path.join(dataDir, d)).some((f) => f.startsWith(`${table}.`) && size(path.join(dataDir, d, f)) >= bytes))
-}
-
-/** A temporary database of that kind exists (its folder in the data directory). */
-export function tempDbExists(stack: TestStack, kind: 'stage' | 'scratch' | 'old'): boolean {
-  return list(stack.rt.paths.dataDir).some((d) => d.startsWith(`_dk_${kind}_`))
-}
-
-export const lockFile = (stack: FaultStack) => path.join(stack.dir, 'data/datakeep.lock')
-
-/** A root connection kept open for polling and holding locks. */
-export async function watcher(stack: TestStack): Promise<Db> {
-  return connect(stack.rt.admin, { database: null })
-}
-
-/** The swap's RENAME TABLE is waiting for a table lock (one the test holds). */
-export async function renameWaiting(db: Db): Promise<boolean> {
-  const rows = await query<{ n: string }>(db,
-    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'RENAME TABLE%' AND STATE LIKE 'Waiting for%lock%'")
-  return Number(rows[0].n) > 0
-}
-
-/** Cancels the swap's waiting RENAME, as its lock_wait_timeout would: those tables then never move. */
-export async function cancelRename(db: Db): Promise<void> {
-  const rows = await query<{ id: string }>(db, "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'RENAME TABLE%'")
-  for (const r of rows) await db.query(`KILL QUERY ${Number(r.id)}`)
-}
-
-/**
- * Holds a shared metadata lock on a live table (an open transaction that read it), as an
- * application's long transaction would: the swap's RENAME waits for it, which freezes a load
- * "just before the swap" where the test can see it. Returns the release.
- */
-export async function holdTable(stack: TestStack, database: string, table: string): Promise<() => Promise<void>> {
-  const db = await connect(stack.rt.admin, { database: null })
-  await db.query('START TRANSACTION')
-  await db.query(`SELECT 1 FROM ${ident(database)}.${ident(table)} LIMIT 1`)
-  let done = false
-  return async () => {
-    if (done) return
-    done = true
-    await db.query('COMMIT').catch(() => undefined)
-    await db.end().catch(() => db.destroy())
-  }
-}
-
-/** What an interrupted run may leave: partial/old folders, `_dk_` databases, storage staging, the lock. */
-export function leftovers(stack: TestStack): string[] {
-  return leftoversWith(stack, list(stack.rt.paths.dataDir).filter((d) => d.startsWith('_dk_')))
-}
-
-/** The same, with the temporary databases as the engine lists them. */
-export function leftoversWith(stack: FaultStack, tempDbs: string[]): string[] {
-  const root = backups(stack)
-  const folders = [root, path.join(root, '_safety'), path.join(stack.dir, 'data')]
-    .flatMap((d) => list(d).filter((n) => /\.(partial|old|removing|staging)-\d+/.test(n)).map((n) => path.relative(stack.dir, path.join(d, n))))
-  return [...folders, ...tempDbs.map((d) => `database ${d}`), ...(fs.existsSync(lockFile(stack)) ? ['data/datakeep.lock'] : [])]
-}
+// ---- judging ------------------------------------------------------------------------------
 
 /** A world's leftovers: its engine's temporary databases (default: MariaDB's folders in the data directory). */
 async function worldLeftovers(w: World<FaultStack>): Promise<string[]> {
@@ -264,13 +109,6 @@ export async function unverified(stack: FaultStack, names: string[], spawned = f
     if (problems.length) bad.push(`${n}: ${problems.join('; ')}`)
   }
   return bad
-}
-
-/** Complete snapshot folders (with a manifest) at the top level and under _safety. */
-export function snapshotsOnDisk(stack: FaultStack): string[] {
-  const top = list(backups(stack)).filter((n) => fs.existsSync(backups(stack, n, 'manifest.json')))
-  const safety = list(backups(stack, '_safety')).filter((n) => fs.existsSync(backups(stack, '_safety', n, 'manifest.json'))).map((n) => `_safety/${n}`)
-  return [...top, ...safety].sort()
 }
 
 // ---- data ---------------------------------------------------------------------------------
